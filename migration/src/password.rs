@@ -1,0 +1,19 @@
+//! Password hashing: argon2id with explicit parameters, stored as a PHC string.
+
+use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// argon2id, 19 MiB, 2 passes, 1 lane: OWASP's recommended minimum.
+fn hasher() -> Result<Argon2<'static>, argon2::Error> {
+    let params = Params::new(19 * 1024, 2, 1, None)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes `password` into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
+pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    let hasher = hasher().map_err(argon2::password_hash::Error::from)?;
+    Ok(hasher
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
