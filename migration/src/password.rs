@@ -17,3 +17,11 @@ pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
         .hash_password(password.as_bytes(), &salt)?
         .to_string())
 }
+
+/// Whether `password` matches the PHC string `phc` (argon2id; the parameters come from `phc`).
+pub fn verify(password: &str, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc)
+        .and_then(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed))
+        .is_ok()
+}
