@@ -9,7 +9,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::schema_ops::{TableShape, create_table, drop_table, fk_name, key_text};
+use crate::schema_ops::{Drops, TableShape, create_table, drop_table, fk_name, key_text};
 
 pub struct Migration;
 
@@ -159,15 +159,18 @@ enum Audits {
     CreatedAt,
 }
 
-/// The Couche A tables, in the order their downgrade drops them (children first).
-const COUCHE_A: [&str; 6] = [
-    "extractions",
-    "analyses",
-    "audits",
-    "documents",
-    "offers",
-    "lots",
-];
+/// What the downgrade drops: Couche A, whole, children first.
+pub const DROPS: Drops = Drops {
+    tables: &[
+        ("extractions", None),
+        ("analyses", None),
+        ("audits", None),
+        ("documents", None),
+        ("offers", None),
+        ("lots", None),
+    ],
+    columns: &[],
+};
 
 fn text<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name).text().not_null().take()
@@ -397,7 +400,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in COUCHE_A {
+        for (table, _) in DROPS.tables {
             drop_table(manager, table).await?;
         }
         Ok(())

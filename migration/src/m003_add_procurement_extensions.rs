@@ -7,8 +7,8 @@ use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::m002_add_couche_a as m002;
 use crate::schema_ops::{
-    AddedColumn, TableShape, add_columns, create_index, create_table, drop_columns, drop_table,
-    fk_name, key_text,
+    AddedColumn, Drops, TableShape, add_columns, create_index, create_table, drop_columns,
+    drop_table, fk_name, key_text,
 };
 use crate::seed;
 
@@ -308,13 +308,25 @@ fn new_tables(backend: DbBackend) -> Vec<TableCreateStatement> {
     ]
 }
 
-/// Tables this revision creates, in the order its downgrade drops them.
-const NEW_TABLES: [&str; 4] = [
-    "procurement_references",
-    "procurement_thresholds",
-    "purchase_categories",
-    "procurement_categories",
-];
+/// What the downgrade drops, in order; seed rows (by these key columns) are the
+/// revision's own.
+pub const DROPS: Drops = Drops {
+    tables: &[
+        ("procurement_references", None),
+        ("procurement_thresholds", Some("procedure_type")),
+        ("purchase_categories", Some("id")),
+        ("procurement_categories", Some("id")),
+    ],
+    columns: &[
+        ("cases", "ref_id", None),
+        ("cases", "category_id", None),
+        ("cases", "purchase_category_id", None),
+        ("cases", "estimated_value", None),
+        ("cases", "closing_date", None),
+        ("cases", "procedure_type", None),
+        ("lots", "category_id", None),
+    ],
+};
 
 async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let now = seed::now();
@@ -403,7 +415,7 @@ impl MigrationTrait for Migration {
         // The columns first: they hold the foreign keys to the tables dropped next.
         drop_columns(manager, m002::cases(backend), &case_columns(backend)).await?;
         drop_columns(manager, m002::lots(backend), &lot_columns(backend)).await?;
-        for table in NEW_TABLES {
+        for (table, _) in DROPS.tables {
             drop_table(manager, table).await?;
         }
         Ok(())

@@ -7,7 +7,7 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 use crate::m002_add_couche_a as m002;
 use crate::m003_add_procurement_extensions as m003;
 use crate::schema_ops::{
-    AddedColumn, add_columns, create_index, create_table, drop_columns, drop_table, fk_name,
+    AddedColumn, Drops, add_columns, create_index, create_table, drop_columns, drop_table, fk_name,
     serial_id,
 };
 use crate::{password, seed};
@@ -204,8 +204,21 @@ fn new_tables() -> Vec<TableCreateStatement> {
     ]
 }
 
-/// Tables this revision creates, in the order its downgrade drops them.
-const NEW_TABLES: [&str; 4] = ["role_permissions", "users", "permissions", "roles"];
+/// What the downgrade drops, in order; seed rows (by these key columns) are the
+/// revision's own.
+pub const DROPS: Drops = Drops {
+    tables: &[
+        ("role_permissions", None),
+        ("users", Some("username")),
+        ("permissions", None),
+        ("roles", Some("name")),
+    ],
+    columns: &[
+        ("cases", "owner_id", None),
+        ("cases", "total_upload_size", Some("0")),
+        ("artifacts", "created_by", None),
+    ],
+};
 
 async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     let now = seed::now();
@@ -281,7 +294,7 @@ impl MigrationTrait for Migration {
         let backend: DbBackend = manager.get_database_backend();
         drop_columns(manager, m003::cases(backend), &case_columns()).await?;
         drop_columns(manager, m002::artifacts(backend), &artifact_columns()).await?;
-        for table in NEW_TABLES {
+        for (table, _) in DROPS.tables {
             drop_table(manager, table).await?;
         }
         Ok(())

@@ -8,19 +8,18 @@
 //! MariaDB/MySQL commit DDL implicitly: there every step of a revision is
 //! idempotent, so running it again after a failure completes it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sea_orm_migration::sea_orm::{
-    ActiveValue, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseExecutor, DbBackend, EntityTrait, QueryFilter, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseExecutor, DbBackend,
+    TransactionTrait,
 };
 use sea_orm_migration::sea_query::{Alias, Table};
-use sea_orm_migration::{
-    DbErr, MigrationStatus, MigrationTrait, MigratorTrait, SchemaManager, seaql_migrations,
-};
+use sea_orm_migration::{DbErr, MigrationTrait, MigratorTrait, SchemaManager};
 
-use crate::Migrator;
+use crate::guard::Loss;
 use crate::schema_ops::sqlite_foreign_key_check;
+use crate::{Migrator, bookkeeping, guard};
 
 /// The embedded database used when no `DATABASE_URL` is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://dms.db?mode=rwc";
@@ -47,8 +46,36 @@ pub enum Error {
         reason: String,
         hint: &'static str,
     },
+    #[error("unknown revision '{given}' (known: {known}, or head / base)")]
+    UnknownRevision { given: String, known: String },
+    #[error(
+        "the database is at revision '{0}', which this binary does not know: it was migrated by a newer version (use that version; nothing was changed)"
+    )]
+    DatabaseAhead(String),
+    #[error(
+        "alembic_version names revision '{0}', which this chain does not know (expected one of 002_add_couche_a, 003_add_procurement_extensions, 004_users_rbac); nothing was changed"
+    )]
+    UnknownAlembic(String),
+    #[error(
+        "another migration still holds the lock after {0} s (wait for it to finish, or raise --lock-timeout)"
+    )]
+    LockTimeout(u64),
+    #[error(
+        "refusing to drop data: {0} would be lost (back it up, then re-run with --force; --dry-run shows the plan)"
+    )]
+    WouldLoseData(String),
     #[error("database error: {0} (check the database and run again)")]
     Db(String),
+}
+
+impl Error {
+    /// The process exit code: 2 for a usage error, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::UnknownRevision { .. } => 2,
+            _ => 1,
+        }
+    }
 }
 
 impl From<DbErr> for Error {
@@ -57,7 +84,7 @@ impl From<DbErr> for Error {
     }
 }
 
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -124,88 +151,321 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
 
 /// Revision names, oldest first, each with whether it is applied.
 pub async fn status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, Error> {
-    Ok(Migrator::get_migration_with_status(db)
+    Ok(bookkeeping::states(db)
         .await?
-        .iter()
-        .map(|m| (m.name().to_owned(), m.status() == MigrationStatus::Applied))
+        .into_iter()
+        .map(|s| (s.name, s.applied_at.is_some()))
         .collect())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Up,
-    Down,
+/// How far `upgrade` goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpTarget {
+    Head,
+    /// The next N pending revisions.
+    Steps(u32),
+    /// Up to and including this revision.
+    Revision(String),
+}
+
+/// How far `downgrade` goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DownTarget {
+    /// The last N applied revisions.
+    Steps(u32),
+    /// Down to this revision, which stays applied.
+    Revision(String),
+    Base,
+}
+
+/// A revision given by its full id or by an unambiguous prefix (`003`).
+pub fn resolve(given: &str) -> Result<String, Error> {
+    let chain = bookkeeping::chain();
+    if chain.iter().any(|n| n == given) {
+        return Ok(given.to_owned());
+    }
+    let matches: Vec<&String> = chain.iter().filter(|n| n.starts_with(given)).collect();
+    match (given.is_empty(), matches.as_slice()) {
+        (false, [one]) => Ok((*one).clone()),
+        _ => Err(Error::UnknownRevision {
+            given: given.to_owned(),
+            known: chain.join(", "),
+        }),
+    }
+}
+
+impl std::str::FromStr for UpTarget {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        if s == "head" || s == "heads" {
+            return Ok(UpTarget::Head);
+        }
+        if let Some(n) = s.strip_prefix('+') {
+            return n
+                .parse()
+                .map(UpTarget::Steps)
+                .map_err(|_| Error::UnknownRevision {
+                    given: s.to_owned(),
+                    known: bookkeeping::chain().join(", "),
+                });
+        }
+        resolve(s).map(UpTarget::Revision)
+    }
+}
+
+impl std::str::FromStr for DownTarget {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        if s == "base" {
+            return Ok(DownTarget::Base);
+        }
+        if let Some(n) = s.strip_prefix('-') {
+            return n
+                .parse()
+                .map(DownTarget::Steps)
+                .map_err(|_| Error::UnknownRevision {
+                    given: s.to_owned(),
+                    known: bookkeeping::chain().join(", "),
+                });
+        }
+        resolve(s).map(DownTarget::Revision)
+    }
+}
+
+/// Switches of the operations that change the database.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Drop tables and columns that hold rows.
+    pub force: bool,
+    /// Plan only: change nothing.
+    pub dry_run: bool,
+}
+
+impl Options {
+    pub fn force() -> Self {
+        Options {
+            force: true,
+            dry_run: false,
+        }
+    }
+}
+
+/// What an operation did (or, with `dry_run`, would do).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The revisions applied or rolled back, in order.
+    pub revisions: Vec<String>,
+    /// Set when this run adopted a database Alembic managed (its revision).
+    pub adopted: Option<String>,
+    /// The rows the operation drops (allowed by `force`), or would drop.
+    pub losses: Vec<Loss>,
+    pub dry_run: bool,
+}
+
+/// Applies pending revisions up to `target`; a database Alembic managed is
+/// adopted first.
+pub async fn upgrade(
+    db: &DatabaseConnection,
+    target: &UpTarget,
+    options: &Options,
+) -> Result<Outcome, Error> {
+    let adopted = prepare(db, options).await?;
+    let states = bookkeeping::states(db).await?;
+    let pending = states.iter().filter(|s| s.applied_at.is_none());
+    let revisions: Vec<String> = match target {
+        UpTarget::Head => pending.map(|s| s.name.clone()).collect(),
+        UpTarget::Steps(n) => pending.take(*n as usize).map(|s| s.name.clone()).collect(),
+        UpTarget::Revision(rev) => {
+            let upto = states.iter().position(|s| &s.name == rev).unwrap_or(0);
+            states[..=upto]
+                .iter()
+                .filter(|s| s.applied_at.is_none())
+                .map(|s| s.name.clone())
+                .collect()
+        }
+    };
+    if !options.dry_run {
+        run_all(db, &revisions, Direction::Up).await?;
+    }
+    Ok(Outcome {
+        revisions,
+        adopted,
+        losses: Vec::new(),
+        dry_run: options.dry_run,
+    })
+}
+
+/// Rolls back applied revisions down to `target`. Refuses, listing them,
+/// when the downgrade would drop rows, unless `options.force`.
+pub async fn downgrade(
+    db: &DatabaseConnection,
+    target: &DownTarget,
+    options: &Options,
+) -> Result<Outcome, Error> {
+    let adopted = prepare(db, options).await?;
+    let states = bookkeeping::states(db).await?;
+    let applied = states.iter().rev().filter(|s| s.applied_at.is_some());
+    let revisions: Vec<String> = match target {
+        DownTarget::Base => applied.map(|s| s.name.clone()).collect(),
+        DownTarget::Steps(n) => applied.take(*n as usize).map(|s| s.name.clone()).collect(),
+        DownTarget::Revision(rev) => {
+            let keep = states.iter().position(|s| &s.name == rev).unwrap_or(0);
+            states[keep + 1..]
+                .iter()
+                .rev()
+                .filter(|s| s.applied_at.is_some())
+                .map(|s| s.name.clone())
+                .collect()
+        }
+    };
+    let mut losses = Vec::new();
+    for name in &revisions {
+        losses.extend(guard::losses(db, &crate::drops(name)).await?);
+    }
+    if !losses.is_empty() && !options.force && !options.dry_run {
+        return Err(Error::WouldLoseData(join(&losses)));
+    }
+    if !options.dry_run {
+        run_all(db, &revisions, Direction::Down).await?;
+    }
+    Ok(Outcome {
+        revisions,
+        adopted,
+        losses,
+        dry_run: options.dry_run,
+    })
+}
+
+/// Before a change: install the bookkeeping table and adopt an Alembic
+/// database. A dry run writes nothing.
+async fn prepare(db: &DatabaseConnection, options: &Options) -> Result<Option<String>, Error> {
+    if options.dry_run {
+        return Ok(None);
+    }
+    // Refuse a database ahead of this binary before writing anything.
+    bookkeeping::states(db).await?;
+    Migrator::install(db).await?;
+    bookkeeping::adopt(db).await
+}
+
+fn join(losses: &[Loss]) -> String {
+    losses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Applies up to `steps` pending revisions (all when `None`), oldest first;
 /// returns the names applied.
 pub async fn up(db: &DatabaseConnection, steps: Option<u32>) -> Result<Vec<String>, Error> {
-    let pending: Vec<String> = status(db)
-        .await?
-        .into_iter()
-        .filter(|(_, applied)| !applied)
-        .map(|(name, _)| name)
-        .collect();
-    run_all(db, pending, steps, Direction::Up).await
+    let target = steps.map_or(UpTarget::Head, UpTarget::Steps);
+    Ok(upgrade(db, &target, &Options::default()).await?.revisions)
 }
 
 /// Rolls back up to `steps` applied revisions (all when `None`), newest
 /// first; returns the names rolled back.
-pub async fn down(db: &DatabaseConnection, steps: Option<u32>) -> Result<Vec<String>, Error> {
-    let applied: Vec<String> = status(db)
-        .await?
-        .into_iter()
-        .rev()
-        .filter(|(_, applied)| *applied)
-        .map(|(name, _)| name)
-        .collect();
-    run_all(db, applied, steps, Direction::Down).await
+pub async fn down(
+    db: &DatabaseConnection,
+    steps: Option<u32>,
+    options: &Options,
+) -> Result<Vec<String>, Error> {
+    let target = steps.map_or(DownTarget::Base, DownTarget::Steps);
+    Ok(downgrade(db, &target, options).await?.revisions)
 }
 
 /// Rolls back every revision, then applies them all again.
-pub async fn refresh(db: &DatabaseConnection) -> Result<(), Error> {
-    down(db, None).await?;
-    up(db, None).await?;
-    Ok(())
+pub async fn refresh(db: &DatabaseConnection, options: &Options) -> Result<Outcome, Error> {
+    let mut outcome = downgrade(db, &DownTarget::Base, options).await?;
+    if !options.dry_run {
+        outcome
+            .revisions
+            .extend(upgrade(db, &UpTarget::Head, options).await?.revisions);
+    }
+    Ok(outcome)
 }
 
-/// Rolls back every revision and removes the bookkeeping table.
-pub async fn reset(db: &DatabaseConnection) -> Result<(), Error> {
-    down(db, None).await?;
-    let drop = Table::drop()
-        .table(Migrator::migration_table_name())
-        .if_exists()
-        .take();
-    db.execute(&drop).await?;
-    Ok(())
+/// Rolls back every revision and removes SeaORM's bookkeeping table
+/// (`alembic_version` stays, empty: the database is at base).
+pub async fn reset(db: &DatabaseConnection, options: &Options) -> Result<Outcome, Error> {
+    let outcome = downgrade(db, &DownTarget::Base, options).await?;
+    if !options.dry_run {
+        let drop = Table::drop()
+            .table(Migrator::migration_table_name())
+            .if_exists()
+            .take();
+        db.execute(&drop).await?;
+    }
+    Ok(outcome)
 }
 
-/// Drops every table of the database, then applies every revision.
-pub async fn fresh(db: &DatabaseConnection) -> Result<(), Error> {
+/// Drops every table of the database, then applies every revision. Refuses,
+/// listing them, when tables hold rows (other than seed rows), unless
+/// `options.force`.
+pub async fn fresh(db: &DatabaseConnection, options: &Options) -> Result<Outcome, Error> {
+    let tables: Vec<String> = table_names(db)
+        .await?
+        .into_iter()
+        .filter(|t| t != "seaql_migrations" && t != "alembic_version")
+        .collect();
+    let keyed: Vec<(&str, Option<&str>)> = tables
+        .iter()
+        .map(|t| (t.as_str(), crate::seed_key(t)))
+        .collect();
+    let losses = guard::table_losses(db, &keyed).await?;
+    if !losses.is_empty() && !options.force && !options.dry_run {
+        return Err(Error::WouldLoseData(join(&losses)));
+    }
+    if options.dry_run {
+        return Ok(Outcome {
+            revisions: bookkeeping::chain(),
+            losses,
+            dry_run: true,
+            ..Outcome::default()
+        });
+    }
     drop_all_tables(db).await?;
-    up(db, None).await?;
+    let mut outcome = upgrade(db, &UpTarget::Head, options).await?;
+    outcome.losses = losses;
+    Ok(outcome)
+}
+
+/// Records `target` as the current revision without running any DDL
+/// (`None` = base).
+pub async fn stamp(db: &DatabaseConnection, target: Option<&str>) -> Result<(), Error> {
+    let chain = bookkeeping::chain();
+    // Refuse a database ahead of this binary before touching its bookkeeping.
+    bookkeeping::states(db).await?;
+    let applied = match target {
+        None => &chain[..0],
+        Some(rev) => {
+            let rev = resolve(rev)?;
+            let upto = chain.iter().position(|n| *n == rev).unwrap_or(0);
+            &chain[..=upto]
+        }
+    };
+    in_transaction(db, async |conn| {
+        bookkeeping::record_exactly(&conn, applied).await
+    })
+    .await?;
     Ok(())
 }
 
 async fn run_all(
     db: &DatabaseConnection,
-    names: Vec<String>,
-    steps: Option<u32>,
+    names: &[String],
     direction: Direction,
-) -> Result<Vec<String>, Error> {
-    let limit = steps.map_or(usize::MAX, |s| s as usize);
+) -> Result<(), Error> {
     let migrations = Migrator::migrations();
-    let mut done = Vec::new();
-    for name in names.into_iter().take(limit) {
+    for name in names {
         let Some(migration) = migrations.iter().find(|m| m.name() == name) else {
             continue;
         };
         apply(db, migration.as_ref(), direction)
             .await
-            .map_err(|e| revision_error(db, &name, direction, e))?;
-        done.push(name);
+            .map_err(|e| revision_error(db, name, direction, e))?;
     }
-    Ok(done)
+    Ok(())
 }
 
 fn revision_error(db: &DatabaseConnection, name: &str, direction: Direction, e: DbErr) -> Error {
@@ -225,23 +485,31 @@ fn revision_error(db: &DatabaseConnection, name: &str, direction: Direction, e: 
     }
 }
 
-async fn apply(
-    db: &DatabaseConnection,
-    migration: &dyn MigrationTrait,
-    direction: Direction,
-) -> Result<(), DbErr> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+/// Runs `work` as one unit: a transaction on PostgreSQL; on SQLite a
+/// transaction with foreign keys off on the pool's single connection (a
+/// no-op inside a transaction, so set before), checked before commit;
+/// MySQL commits DDL implicitly, so there it runs as it is.
+async fn in_transaction<F>(db: &DatabaseConnection, work: F) -> Result<(), DbErr>
+where
+    F: AsyncFnOnce(DatabaseExecutor<'_>) -> Result<(), DbErr>,
+{
     match db.get_database_backend() {
         DbBackend::Postgres => {
             let txn = db.begin().await?;
-            run(DatabaseExecutor::from(&txn), migration, direction).await?;
+            work(DatabaseExecutor::from(&txn)).await?;
             txn.commit().await
         }
         DbBackend::Sqlite => {
-            // PRAGMA foreign_keys is a no-op inside a transaction: set it before.
             db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
             let result = async {
                 let txn = db.begin().await?;
-                run(DatabaseExecutor::from(&txn), migration, direction).await?;
+                work(DatabaseExecutor::from(&txn)).await?;
                 sqlite_foreign_key_check(&txn).await?;
                 txn.commit().await
             }
@@ -249,41 +517,33 @@ async fn apply(
             let restored = db.execute_unprepared("PRAGMA foreign_keys = ON").await;
             result.and(restored.map(|_| ()))
         }
-        _ => run(DatabaseExecutor::from(db), migration, direction).await,
+        _ => work(DatabaseExecutor::from(db)).await,
     }
 }
 
-/// Runs one revision and records it in `seaql_migrations`.
-async fn run(
-    conn: DatabaseExecutor<'_>,
+/// Runs one revision and records it, in `seaql_migrations` and `alembic_version`.
+async fn apply(
+    db: &DatabaseConnection,
     migration: &dyn MigrationTrait,
     direction: Direction,
 ) -> Result<(), DbErr> {
-    let name = migration.name().to_owned();
-    let manager = SchemaManager::new(conn);
-    let conn = manager.get_connection();
-    match direction {
-        Direction::Up => {
-            migration.up(&manager).await?;
-            let applied_at = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            seaql_migrations::Entity::insert(seaql_migrations::ActiveModel {
-                version: ActiveValue::Set(name),
-                applied_at: ActiveValue::Set(applied_at),
-            })
-            .exec(conn)
-            .await?;
+    in_transaction(db, async |conn| {
+        let name = migration.name();
+        let manager = SchemaManager::new(conn);
+        let conn = manager.get_connection();
+        match direction {
+            Direction::Up => {
+                migration.up(&manager).await?;
+                bookkeeping::record(conn, name).await?;
+            }
+            Direction::Down => {
+                migration.down(&manager).await?;
+                bookkeeping::unrecord(conn, name).await?;
+            }
         }
-        Direction::Down => {
-            migration.down(&manager).await?;
-            seaql_migrations::Entity::delete_many()
-                .filter(seaql_migrations::Column::Version.eq(name))
-                .exec(conn)
-                .await?;
-        }
-    }
-    Ok(())
+        bookkeeping::sync_alembic_version(conn).await
+    })
+    .await
 }
 
 /// Every base table of the database, bookkeeping included.

@@ -432,3 +432,13 @@ pub async fn sqlite_foreign_key_check<C: ConnectionTrait>(conn: &C) -> Result<()
         }
     }
 }
+
+/// What a revision's downgrade drops: the data-loss guard counts the rows
+/// these hold before rolling back.
+pub struct Drops {
+    /// Tables dropped whole, each with its seed key column (rows whose key is
+    /// a seed row of the revision are the revision's own, not user data).
+    pub tables: &'static [(&'static str, Option<&'static str>)],
+    /// Columns dropped, each with the value that counts as empty besides NULL.
+    pub columns: &'static [(&'static str, &'static str, Option<&'static str>)],
+}
