@@ -154,7 +154,7 @@ pub async fn record_exactly<C: ConnectionTrait>(conn: &C, applied: &[String]) ->
             record(conn, name).await?;
         }
     }
-    sync_alembic_version(conn).await
+    sync_alembic_version(conn, applied.last().map(String::as_str)).await
 }
 
 /// Adds `name` to `seaql_migrations`.
@@ -181,14 +181,20 @@ pub async fn unrecord<C: ConnectionTrait>(conn: &C, name: &str) -> Result<(), Db
     Ok(())
 }
 
-/// Writes the current revision into `alembic_version` (one row; none at base).
-pub async fn sync_alembic_version<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
-    let chain = chain();
-    let recorded = recorded(conn).await?;
-    let current = chain
-        .iter()
+/// The newest of `applied` in chain order, `None` when empty.
+pub fn newest<'a>(applied: impl IntoIterator<Item = &'a String>) -> Option<String> {
+    let applied: Vec<&String> = applied.into_iter().collect();
+    chain()
+        .into_iter()
         .rev()
-        .find(|name| recorded.iter().any(|m| &m.version == *name));
+        .find(|name| applied.contains(&name))
+}
+
+/// Writes `current` into `alembic_version` (one row; none at base).
+pub async fn sync_alembic_version<C: ConnectionTrait>(
+    conn: &C,
+    current: Option<&str>,
+) -> Result<(), DbErr> {
     let create = Table::create()
         .table(Alias::new(ALEMBIC))
         .if_not_exists()
@@ -210,7 +216,7 @@ pub async fn sync_alembic_version<C: ConnectionTrait>(conn: &C) -> Result<(), Db
         let insert = Query::insert()
             .into_table(Alias::new(ALEMBIC))
             .columns([Alias::new("version_num")])
-            .values_panic([current.as_str().into()])
+            .values_panic([current.into()])
             .take();
         conn.execute(&insert).await?;
     }

@@ -242,7 +242,6 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             .get("role")
             .and_then(|r| r.as_str())
             .ok_or_else(|| DbErr::Migration("seed user without a role".to_owned()))?;
-        values.push(("role_id", role_id(manager, role).await?.into()));
         values.push(("created_at", now.clone().into()));
         // Hash only when the user is really inserted: argon2 is slow on purpose.
         const UNIQUE: [&str; 2] = ["username", "email"];
@@ -258,24 +257,39 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         }
         let hash = password::hash(&clear).map_err(|e| DbErr::Migration(e.to_string()))?;
         values.push(("hashed_password", hash.into()));
-        seed::insert(manager, "users", values).await?;
+        insert_with_role(manager, values, role).await?;
     }
     Ok(())
 }
 
-/// The id of a role, found by its name (never assumed to be 1).
-async fn role_id(manager: &SchemaManager<'_>, name: &str) -> Result<i32, DbErr> {
-    let query = Query::select()
-        .column(Roles::Id)
+/// Inserts a user whose `role_id` is the id of the role named `role`, found
+/// by its name in the same statement (never assumed to be 1).
+async fn insert_with_role(
+    manager: &SchemaManager<'_>,
+    values: Vec<(&str, sea_orm_migration::sea_orm::Value)>,
+    role: &str,
+) -> Result<(), DbErr> {
+    let mut columns: Vec<Alias> = values.iter().map(|(c, _)| Alias::new(*c)).collect();
+    columns.push(Alias::new("role_id"));
+    let mut select = Query::select();
+    for (_, value) in values {
+        select.expr(Expr::val(value));
+    }
+    select
+        .column((Roles::Table, Roles::Id))
         .from(Roles::Table)
-        .and_where(Expr::col(Roles::Name).eq(name))
+        .and_where(Expr::col((Roles::Table, Roles::Name)).eq(role));
+    let insert = Query::insert()
+        .into_table(Users::Table)
+        .columns(columns)
+        .select_from(select)
+        .map_err(|e| DbErr::Migration(e.to_string()))?
         .take();
-    manager
-        .get_connection()
-        .query_one(&query)
-        .await?
-        .ok_or_else(|| DbErr::Migration(format!("role {name} is missing")))?
-        .try_get_by_index::<i32>(0)
+    let result = manager.get_connection().execute(&insert).await?;
+    if result.rows_affected() == 0 {
+        return Err(DbErr::Migration(format!("role {role} is missing")));
+    }
+    Ok(())
 }
 
 #[async_trait::async_trait]

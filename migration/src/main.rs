@@ -177,7 +177,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         let timeout = cli.lock_timeout;
         Some(
             migration::lock::acquire(&url, Duration::from_secs(timeout), || {
-                eprintln!(
+                println!(
                     "waiting for another migration of this database to finish (up to {timeout} s)"
                 )
             })

@@ -8,6 +8,7 @@
 //! MariaDB/MySQL commit DDL implicitly: there every step of a revision is
 //! idempotent, so running it again after a failure completes it.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use sea_orm_migration::sea_orm::{
@@ -285,7 +286,7 @@ pub async fn upgrade(
         }
     };
     if !options.dry_run {
-        run_all(db, &revisions, Direction::Up).await?;
+        run_all(db, &revisions, Direction::Up, applied_set(&states)).await?;
     }
     Ok(Outcome {
         revisions,
@@ -326,7 +327,7 @@ pub async fn downgrade(
         return Err(Error::WouldLoseData(join(&losses)));
     }
     if !options.dry_run {
-        run_all(db, &revisions, Direction::Down).await?;
+        run_all(db, &revisions, Direction::Down, applied_set(&states)).await?;
     }
     Ok(Outcome {
         revisions,
@@ -430,6 +431,18 @@ pub async fn fresh(db: &DatabaseConnection, options: &Options) -> Result<Outcome
     Ok(outcome)
 }
 
+/// The backend a URL's scheme names.
+pub fn backend_of(url: &str) -> Result<DbBackend, Error> {
+    let url = normalize_url(url)?;
+    Ok(if url.starts_with("postgres") {
+        DbBackend::Postgres
+    } else if url.starts_with("mysql") {
+        DbBackend::MySql
+    } else {
+        DbBackend::Sqlite
+    })
+}
+
 /// Records `target` as the current revision without running any DDL
 /// (`None` = base).
 pub async fn stamp(db: &DatabaseConnection, target: Option<&str>) -> Result<(), Error> {
@@ -451,21 +464,37 @@ pub async fn stamp(db: &DatabaseConnection, target: Option<&str>) -> Result<(), 
     Ok(())
 }
 
+/// Runs `names` in order; `applied` is what is applied before, kept up to
+/// date so that `alembic_version` always names the newest applied revision.
 async fn run_all(
     db: &DatabaseConnection,
     names: &[String],
     direction: Direction,
+    mut applied: BTreeSet<String>,
 ) -> Result<(), Error> {
     let migrations = Migrator::migrations();
     for name in names {
         let Some(migration) = migrations.iter().find(|m| m.name() == name) else {
             continue;
         };
-        apply(db, migration.as_ref(), direction)
+        match direction {
+            Direction::Up => applied.insert(name.clone()),
+            Direction::Down => applied.remove(name),
+        };
+        let current = bookkeeping::newest(&applied);
+        apply(db, migration.as_ref(), direction, current.as_deref())
             .await
             .map_err(|e| revision_error(db, name, direction, e))?;
     }
     Ok(())
+}
+
+fn applied_set(states: &[bookkeeping::RevisionState]) -> BTreeSet<String> {
+    states
+        .iter()
+        .filter(|s| s.applied_at.is_some())
+        .map(|s| s.name.clone())
+        .collect()
 }
 
 fn revision_error(db: &DatabaseConnection, name: &str, direction: Direction, e: DbErr) -> Error {
@@ -526,6 +555,7 @@ async fn apply(
     db: &DatabaseConnection,
     migration: &dyn MigrationTrait,
     direction: Direction,
+    current: Option<&str>,
 ) -> Result<(), DbErr> {
     in_transaction(db, async |conn| {
         let name = migration.name();
@@ -541,7 +571,7 @@ async fn apply(
                 bookkeeping::unrecord(conn, name).await?;
             }
         }
-        bookkeeping::sync_alembic_version(conn).await
+        bookkeeping::sync_alembic_version(conn, current).await
     })
     .await
 }

@@ -370,12 +370,14 @@ pub async fn sqlite_rebuild(manager: &SchemaManager<'_>, shape: TableShape) -> R
         vec![table.into()],
     )
     .await?;
+    // No columns read back only happens offline (`--sql`, no database):
+    // then the old table is assumed to have every column of the new one.
     let kept: Vec<String> = shape
         .create
         .get_columns()
         .iter()
         .map(ColumnDef::get_column_name)
-        .filter(|c| old_columns.contains(c))
+        .filter(|c| old_columns.is_empty() || old_columns.contains(c))
         .collect();
 
     drop_table(manager, &tmp).await?;
