@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod bookkeeping;
 pub mod guard;
+pub mod inspect;
 pub mod lock;
 mod m002_add_couche_a;
 mod m003_add_procurement_extensions;

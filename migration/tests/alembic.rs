@@ -1,0 +1,456 @@
+//! Alembic parity: the runbook's commands, `alembic_version` in step,
+//! adoption of databases Alembic managed, the migration lock, crash safety
+//! and the data-loss guard, through the CLI as operators run it.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{
+    Backend, TestDb, assert_ok, assert_one_line_error, cli, column_strings, command, count, exec,
+    reference, schema, stdout,
+};
+use sea_orm::DatabaseConnection;
+
+const HEAD: &str = "004_users_rbac";
+
+/// Runs the CLI on `db` and returns stdout, asserting success.
+fn run(db: &TestDb, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = vec!["-u", db.url.as_str()];
+    all.extend_from_slice(args);
+    let out = cli(dir.path(), &all, &[]);
+    assert_ok(&out);
+    stdout(&out)
+}
+
+/// Runs the CLI on `db`, expecting it to fail.
+fn fail(db: &TestDb, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = vec!["-u", db.url.as_str()];
+    all.extend_from_slice(args);
+    cli(dir.path(), &all, &[])
+}
+
+async fn alembic_version(conn: &DatabaseConnection) -> Vec<String> {
+    column_strings(conn, "SELECT version_num FROM alembic_version").await
+}
+
+async fn assert_head_schema(db: &TestDb, conn: &DatabaseConnection) {
+    let expected = schema::parse_reference(&reference("schema_postgres_004_users_rbac.txt"));
+    let actual = schema::introspect(conn).await.expect("introspect");
+    let diff = schema::diff(db.backend.db_backend(), &expected, &actual);
+    assert!(diff.is_empty(), "{:?}:\n{}", db.backend, diff.join("\n"));
+}
+
+/// Seed rows exist exactly once.
+async fn assert_seeded_once(conn: &DatabaseConnection) {
+    for (table, rows) in [
+        ("procurement_categories", 6),
+        ("purchase_categories", 10),
+        ("procurement_thresholds", 3),
+        ("roles", 3),
+        ("users", 1),
+    ] {
+        assert_eq!(count(conn, table).await, rows, "{table}");
+    }
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines().last().unwrap_or_default()
+}
+
+async fn runbook_commands(db: TestDb) {
+    assert_eq!(last_line(&run(&db, &["current"])), "base");
+    run(&db, &["upgrade", "+1"]);
+    assert_eq!(last_line(&run(&db, &["current"])), "002_add_couche_a");
+    run(&db, &["upgrade", "003"]);
+    assert_eq!(
+        last_line(&run(&db, &["current"])),
+        "003_add_procurement_extensions"
+    );
+    run(&db, &["upgrade", "head"]);
+    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    let conn = db.connect().await;
+    assert_eq!(alembic_version(&conn).await, [HEAD]);
+
+    let history = run(&db, &["history"]);
+    let lines: Vec<&str> = history.lines().skip(1).collect();
+    assert_eq!(lines.len(), 3, "{history}");
+    assert!(
+        lines[0].starts_with("<base> -> 002_add_couche_a, applied 20"),
+        "{history}"
+    );
+    assert!(
+        lines[2].contains("004_users_rbac (head, current), applied"),
+        "{history}"
+    );
+    let verbose = run(&db, &["history", "--verbose"]);
+    assert!(
+        verbose.contains("downgrade drops: tables extractions"),
+        "{verbose}"
+    );
+
+    run(&db, &["downgrade", "-1"]);
+    assert_eq!(
+        alembic_version(&conn).await,
+        ["003_add_procurement_extensions"]
+    );
+    run(&db, &["downgrade", "002_add_couche_a"]);
+    assert_eq!(last_line(&run(&db, &["current"])), "002_add_couche_a");
+    assert_eq!(alembic_version(&conn).await, ["002_add_couche_a"]);
+    run(&db, &["downgrade", "base"]);
+    assert_eq!(last_line(&run(&db, &["current"])), "base");
+    assert!(alembic_version(&conn).await.is_empty(), "no row at base");
+
+    // stamp records without running DDL.
+    run(&db, &["stamp", "head"]);
+    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    assert_eq!(alembic_version(&conn).await, [HEAD]);
+    assert!(
+        !schema::introspect(&conn)
+            .await
+            .unwrap()
+            .tables
+            .contains_key("users")
+    );
+    run(&db, &["stamp", "base"]);
+    assert_eq!(last_line(&run(&db, &["current"])), "base");
+    assert!(alembic_version(&conn).await.is_empty());
+    run(&db, &["upgrade", "head"]);
+    assert_head_schema(&db, &conn).await;
+}
+
+async fn unknown_revisions_are_refused(db: TestDb) {
+    run(&db, &["up"]);
+    for args in [
+        &["upgrade", "005_future"][..],
+        &["downgrade", "nope"],
+        &["stamp", "zzz"],
+        &["upgrade", "+x"],
+    ] {
+        let out = fail(&db, args);
+        assert_one_line_error(&out, 2, "unknown revision");
+        assert!(
+            common::stderr(&out)
+                .contains("002_add_couche_a, 003_add_procurement_extensions, 004_users_rbac")
+        );
+    }
+    // A database ahead of this binary is refused, never migrated.
+    let conn = db.connect().await;
+    exec(
+        &conn,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('005_future', 0)",
+    )
+    .await;
+    for args in [&["up"][..], &["down"], &["current"], &["stamp", "head"]] {
+        assert_one_line_error(
+            &fail(&db, args),
+            1,
+            "'005_future', which this binary does not know",
+        );
+    }
+    assert_eq!(count(&conn, "seaql_migrations").await, 4);
+    assert_head_schema(&db, &conn).await;
+}
+
+async fn alembic_version_names_unknown_revision(db: TestDb) {
+    let conn = db.connect().await;
+    exec(
+        &conn,
+        "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL PRIMARY KEY)",
+    )
+    .await;
+    exec(&conn, "INSERT INTO alembic_version VALUES ('001_initial')").await;
+    let out = fail(&db, &["up"]);
+    assert_one_line_error(&out, 1, "alembic_version names revision '001_initial'");
+    assert!(
+        !schema::introspect(&conn)
+            .await
+            .unwrap()
+            .tables
+            .contains_key("cases")
+    );
+}
+
+/// A hand-made Alembic database at 004 on any backend: adopted, not re-run.
+async fn adoption_records_without_rerunning(db: TestDb) {
+    run(&db, &["up"]);
+    let conn = db.connect().await;
+    // Make it look like Alembic's: no SeaORM bookkeeping, a marker row.
+    exec(&conn, "DROP TABLE seaql_migrations").await;
+    exec(
+        &conn,
+        "UPDATE users SET hashed_password = 'legacy' WHERE username = 'admin'",
+    )
+    .await;
+    let out = run(&db, &["up"]);
+    assert!(
+        out.contains("adopted the Alembic database at 004_users_rbac"),
+        "{out}"
+    );
+    assert!(out.contains("nothing to do"), "{out}");
+    assert_eq!(count(&conn, "seaql_migrations").await, 3);
+    assert_eq!(
+        column_strings(&conn, "SELECT hashed_password FROM users").await,
+        ["legacy"]
+    );
+}
+
+/// Every table of a dump: its name and column list, from the COPY lines.
+fn dump_tables(dump: &str) -> Vec<(String, String)> {
+    dump.lines()
+        .filter_map(|l| l.strip_prefix("COPY public."))
+        .filter_map(|l| l.split_once(" FROM stdin;"))
+        .filter_map(|(head, _)| head.split_once(' '))
+        .map(|(table, cols)| (table.to_owned(), cols.trim_matches(['(', ')']).to_owned()))
+        .filter(|(table, _)| table != "alembic_version")
+        .collect()
+}
+
+/// Every row of every dumped table, as text, in a stable order.
+async fn dump_rows(conn: &DatabaseConnection, tables: &[(String, String)]) -> Vec<String> {
+    let mut rows = Vec::new();
+    for (table, columns) in tables {
+        let sql = format!(
+            "SELECT '{table}: ' || row_to_json(t)::text FROM (SELECT {columns} FROM {table}) t ORDER BY 1"
+        );
+        rows.extend(column_strings(conn, &sql).await);
+    }
+    rows
+}
+
+async fn adopt_dump(file: &str) {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let dump = reference(&format!("fixtures/{file}"));
+    let status = std::process::Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
+        .arg(common::reference_path(&format!("fixtures/{file}")))
+        .stdout(Stdio::null())
+        .status()
+        .expect("psql");
+    assert!(status.success(), "loading {file} failed");
+    let conn = db.connect().await;
+    let tables = dump_tables(&dump);
+    assert!(tables.len() >= 15, "{tables:?}");
+    let before = dump_rows(&conn, &tables).await;
+    assert!(before.len() >= 20, "the dump has rows: {before:?}");
+
+    let out = run(&db, &["up"]);
+    assert!(out.contains("adopted the Alembic database at 00"), "{out}");
+    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    run(&db, &["check"]);
+    assert_head_schema(&db, &conn).await;
+    assert_eq!(alembic_version(&conn).await, [HEAD]);
+    assert_eq!(
+        dump_rows(&conn, &tables).await,
+        before,
+        "a row of the dump changed"
+    );
+    let snapshot = schema::postgres_snapshot(&conn).await.unwrap();
+    let reference: Vec<String> = reference("schema_postgres_004_users_rbac.txt")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(snapshot, reference);
+}
+
+#[tokio::test]
+async fn adopts_the_alembic_dump_at_003() {
+    adopt_dump("alembic_db_003_add_procurement_extensions.sql").await;
+}
+
+#[tokio::test]
+async fn adopts_the_alembic_dump_at_004() {
+    adopt_dump("alembic_db_004_users_rbac.sql").await;
+}
+
+async fn eight_concurrent_runs(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            command(dir.path(), &["-u", &db.url, "up"], &[])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    for out in &outputs {
+        assert_ok(out);
+    }
+    let all: String = outputs.iter().map(stdout).collect();
+    for rev in ["002_add_couche_a", "003_add_procurement_extensions", HEAD] {
+        assert_eq!(all.matches(&format!("applied {rev}")).count(), 1, "{all}");
+    }
+    assert_eq!(all.matches("nothing to do").count(), 7, "{all}");
+    let conn = db.connect().await;
+    assert_head_schema(&db, &conn).await;
+    assert_seeded_once(&conn).await;
+}
+
+/// Holds the migration lock as another process would.
+async fn hold_lock(db: &TestDb) -> Box<dyn std::any::Any> {
+    match db.backend {
+        Backend::Sqlite => {
+            let path = db.dir().unwrap().join("dms.db.migrate.lock");
+            let file = std::fs::File::create(path).unwrap();
+            file.lock().unwrap();
+            Box::new(file)
+        }
+        Backend::Postgres | Backend::MySql => {
+            let mut options = sea_orm::ConnectOptions::new(db.url.clone());
+            options.max_connections(1);
+            let conn = sea_orm::Database::connect(options).await.unwrap();
+            let sql = match db.backend {
+                Backend::Postgres => {
+                    format!("SELECT pg_advisory_lock({})", migration::lock::PG_KEY)
+                }
+                _ => "SELECT GET_LOCK(CONCAT('dms_migrate:', DATABASE()), 10)".to_owned(),
+            };
+            exec(&conn, &sql).await;
+            Box::new(conn)
+        }
+    }
+}
+
+async fn lock_timeout_fails_clearly(db: TestDb) {
+    let held = hold_lock(&db).await;
+    let started = Instant::now();
+    let out = fail(&db, &["--lock-timeout", "1", "up"]);
+    assert_one_line_error(&out, 1, "still holds the lock after 1 s");
+    assert!(
+        stdout(&out).contains("waiting for another migration"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    drop(held);
+    // Released: the next run proceeds.
+    run(&db, &["up"]);
+}
+
+/// A tiny deterministic generator: the kill moments differ per iteration and
+/// a failure can be replayed.
+fn jitter(seed: u64, i: u64) -> f64 {
+    let x = seed
+        .wrapping_add(i)
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((x >> 33) % 1000) as f64 / 1000.0
+}
+
+async fn killed_at_random_moments(first: TestDb) {
+    // How long a whole `up` takes here, to spread the kills over it.
+    let started = Instant::now();
+    run(&first, &["up"]);
+    let full = started.elapsed();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..20u64 {
+        let Some(db) = TestDb::new(first.backend).await else {
+            return;
+        };
+        let delay = full.mul_f64((i as f64 + jitter(seed, i)) / 20.0);
+        let mut child = command(dir.path(), &["-u", &db.url, "up"], &[])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        tokio::time::sleep(delay).await;
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let out = cli(dir.path(), &["-u", &db.url, "up"], &[]);
+        assert!(
+            out.status.success(),
+            "iteration {i} (seed {seed}, killed after {delay:?}): {}",
+            common::stderr(&out)
+        );
+        let conn = db.connect().await;
+        assert_head_schema(&db, &conn).await;
+        assert_seeded_once(&conn).await;
+        assert_eq!(alembic_version(&conn).await, [HEAD], "iteration {i}");
+    }
+}
+
+async fn no_silent_data_loss(db: TestDb) {
+    run(&db, &["up"]);
+    let conn = db.connect().await;
+    // Empty objects (seed rows aside): a downgrade proceeds.
+    run(&db, &["down"]);
+    run(&db, &["up"]);
+
+    exec(&conn, "INSERT INTO cases (id, case_type, title, created_at, owner_id) VALUES ('c1', 'DAO', 'Mopti', '2026', 1)").await;
+    exec(
+        &conn,
+        "INSERT INTO lots (id, case_id, lot_number, created_at) VALUES ('l1', 'c1', '1', '2026')",
+    )
+    .await;
+    exec(
+        &conn,
+        "INSERT INTO roles (name, created_at) VALUES ('auditor', '2026')",
+    )
+    .await;
+
+    let out = fail(&db, &["down"]);
+    assert_one_line_error(&out, 1, "refusing to drop data");
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("roles (1 rows)") && err.contains("cases.owner_id (1 rows)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("cases.total_upload_size"),
+        "0 is the empty value: {err}"
+    );
+    for args in [
+        &["downgrade", "base"][..],
+        &["reset"],
+        &["refresh"],
+        &["fresh"],
+        &["down", "-n", "3"],
+    ] {
+        assert_one_line_error(&fail(&db, args), 1, "refusing to drop data");
+    }
+    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    assert_eq!(count(&conn, "roles").await, 4);
+
+    let plan = run(&db, &["downgrade", "base", "--dry-run"]);
+    assert!(
+        plan.contains("would have rolled back 004_users_rbac"),
+        "{plan}"
+    );
+    assert!(plan.contains("would drop lots (1 rows)"), "{plan}");
+    assert_eq!(count(&conn, "lots").await, 1, "a dry run changes nothing");
+
+    let out = run(&db, &["down", "--force"]);
+    assert!(out.contains("dropped roles (1 rows)"), "{out}");
+    assert_eq!(
+        last_line(&run(&db, &["current"])),
+        "003_add_procurement_extensions"
+    );
+    assert_eq!(count(&conn, "cases").await, 1);
+}
+
+backend_tests!(
+    runbook_commands,
+    unknown_revisions_are_refused,
+    alembic_version_names_unknown_revision,
+    adoption_records_without_rerunning,
+    eight_concurrent_runs,
+    lock_timeout_fails_clearly,
+    killed_at_random_moments,
+    no_silent_data_loss,
+);

@@ -1,0 +1,175 @@
+//! The migration CLI as an operator uses it: the embedded default, the ways
+//! to select a database, every command on every backend, and bad input.
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+use common::{Backend, TestDb, assert_ok, assert_one_line_error, cli, count, stderr, stdout};
+
+#[test]
+fn up_on_the_embedded_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(dir.path(), &["up"], &[]);
+    assert_ok(&out);
+    assert!(dir.path().join("dms.db").is_file(), "dms.db not created");
+    let text = stdout(&out);
+    for rev in [
+        "002_add_couche_a",
+        "003_add_procurement_extensions",
+        "004_users_rbac",
+    ] {
+        assert!(text.contains(&format!("applied {rev}")), "{text}");
+    }
+    let status = cli(dir.path(), &["status"], &[]);
+    assert_ok(&status);
+    assert_eq!(
+        stdout(&status).matches("applied").count(),
+        3,
+        "{}",
+        stdout(&status)
+    );
+    let again = cli(dir.path(), &["up"], &[]);
+    assert_ok(&again);
+    assert!(stdout(&again).contains("nothing to do"));
+}
+
+#[test]
+fn database_url_from_dotenv_environment_and_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=sqlite://dotenv.db?mode=rwc\n",
+    )
+    .unwrap();
+    assert_ok(&cli(dir.path(), &["up", "-n", "1"], &[]));
+    assert!(dir.path().join("dotenv.db").is_file());
+
+    let env = [("DATABASE_URL", "sqlite://env.db?mode=rwc")];
+    assert_ok(&cli(dir.path(), &["up", "-n", "1"], &env));
+    assert!(
+        dir.path().join("env.db").is_file(),
+        "the environment beats .env"
+    );
+
+    assert_ok(&cli(
+        dir.path(),
+        &["-u", "sqlite://flag.db?mode=rwc", "status"],
+        &env,
+    ));
+    assert!(
+        dir.path().join("flag.db").is_file(),
+        "-u beats the environment"
+    );
+    assert!(!dir.path().join("dms.db").exists());
+}
+
+#[tokio::test]
+async fn admin_password_from_the_environment() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let dir = db.dir().unwrap();
+    let out = cli(
+        &dir,
+        &["-u", &db.url, "up"],
+        &[(migration::ADMIN_PASSWORD_ENV, "Mopti-2026!")],
+    );
+    assert_ok(&out);
+    let conn = db.connect().await;
+    let hash = common::column_strings(
+        &conn,
+        "SELECT hashed_password FROM users WHERE username = 'admin'",
+    )
+    .await;
+    assert!(migration::password::verify("Mopti-2026!", &hash[0]));
+    assert!(!migration::password::verify("Admin123!", &hash[0]));
+}
+
+#[test]
+fn bad_urls_get_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (url, needle) in [
+        ("postgres://", "malformed database URL"),
+        ("not a url", "malformed database URL"),
+        (
+            "oracle://scott@db/orcl",
+            "unsupported database URL scheme 'oracle'",
+        ),
+        ("postgres://postgres@127.0.0.1:1/dms", "cannot connect"),
+        ("mysql://root@127.0.0.1:1/dms", "cannot connect"),
+        ("postgres://u:s3cret@127.0.0.1:1/dms", "u:***@"),
+        (
+            "sqlite:///nonexistent/dir/dms.db?mode=rwc",
+            "cannot connect",
+        ),
+    ] {
+        let out = cli(dir.path(), &["-u", url, "up"], &[]);
+        assert_one_line_error(&out, 1, needle);
+        assert!(
+            !stderr(&out).contains("s3cret"),
+            "password leaked: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["bogus"][..], &["up", "-n", "many"], &[]] {
+        let out = cli(dir.path(), args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    assert!(
+        !dir.path().join("dms.db").exists(),
+        "a usage error touched the database"
+    );
+}
+
+async fn every_command(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["-u", db.url.as_str()];
+        all.extend_from_slice(args);
+        let out = cli(dir.path(), &all, &[]);
+        assert_ok(&out);
+        stdout(&out)
+    };
+    assert!(run(&["up", "-n", "1"]).contains("applied 002_add_couche_a"));
+    let status = run(&["status"]);
+    assert!(
+        status.contains("002_add_couche_a") && status.contains("pending"),
+        "{status}"
+    );
+    assert!(run(&["up"]).contains("applied 004_users_rbac"));
+    assert!(run(&["down"]).contains("rolled back 004_users_rbac"));
+    let out = run(&["down", "-n", "2"]);
+    assert!(
+        out.contains("rolled back 003") && out.contains("rolled back 002"),
+        "{out}"
+    );
+    assert_eq!(run(&["status"]).matches("pending").count(), 3);
+    run(&["up"]);
+
+    let conn = db.connect().await;
+    common::exec(
+        &conn,
+        "INSERT INTO cases (id, case_type, title, created_at) VALUES ('c1', 'DAO', 't', '2026')",
+    )
+    .await;
+    run(&["refresh"]);
+    assert_eq!(
+        count(&conn, "cases").await,
+        1,
+        "refresh keeps the decision memory"
+    );
+    run(&["reset"]);
+    assert_eq!(
+        count(&conn, "cases").await,
+        1,
+        "reset keeps the decision memory"
+    );
+    run(&["fresh", "--force"]);
+    assert_eq!(count(&conn, "cases").await, 0);
+    assert_eq!(run(&["status"]).matches("applied").count(), 3);
+}
+
+backend_tests!(every_command);
