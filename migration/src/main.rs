@@ -108,13 +108,15 @@ enum Command {
     },
     /// Record TARGET (a revision id, head or base) as applied, without running its DDL
     Stamp { target: String },
+    /// Compare the live schema with what the code expects at the recorded revision (exit 1 on differences)
+    Check,
 }
 
 impl Command {
     /// Whether the command may change the database, and so takes the lock.
     fn writes(&self) -> bool {
         match self {
-            Command::Status | Command::Current | Command::History { .. } => false,
+            Command::Status | Command::Current | Command::History { .. } | Command::Check => false,
             Command::Up { guard, .. }
             | Command::Down { guard, .. }
             | Command::Fresh { guard }
@@ -248,6 +250,21 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             println!("{}", label(bookkeeping::current(&states), &states));
         }
         Command::History { verbose } => history(&bookkeeping::states(&db).await?, verbose),
+        Command::Check => {
+            let (revision, differences) = runner::check(&db, &url).await?;
+            let at = revision.as_deref().unwrap_or("base");
+            if !differences.is_empty() {
+                for line in &differences {
+                    println!("{line}");
+                }
+                eprintln!(
+                    "error: the schema differs from what {at} expects in {} place(s), listed above (upgrade, downgrade or repair the database)",
+                    differences.len()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("the schema matches {at}");
+        }
     }
     if let Some(lock) = lock {
         lock.release().await;
