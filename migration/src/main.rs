@@ -102,6 +102,7 @@ enum Command {
     },
     /// Roll back to TARGET: -N, base, or a revision id (or unique prefix) that stays applied
     Downgrade {
+        #[arg(allow_hyphen_values = true)]
         target: String,
         #[command(flatten)]
         guard: Guard,

@@ -297,14 +297,28 @@ async fn eight_concurrent_runs(db: TestDb) {
     assert_seeded_once(&conn).await;
 }
 
-/// Holds the migration lock as another process would.
-async fn hold_lock(db: &TestDb) -> Box<dyn std::any::Any> {
+/// The migration lock, held as another process would hold it.
+enum Held {
+    File(std::fs::File),
+    Session(DatabaseConnection),
+}
+
+impl Held {
+    async fn release(self) {
+        match self {
+            Held::File(file) => drop(file),
+            Held::Session(conn) => conn.close().await.unwrap(),
+        }
+    }
+}
+
+async fn hold_lock(db: &TestDb) -> Held {
     match db.backend {
         Backend::Sqlite => {
             let path = db.dir().unwrap().join("dms.db.migrate.lock");
             let file = std::fs::File::create(path).unwrap();
             file.lock().unwrap();
-            Box::new(file)
+            Held::File(file)
         }
         Backend::Postgres | Backend::MySql => {
             let mut options = sea_orm::ConnectOptions::new(db.url.clone());
@@ -317,7 +331,7 @@ async fn hold_lock(db: &TestDb) -> Box<dyn std::any::Any> {
                 _ => "SELECT GET_LOCK(CONCAT('dms_migrate:', DATABASE()), 10)".to_owned(),
             };
             exec(&conn, &sql).await;
-            Box::new(conn)
+            Held::Session(conn)
         }
     }
 }
@@ -333,7 +347,7 @@ async fn lock_timeout_fails_clearly(db: TestDb) {
         stdout(&out)
     );
     assert!(started.elapsed() < Duration::from_secs(30));
-    drop(held);
+    held.release().await;
     // Released: the next run proceeds.
     run(&db, &["up"]);
 }
