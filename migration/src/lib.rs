@@ -14,6 +14,7 @@ mod m004_users_rbac;
 pub mod password;
 pub mod runner;
 mod schema_ops;
+mod script;
 mod seed;
 
 pub use m004_users_rbac::ADMIN_PASSWORD_ENV;

@@ -97,6 +97,9 @@ enum Command {
     /// Apply revisions up to TARGET: head, +N, or a revision id (or unique prefix)
     Upgrade {
         target: String,
+        /// Print the SQL it would run on an empty database of the URL's backend; connect to nothing
+        #[arg(long)]
+        sql: bool,
         #[command(flatten)]
         guard: Guard,
     },
@@ -104,6 +107,9 @@ enum Command {
     Downgrade {
         #[arg(allow_hyphen_values = true)]
         target: String,
+        /// Print the SQL it would run on a database of the URL's backend at head; connect to nothing
+        #[arg(long)]
+        sql: bool,
         #[command(flatten)]
         guard: Guard,
     },
@@ -118,6 +124,7 @@ impl Command {
     fn writes(&self) -> bool {
         match self {
             Command::Status | Command::Current | Command::History { .. } | Command::Check => false,
+            Command::Upgrade { sql: true, .. } | Command::Downgrade { sql: true, .. } => false,
             Command::Up { guard, .. }
             | Command::Down { guard, .. }
             | Command::Fresh { guard }
@@ -175,6 +182,25 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Stamp { target } => Some(Some(runner::resolve(target)?)),
         _ => None,
     };
+
+    // Offline SQL: no lock, no connection.
+    match (&cli.command, &up_target, &down_target) {
+        (Command::Upgrade { sql: true, .. }, Some(target), _) => {
+            print!(
+                "{}",
+                runner::upgrade_sql(runner::backend_of(&url)?, target).await?
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        (Command::Downgrade { sql: true, .. }, _, Some(target)) => {
+            print!(
+                "{}",
+                runner::downgrade_sql(runner::backend_of(&url)?, target).await?
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
 
     let lock = if cli.command.writes() {
         let timeout = cli.lock_timeout;

@@ -443,6 +443,47 @@ pub fn backend_of(url: &str) -> Result<DbBackend, Error> {
     })
 }
 
+/// The SQL `upgrade` to `target` runs on an empty database of `backend`,
+/// bookkeeping included, without connecting to any database.
+pub async fn upgrade_sql(backend: DbBackend, target: &UpTarget) -> Result<String, Error> {
+    let chain = bookkeeping::chain();
+    let revisions: Vec<String> = match target {
+        UpTarget::Head => chain,
+        UpTarget::Steps(n) => chain.into_iter().take(*n as usize).collect(),
+        UpTarget::Revision(rev) => {
+            let upto = chain.iter().position(|n| n == rev).unwrap_or(0);
+            chain[..=upto].to_vec()
+        }
+    };
+    let (conn, statements) = crate::script::recorder(backend, false);
+    Migrator::install(&conn).await?;
+    run_all(&conn, &revisions, Direction::Up, BTreeSet::new()).await?;
+    Ok(crate::script::render(&statements))
+}
+
+/// The SQL `downgrade` to `target` runs on a database of `backend` at head,
+/// without connecting to any database.
+pub async fn downgrade_sql(backend: DbBackend, target: &DownTarget) -> Result<String, Error> {
+    let chain = bookkeeping::chain();
+    let revisions: Vec<String> = match target {
+        DownTarget::Base => chain.iter().rev().cloned().collect(),
+        DownTarget::Steps(n) => chain.iter().rev().take(*n as usize).cloned().collect(),
+        DownTarget::Revision(rev) => {
+            let keep = chain.iter().position(|n| n == rev).unwrap_or(0);
+            chain[keep + 1..].iter().rev().cloned().collect()
+        }
+    };
+    let (conn, statements) = crate::script::recorder(backend, true);
+    run_all(
+        &conn,
+        &revisions,
+        Direction::Down,
+        chain.into_iter().collect(),
+    )
+    .await?;
+    Ok(crate::script::render(&statements))
+}
+
 /// Compares the live schema with the schema the chain produces at the
 /// revision the database records; returns the differences (none: it matches)
 /// and that revision. At base, both an empty database and one that kept the

@@ -307,7 +307,12 @@ pub async fn drop_columns(
                 if !manager.has_column(table, &column).await? {
                     continue;
                 }
-                for fk in foreign_keys_on(manager, table, &column).await? {
+                // Only the columns this chain gave a foreign key carry one.
+                let fks = match added.references {
+                    Some(_) => foreign_keys_on(manager, table, &column).await?,
+                    None => Vec::new(),
+                };
+                for fk in fks {
                     let mut drop = ForeignKey::drop();
                     drop.name(fk).table(Alias::new(table));
                     manager.drop_foreign_key(drop).await?;

@@ -458,7 +458,89 @@ async fn no_silent_data_loss(db: TestDb) {
     assert_eq!(count(&conn, "cases").await, 1);
 }
 
+/// Runs an offline script: PostgreSQL's through psql, as operators pipe it;
+/// the others statement by statement on one connection.
+async fn apply_script(db: &TestDb, script: &str) {
+    if db.backend == Backend::Postgres {
+        use std::io::Write;
+        let mut psql = std::process::Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("psql");
+        psql.stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        let out = psql.wait_with_output().unwrap();
+        assert!(out.status.success(), "psql: {}", common::stderr(&out));
+        return;
+    }
+    let mut options = sea_orm::ConnectOptions::new(db.url.clone());
+    options.max_connections(1);
+    let conn = sea_orm::Database::connect(options).await.unwrap();
+    for statement in script.lines().filter(|l| !l.trim().is_empty()) {
+        exec(&conn, statement).await;
+    }
+    conn.close().await.unwrap();
+}
+
+async fn offline_sql_scripts(db: TestDb) {
+    let up = run(&db, &["upgrade", "head", "--sql"]);
+    assert!(up.contains("CREATE TABLE"), "{up}");
+    apply_script(&db, &up).await;
+    let conn = db.connect().await;
+    assert_head_schema(&db, &conn).await;
+    assert_seeded_once(&conn).await;
+    assert_eq!(alembic_version(&conn).await, [HEAD]);
+    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    assert!(last_line(&run(&db, &["check"])).contains("matches 004_users_rbac"));
+    if db.backend == Backend::Postgres {
+        let snapshot = schema::postgres_snapshot(&conn).await.unwrap();
+        let reference: Vec<String> = reference("schema_postgres_004_users_rbac.txt")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(snapshot, reference);
+    }
+
+    let down = run(&db, &["downgrade", "base", "--sql"]);
+    apply_script(&db, &down).await;
+    assert_eq!(last_line(&run(&db, &["current"])), "base");
+    assert!(last_line(&run(&db, &["check"])).contains("matches base"));
+    assert!(
+        !schema::introspect(&conn)
+            .await
+            .unwrap()
+            .tables
+            .contains_key("lots")
+    );
+}
+
+#[test]
+fn offline_sql_connects_to_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in [
+        "postgres://nobody@127.0.0.1:1/none",
+        "mysql://nobody@127.0.0.1:1/none",
+        "sqlite:///nonexistent/dir/dms.db",
+    ] {
+        let out = cli(dir.path(), &["-u", url, "upgrade", "003", "--sql"], &[]);
+        assert_ok(&out);
+        let script = stdout(&out);
+        assert!(script.contains("procurement_categories"), "{script}");
+        assert!(!script.contains("users"), "stops at 003: {script}");
+        let out = cli(dir.path(), &["-u", url, "downgrade", "-1", "--sql"], &[]);
+        assert_ok(&out);
+        assert!(stdout(&out).contains("role_permissions"));
+    }
+}
+
 backend_tests!(
+    offline_sql_scripts,
     runbook_commands,
     unknown_revisions_are_refused,
     alembic_version_names_unknown_revision,
