@@ -18,7 +18,7 @@ use sea_orm_migration::sea_orm::{
 use crate::runner::{Error, normalize_url, one_line, redact};
 
 /// PostgreSQL advisory lock key: "DMSMIGR" in ASCII, a constant of this tool.
-pub const PG_KEY: i64 = 0x444d_534d_4947_52;
+pub const PG_KEY: i64 = 0x0044_4d53_4d49_4752;
 const POLL: Duration = Duration::from_millis(100);
 
 /// A held lock; dropping it releases the lock.

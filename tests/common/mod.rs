@@ -225,8 +225,9 @@ pub fn command(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> std::process::Command {
-    let binary = option_env!("CARGO_BIN_EXE_migration")
-        .expect("the migration binary is only built for the migration package's tests");
+    let Some(binary) = option_env!("CARGO_BIN_EXE_migration") else {
+        panic!("the migration binary is only built for the migration package's tests");
+    };
     let mut cmd = std::process::Command::new(binary);
     cmd.current_dir(dir)
         .args(args)

@@ -1,9 +1,9 @@
 //! The schema as the tests compare it: `migration::inspect`, with the
 //! PostgreSQL reference translated into each backend's native types.
 
-pub use migration::inspect::{
-    Column, Schema, Table, introspect, parse_reference, postgres_snapshot,
-};
+// Not every test file uses every re-export.
+#[allow(unused_imports)]
+pub use migration::inspect::{Schema, introspect, parse_reference, postgres_snapshot};
 use sea_orm::DbBackend;
 
 /// Differences between the live schema of a `backend` database and the
