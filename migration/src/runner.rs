@@ -744,3 +744,59 @@ async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), DbErr> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_mariadb_maps_to_mysql() {
+        assert_eq!(
+            normalize_url("sqlite://dms.db?mode=rwc").unwrap(),
+            "sqlite://dms.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("mariadb://root@db:3306/dms").unwrap(),
+            "mysql://root@db:3306/dms"
+        );
+        assert_eq!(
+            normalize_url("postgresql://u@h/db").unwrap(),
+            "postgres://u@h/db"
+        );
+        for bad in ["postgres://", "postgres:///db", "sqlite://", "dms.db", ""] {
+            assert!(
+                matches!(normalize_url(bad), Err(Error::MalformedUrl(_))),
+                "{bad}"
+            );
+        }
+        assert!(
+            matches!(normalize_url("oracle://h/db"), Err(Error::UnsupportedScheme(s)) if s == "oracle")
+        );
+    }
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(
+            redact("postgres://dms:s3cret@db:5432/dms"),
+            "postgres://dms:***@db:5432/dms"
+        );
+        assert_eq!(redact("postgres://dms@db/dms"), "postgres://dms@db/dms");
+        assert_eq!(redact("sqlite://dms.db"), "sqlite://dms.db");
+    }
+
+    #[test]
+    fn revisions_resolve_by_id_or_unique_prefix() {
+        assert_eq!(resolve("003").unwrap(), "003_add_procurement_extensions");
+        assert_eq!(resolve("004_users_rbac").unwrap(), "004_users_rbac");
+        assert!(
+            matches!(resolve("00"), Err(Error::UnknownRevision { .. })),
+            "ambiguous"
+        );
+        assert!(matches!(resolve("005"), Err(Error::UnknownRevision { .. })));
+        assert_eq!("+2".parse::<UpTarget>().unwrap(), UpTarget::Steps(2));
+        assert_eq!("head".parse::<UpTarget>().unwrap(), UpTarget::Head);
+        assert_eq!("-1".parse::<DownTarget>().unwrap(), DownTarget::Steps(1));
+        assert_eq!("base".parse::<DownTarget>().unwrap(), DownTarget::Base);
+        assert!("-x".parse::<DownTarget>().is_err());
+    }
+}
