@@ -170,6 +170,75 @@ fn index_columns(def: &str) -> Vec<String> {
         .collect()
 }
 
+/// The columns of a PostgreSQL table of `schema` (an SQL expression), in
+/// name order, as the snapshot spells their types and defaults.
+async fn pg_columns<C: ConnectionTrait>(
+    conn: &C,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<(String, Column)>, DbErr> {
+    let sql = format!(
+        "SELECT column_name::text, data_type::text, character_maximum_length::int, \
+                numeric_precision::int, numeric_scale::int, is_nullable::text, \
+                column_default::text, is_identity::text \
+         FROM information_schema.columns \
+         WHERE table_schema = {schema} AND table_name = $1 ORDER BY column_name"
+    );
+    let mut columns = Vec::new();
+    for row in rows(conn, &sql, vec![Value::from(table)]).await? {
+        let mut ty = text(&row, 1)?;
+        let len: Option<i32> = row.try_get_by_index(2)?;
+        let (precision, scale): (Option<i32>, Option<i32>) =
+            (row.try_get_by_index(3)?, row.try_get_by_index(4)?);
+        if let ("character varying", Some(len)) = (ty.as_str(), len) {
+            ty = format!("varchar({len})");
+        }
+        if let ("numeric", Some(p)) = (ty.as_str(), precision) {
+            ty = format!("numeric({p},{})", scale.unwrap_or(0));
+        }
+        let mut default = opt_text(&row, 6)?.map(|d| normalize_default(&d));
+        if text(&row, 7)? == "YES" {
+            default = Some("<generated>".to_owned());
+        }
+        let nullable = text(&row, 5)? == "YES";
+        columns.push((
+            text(&row, 0)?,
+            Column {
+                ty,
+                nullable,
+                default,
+            },
+        ));
+    }
+    Ok(columns)
+}
+
+/// The indexes of a PostgreSQL table of `schema`: name, unique, primary, definition.
+async fn pg_indexes<C: ConnectionTrait>(
+    conn: &C,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<(String, bool, bool, String)>, DbErr> {
+    let sql = format!(
+        "SELECT i.relname::text, ix.indisunique, ix.indisprimary, pg_get_indexdef(ix.indexrelid) \
+         FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
+         JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace ns ON ns.oid = t.relnamespace \
+         WHERE ns.nspname = {schema} AND t.relname = $1"
+    );
+    rows(conn, &sql, vec![Value::from(table)])
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                text(row, 0)?,
+                row.try_get_by_index(1)?,
+                row.try_get_by_index(2)?,
+                text(row, 3)?,
+            ))
+        })
+        .collect()
+}
+
 async fn postgres<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
     let mut schema = Schema::default();
     let tables = table_names(
@@ -182,53 +251,12 @@ async fn postgres<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
         let mut table = Table::default();
         let mut fks = Fks::new();
         let t = vec![Value::from(name.as_str())];
-        for row in rows(
-            conn,
-            "SELECT column_name::text, data_type::text, character_maximum_length::int, \
-                    numeric_precision::int, numeric_scale::int, is_nullable::text, \
-                    column_default::text, is_identity::text \
-             FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1",
-            t.clone(),
-        )
-        .await?
-        {
-            let mut ty = text(&row, 1)?;
-            let len: Option<i32> = row.try_get_by_index(2)?;
-            let (precision, scale): (Option<i32>, Option<i32>) =
-                (row.try_get_by_index(3)?, row.try_get_by_index(4)?);
-            if let ("character varying", Some(len)) = (ty.as_str(), len) {
-                ty = format!("varchar({len})");
-            }
-            if let ("numeric", Some(p)) = (ty.as_str(), precision) {
-                ty = format!("numeric({p},{})", scale.unwrap_or(0));
-            }
-            let mut default = opt_text(&row, 6)?.map(|d| normalize_default(&d));
-            if text(&row, 7)? == "YES" {
-                default = Some("<generated>".to_owned());
-            }
-            table.columns.insert(
-                text(&row, 0)?,
-                Column {
-                    ty,
-                    nullable: text(&row, 5)? == "YES",
-                    default,
-                },
-            );
-        }
-        for row in rows(
-            conn,
-            "SELECT i.relname::text, ix.indisunique, ix.indisprimary, pg_get_indexdef(ix.indexrelid) \
-             FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
-             JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace ns ON ns.oid = t.relnamespace \
-             WHERE ns.nspname = current_schema() AND t.relname = $1",
-            t.clone(),
-        )
-        .await?
-        {
-            let (index, unique, primary): (String, bool, bool) =
-                (text(&row, 0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
-            let columns = index_columns(&text(&row, 3)?);
+        table.columns = pg_columns(conn, "current_schema()", &name)
+            .await?
+            .into_iter()
+            .collect();
+        for (index, unique, primary, def) in pg_indexes(conn, "current_schema()", &name).await? {
+            let columns = index_columns(&def);
             if primary {
                 table.primary_key = columns;
             } else if unique {
@@ -779,40 +807,14 @@ pub async fn postgres_snapshot<C: ConnectionTrait>(conn: &C) -> Result<Vec<Strin
     for t in tables {
         out.push(format!("table {t}"));
         let v = vec![Value::from(t.as_str())];
-        for row in rows(
-            conn,
-            "SELECT column_name::text, data_type::text, character_maximum_length::int, \
-                    numeric_precision::int, numeric_scale::int, is_nullable::text, \
-                    column_default::text, is_identity::text \
-             FROM information_schema.columns \
-             WHERE table_schema = 'public' AND table_name = $1 ORDER BY column_name",
-            v.clone(),
-        )
-        .await?
-        {
-            let mut ty = text(&row, 1)?;
-            let len: Option<i32> = row.try_get_by_index(2)?;
-            let (precision, scale): (Option<i32>, Option<i32>) =
-                (row.try_get_by_index(3)?, row.try_get_by_index(4)?);
-            if let ("character varying", Some(len)) = (ty.as_str(), len) {
-                ty = format!("varchar({len})");
-            }
-            if let ("numeric", Some(p)) = (ty.as_str(), precision) {
-                ty = format!("numeric({p},{})", scale.unwrap_or(0));
-            }
-            let mut default = opt_text(&row, 6)?.map(|d| normalize_default(&d));
-            if text(&row, 7)? == "YES" {
-                default = Some("<generated>".to_owned());
-            }
+        for (name, c) in pg_columns(conn, "'public'", &t).await? {
             out.push(format!(
-                "  column {t}.{} {ty} {}{}",
-                text(&row, 0)?,
-                if text(&row, 5)? == "YES" {
-                    "null"
-                } else {
-                    "not null"
-                },
-                default.map(|d| format!(" default {d}")).unwrap_or_default()
+                "  column {t}.{name} {} {}{}",
+                c.ty,
+                if c.nullable { "null" } else { "not null" },
+                c.default
+                    .map(|d| format!(" default {d}"))
+                    .unwrap_or_default()
             ));
         }
         let mut cons = Vec::new();
@@ -848,28 +850,21 @@ pub async fn postgres_snapshot<C: ConnectionTrait>(conn: &C) -> Result<Vec<Strin
         cons.sort();
         out.extend(cons);
         let mut idx = Vec::new();
-        for row in rows(
-            conn,
-            "SELECT i.relname::text, ix.indisunique, ix.indisprimary, pg_get_indexdef(ix.indexrelid) \
-             FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
-             JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace ns ON ns.oid = t.relnamespace \
-             WHERE ns.nspname = 'public' AND t.relname = $1",
-            v.clone(),
-        )
-        .await?
-        {
-            let (name, unique, primary): (String, bool, bool) =
-                (text(&row, 0)?, row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+        for (name, unique, primary, def) in pg_indexes(conn, "'public'", &t).await? {
             if primary {
                 continue;
             }
-            let def = text(&row, 3)?;
+
             let cols = def
                 .split_once(" USING ")
                 .and_then(|(_, r)| r.split_once(" ("))
                 .map(|(_, c)| c.strip_suffix(')').unwrap_or(c).to_owned())
                 .unwrap_or_default();
-            let label = if name.starts_with("idx_") { name.as_str() } else { "" };
+            let label = if name.starts_with("idx_") {
+                name.as_str()
+            } else {
+                ""
+            };
             let line = format!(
                 "  index {t}({cols}){} {label}",
                 if unique { " unique" } else { "" }

@@ -16,22 +16,19 @@ use sea_orm::DatabaseConnection;
 
 const HEAD: &str = "004_users_rbac";
 
-/// Runs the CLI on `db` and returns stdout, asserting success.
-fn run(db: &TestDb, args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let mut all = vec!["-u", db.url.as_str()];
-    all.extend_from_slice(args);
-    let out = cli(dir.path(), &all, &[]);
-    assert_ok(&out);
-    stdout(&out)
-}
-
-/// Runs the CLI on `db`, expecting it to fail.
-fn fail(db: &TestDb, args: &[&str]) -> std::process::Output {
+/// Runs the CLI on `db`.
+fn cli_on(db: &TestDb, args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut all = vec!["-u", db.url.as_str()];
     all.extend_from_slice(args);
     cli(dir.path(), &all, &[])
+}
+
+/// Runs the CLI on `db` and returns stdout, asserting success.
+fn run(db: &TestDb, args: &[&str]) -> String {
+    let out = cli_on(db, args);
+    assert_ok(&out);
+    stdout(&out)
 }
 
 async fn alembic_version(conn: &DatabaseConnection) -> Vec<String> {
@@ -131,7 +128,7 @@ async fn unknown_revisions_are_refused(db: TestDb) {
         &["stamp", "zzz"],
         &["upgrade", "+x"],
     ] {
-        let out = fail(&db, args);
+        let out = cli_on(&db, args);
         assert_one_line_error(&out, 2, "unknown revision");
         assert!(
             common::stderr(&out)
@@ -147,7 +144,7 @@ async fn unknown_revisions_are_refused(db: TestDb) {
     .await;
     for args in [&["up"][..], &["down"], &["current"], &["stamp", "head"]] {
         assert_one_line_error(
-            &fail(&db, args),
+            &cli_on(&db, args),
             1,
             "'005_future', which this binary does not know",
         );
@@ -164,7 +161,7 @@ async fn alembic_version_names_unknown_revision(db: TestDb) {
     )
     .await;
     exec(&conn, "INSERT INTO alembic_version VALUES ('001_initial')").await;
-    let out = fail(&db, &["up"]);
+    let out = cli_on(&db, &["up"]);
     assert_one_line_error(&out, 1, "alembic_version names revision '001_initial'");
     assert!(
         !schema::introspect(&conn)
@@ -339,7 +336,7 @@ async fn hold_lock(db: &TestDb) -> Held {
 async fn lock_timeout_fails_clearly(db: TestDb) {
     let held = hold_lock(&db).await;
     let started = Instant::now();
-    let out = fail(&db, &["--lock-timeout", "1", "up"]);
+    let out = cli_on(&db, &["--lock-timeout", "1", "up"]);
     assert_one_line_error(&out, 1, "still holds the lock after 1 s");
     assert!(
         stdout(&out).contains("waiting for another migration"),
@@ -418,7 +415,7 @@ async fn no_silent_data_loss(db: TestDb) {
     )
     .await;
 
-    let out = fail(&db, &["down"]);
+    let out = cli_on(&db, &["down"]);
     assert_one_line_error(&out, 1, "refusing to drop data");
     let err = common::stderr(&out);
     assert!(
@@ -436,7 +433,7 @@ async fn no_silent_data_loss(db: TestDb) {
         &["fresh"],
         &["down", "-n", "3"],
     ] {
-        assert_one_line_error(&fail(&db, args), 1, "refusing to drop data");
+        assert_one_line_error(&cli_on(&db, args), 1, "refusing to drop data");
     }
     assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
     assert_eq!(count(&conn, "roles").await, 4);
