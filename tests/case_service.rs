@@ -1,0 +1,770 @@
+//! The case service (`dms::cases`) and the entity relations it stands on,
+//! against real databases: data written through the entities on every
+//! backend, and the production-like PostgreSQL dump loaded as is.
+
+mod common;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{Backend, TestDb};
+use dms::Error;
+use dms::cases::{CaseFile, LOAD_CASE_FILE_QUERIES, load_case_file};
+use entity::{
+    artifacts, cases, dao_criteria, documents, lots, memory_entries, offers,
+    procurement_categories, procurement_references, procurement_thresholds, purchase_categories,
+    roles, users,
+};
+use sea_orm::prelude::{Decimal, Json};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+async fn migrated(db: &TestDb) -> DatabaseConnection {
+    let conn = db.connect().await;
+    migration::runner::up(&conn, None)
+        .await
+        .expect("migrate to head");
+    conn
+}
+
+fn dec(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+async fn admin(conn: &DatabaseConnection) -> users::Model {
+    users::Entity::find()
+        .filter(users::Column::Username.eq("admin"))
+        .one(conn)
+        .await
+        .unwrap()
+        .expect("the seeded admin")
+}
+
+async fn insert_case(conn: &DatabaseConnection, id: &str, owner: Option<i32>) -> cases::Model {
+    cases::ActiveModel {
+        id: Set(id.to_owned()),
+        case_type: Set("DAO".to_owned()),
+        title: Set(format!("Case {id}")),
+        lot: Set(Some("LOT 1".to_owned())),
+        created_at: Set("2026-02-10T09:00:00".to_owned()),
+        // `status` left to the database default (`draft`).
+        category_id: Set(Some("cat_equipmed".to_owned())),
+        purchase_category_id: Set(Some("cat_health".to_owned())),
+        estimated_value: Set(Some(dec("75000.25"))),
+        procedure_type: Set(Some("appel_offres_ouvert".to_owned())),
+        owner_id: Set(owner),
+        total_upload_size: Set(Some(3072)),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+async fn insert_lot(conn: &DatabaseConnection, case: &str, id: &str, number: &str) -> lots::Model {
+    lots::ActiveModel {
+        id: Set(id.to_owned()),
+        case_id: Set(case.to_owned()),
+        lot_number: Set(number.to_owned()),
+        description: Set(Some(format!("Lot {number}"))),
+        estimated_value: Set(Some(40000.5)),
+        created_at: Set("2026-02-10T09:00:00".to_owned()),
+        category_id: Set(Some("cat_equipmed".to_owned())),
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+async fn insert_offer(conn: &DatabaseConnection, case: &str, id: &str, at: &str) -> offers::Model {
+    offers::ActiveModel {
+        id: Set(id.to_owned()),
+        case_id: Set(case.to_owned()),
+        supplier_name: Set(format!("Supplier {id}")),
+        offer_type: Set("technique".to_owned()),
+        file_hash: Set(Some("ab12".to_owned())),
+        submitted_at: Set(at.to_owned()),
+        created_at: Set(at.to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+async fn insert_document(
+    conn: &DatabaseConnection,
+    case: &str,
+    offer: Option<&str>,
+    id: &str,
+    at: &str,
+) -> documents::Model {
+    documents::ActiveModel {
+        id: Set(id.to_owned()),
+        case_id: Set(case.to_owned()),
+        offer_id: Set(offer.map(str::to_owned)),
+        filename: Set(format!("{id}.pdf")),
+        path: Set(format!("data/uploads/{id}.pdf")),
+        uploaded_at: Set(at.to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+async fn insert_artifact(
+    conn: &DatabaseConnection,
+    case: &str,
+    id: &str,
+    at: &str,
+    by: Option<i32>,
+) -> artifacts::Model {
+    artifacts::ActiveModel {
+        id: Set(id.to_owned()),
+        case_id: Set(case.to_owned()),
+        kind: Set("offer".to_owned()),
+        filename: Set(format!("{id}.pdf")),
+        path: Set(format!("data/uploads/{id}.pdf")),
+        uploaded_at: Set(at.to_owned()),
+        meta_json: Set(Some(r#"{"size_bytes": 1024}"#.to_owned())),
+        created_by: Set(by),
+        // `created_at` left to the database default (CURRENT_TIMESTAMP).
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+async fn insert_memory(conn: &DatabaseConnection, case: &str, id: &str) -> memory_entries::Model {
+    memory_entries::ActiveModel {
+        id: Set(id.to_owned()),
+        case_id: Set(case.to_owned()),
+        entry_type: Set("decision".to_owned()),
+        content_json: Set(r#"{"chosen_supplier": "ACME SARL", "human_final": true}"#.to_owned()),
+        created_at: Set("2026-02-20T16:00:00".to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+async fn insert_criterion(
+    conn: &DatabaseConnection,
+    case: &str,
+    id: &str,
+    order: i32,
+) -> dao_criteria::Model {
+    dao_criteria::ActiveModel {
+        id: Set(id.to_owned()),
+        case_id: Set(case.to_owned()),
+        categorie: Set("technique".to_owned()),
+        critere_nom: Set(format!("Critère {order}")),
+        description: Set(None),
+        ponderation: Set(0.6),
+        type_reponse: Set("score".to_owned()),
+        seuil_elimination: Set(Some(12.5)),
+        ordre_affichage: Set(Some(order)),
+        created_at: Set("2026-02-10T09:10:00".to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+/// A case with two of everything, in scrambled insertion order, next to a
+/// second case whose rows must not leak into the first.
+async fn load_case_file_written_through_entities(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = admin(&conn).await;
+    let case = insert_case(&conn, "case-1", Some(owner.id)).await;
+    let other = insert_case(&conn, "case-2", None).await;
+
+    let lot_2 = insert_lot(&conn, "case-1", "lot-b", "2").await;
+    let lot_1 = insert_lot(&conn, "case-1", "lot-a", "1").await;
+    insert_lot(&conn, "case-2", "lot-x", "1").await;
+
+    let late = insert_offer(&conn, "case-1", "offer-late", "2026-02-13T10:00:00").await;
+    let early = insert_offer(&conn, "case-1", "offer-early", "2026-02-12T14:00:00").await;
+    let bare = insert_offer(&conn, "case-1", "offer-bare", "2026-02-14T08:00:00").await;
+    insert_offer(&conn, "case-2", "offer-x", "2026-02-12T14:00:00").await;
+    let d2 = insert_document(
+        &conn,
+        "case-1",
+        Some("offer-early"),
+        "doc-2",
+        "2026-02-12T14:05:00",
+    )
+    .await;
+    let d1 = insert_document(
+        &conn,
+        "case-1",
+        Some("offer-early"),
+        "doc-1",
+        "2026-02-12T14:01:00",
+    )
+    .await;
+    let d3 = insert_document(
+        &conn,
+        "case-1",
+        Some("offer-late"),
+        "doc-3",
+        "2026-02-13T10:00:00",
+    )
+    .await;
+    // A case document attached to no offer belongs to no offer's list.
+    insert_document(&conn, "case-1", None, "doc-case", "2026-02-10T09:00:00").await;
+    insert_document(
+        &conn,
+        "case-2",
+        Some("offer-x"),
+        "doc-x",
+        "2026-02-12T14:00:00",
+    )
+    .await;
+
+    let a2 = insert_artifact(
+        &conn,
+        "case-1",
+        "art-2",
+        "2026-02-12T14:00:00",
+        Some(owner.id),
+    )
+    .await;
+    let a1 = insert_artifact(&conn, "case-1", "art-1", "2026-02-10T09:05:00", None).await;
+    insert_artifact(&conn, "case-2", "art-x", "2026-02-10T09:05:00", None).await;
+    let memory = insert_memory(&conn, "case-1", "mem-1").await;
+    insert_memory(&conn, "case-2", "mem-x").await;
+    let c2 = insert_criterion(&conn, "case-1", "crit-b", 2).await;
+    let c1 = insert_criterion(&conn, "case-1", "crit-a", 1).await;
+    insert_criterion(&conn, "case-2", "crit-x", 1).await;
+
+    assert_eq!(case.status, "draft", "the database default comes back");
+    assert!(a1.created_at.is_some(), "the database default comes back");
+
+    let file = load_case_file(&conn, "case-1").await.unwrap();
+    let expected = CaseFile {
+        case,
+        lots: vec![lot_1, lot_2],
+        offers: vec![
+            dms::cases::OfferFile {
+                offer: early,
+                documents: vec![d1, d2],
+            },
+            dms::cases::OfferFile {
+                offer: late,
+                documents: vec![d3],
+            },
+            dms::cases::OfferFile {
+                offer: bare,
+                documents: vec![],
+            },
+        ],
+        artifacts: vec![a1, a2],
+        memory_entries: vec![memory],
+        dao_criteria: vec![c1, c2],
+    };
+    assert_eq!(file, expected, "{:?}", db.backend);
+
+    // The other case sees only its own rows.
+    let file = load_case_file(&conn, "case-2").await.unwrap();
+    assert_eq!(file.case, other);
+    assert_eq!(file.lots.len(), 1);
+    assert_eq!(file.offers.len(), 1);
+    assert_eq!(file.offers[0].documents.len(), 1);
+    assert_eq!(file.artifacts.len(), 1);
+    assert_eq!(file.memory_entries.len(), 1);
+    assert_eq!(file.dao_criteria.len(), 1);
+
+    // Serialisable for the API, decimals as exact strings.
+    let json = serde_json::to_value(&file).unwrap();
+    assert_eq!(json["case"]["estimated_value"], "75000.25");
+    assert_eq!(json["offers"][0]["documents"][0]["id"], "doc-x");
+}
+
+async fn unknown_case_is_not_found(db: TestDb) {
+    let conn = migrated(&db).await;
+    insert_case(&conn, "case-1", None).await;
+    let err = load_case_file(&conn, "no-such-case").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { entity: "case", id } if id == "no-such-case"),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "case no-such-case not found");
+}
+
+/// Statements run by `load_case_file`, counted by SeaORM's metric callback.
+async fn statements_for(db: &TestDb, case: &str) -> usize {
+    let mut conn = db.connect().await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    load_case_file(&conn, case).await.unwrap();
+    count.load(Ordering::SeqCst)
+}
+
+/// No query per offer: 1 offer and 20 offers (2 documents each) cost the
+/// same number of statements; no offer at all saves the documents query.
+async fn query_count_does_not_grow_with_offers(db: TestDb) {
+    let conn = migrated(&db).await;
+    for (case, offers) in [("no-offer", 0), ("one-offer", 1), ("twenty-offers", 20)] {
+        insert_case(&conn, case, None).await;
+        insert_lot(&conn, case, &format!("{case}-lot"), "1").await;
+        insert_artifact(
+            &conn,
+            case,
+            &format!("{case}-art"),
+            "2026-02-10T09:00:00",
+            None,
+        )
+        .await;
+        insert_memory(&conn, case, &format!("{case}-mem")).await;
+        insert_criterion(&conn, case, &format!("{case}-crit"), 1).await;
+        for i in 0..offers {
+            let offer = format!("{case}-offer-{i:02}");
+            insert_offer(&conn, case, &offer, "2026-02-12T14:00:00").await;
+            for d in 0..2 {
+                let doc = format!("{offer}-doc-{d}");
+                insert_document(&conn, case, Some(&offer), &doc, "2026-02-12T14:00:00").await;
+            }
+        }
+    }
+    let file = load_case_file(&conn, "twenty-offers").await.unwrap();
+    assert_eq!(file.offers.len(), 20);
+    assert!(file.offers.iter().all(|o| o.documents.len() == 2));
+
+    let one = statements_for(&db, "one-offer").await;
+    let twenty = statements_for(&db, "twenty-offers").await;
+    assert_eq!(one, twenty, "{:?}: statements grow with offers", db.backend);
+    assert_eq!(one, LOAD_CASE_FILE_QUERIES, "{:?}", db.backend);
+    let none = statements_for(&db, "no-offer").await;
+    assert_eq!(none, LOAD_CASE_FILE_QUERIES - 1, "{:?}", db.backend);
+}
+
+/// The relations the app relies on, both directions of the
+/// `cases.ref_id` / `procurement_references.case_id` cycle included.
+async fn relations_are_usable(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = admin(&conn).await;
+    let case = insert_case(&conn, "case-1", Some(owner.id)).await;
+    let reference = procurement_references::ActiveModel {
+        id: Set("ref-1".to_owned()),
+        case_id: Set("case-1".to_owned()),
+        ref_type: Set("DAO".to_owned()),
+        ref_number: Set("DAO-2026-001".to_owned()),
+        year: Set(2026),
+        sequence: Set(1),
+        created_at: Set("2026-02-10T09:00:00".to_owned()),
+        created_by: Set(Some(owner.id)),
+    }
+    .insert(&conn)
+    .await
+    .unwrap();
+    let mut active: cases::ActiveModel = case.into();
+    active.ref_id = Set(Some("ref-1".to_owned()));
+    let case = active.update(&conn).await.unwrap();
+    insert_offer(&conn, "case-1", "offer-1", "2026-02-12T14:00:00").await;
+    insert_document(
+        &conn,
+        "case-1",
+        Some("offer-1"),
+        "doc-1",
+        "2026-02-12T14:00:00",
+    )
+    .await;
+    insert_artifact(
+        &conn,
+        "case-1",
+        "art-1",
+        "2026-02-10T09:05:00",
+        Some(owner.id),
+    )
+    .await;
+
+    // case -> owner, categories, reference (belongs_to).
+    let (found, found_owner) = cases::Entity::find_by_id("case-1")
+        .find_also_related(users::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, case);
+    assert_eq!(found_owner.map(|u| u.username), Some("admin".to_owned()));
+    let (_, category) = cases::Entity::find_by_id("case-1")
+        .find_also_related(procurement_categories::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(category.map(|c| c.code), Some("EQUIPMED".to_owned()));
+    let (_, purchase) = cases::Entity::find_by_id("case-1")
+        .find_also_related(purchase_categories::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(purchase.map(|c| c.id), Some("cat_health".to_owned()));
+    let (_, found_ref) = cases::Entity::find_by_id("case-1")
+        .find_also_related(procurement_references::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found_ref.as_ref(), Some(&reference));
+
+    // The cycle's other direction: reference -> its case.
+    let (_, ref_case) = procurement_references::Entity::find_by_id("ref-1")
+        .find_also_related(cases::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ref_case.map(|c| c.id), Some("case-1".to_owned()));
+
+    // case -> artifacts, offer -> documents (has_many).
+    let with_artifacts = cases::Entity::find_by_id("case-1")
+        .find_with_related(artifacts::Entity)
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(with_artifacts.len(), 1);
+    assert_eq!(with_artifacts[0].1.len(), 1);
+    let with_case_documents = cases::Entity::find_by_id("case-1")
+        .find_with_related(documents::Entity)
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        with_case_documents[0].1[0].offer_id.as_deref(),
+        Some("offer-1")
+    );
+    let with_documents = offers::Entity::find()
+        .find_with_related(documents::Entity)
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(with_documents.len(), 1);
+    assert_eq!(with_documents[0].1[0].id, "doc-1");
+
+    // user -> role; role -> users.
+    let (_, role) = users::Entity::find_by_id(owner.id)
+        .find_also_related(roles::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(role.map(|r| r.name), Some("admin".to_owned()));
+    let admins = roles::Entity::find()
+        .filter(roles::Column::Name.eq("admin"))
+        .find_with_related(users::Entity)
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(admins[0].1.len(), 1);
+}
+
+/// numeric(12,2), real, jsonb and boolean columns through the entities:
+/// the seeded rows read back, new rows round-trip.
+async fn column_types_round_trip(db: TestDb) {
+    let conn = migrated(&db).await;
+
+    // Seeded by the migrations (003), read through the entities.
+    let equipmed = procurement_categories::Entity::find_by_id("cat_equipmed")
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(equipmed.threshold_usd, Some(dec("50000")));
+    assert_eq!(equipmed.requires_technical_eval, Some(true));
+    let constr = purchase_categories::Entity::find_by_id("cat_constr")
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(constr.is_high_risk, Some(true));
+    assert_eq!(
+        constr.specific_rules_json,
+        Some(serde_json::json!({"site_visit_required": true, "technical_expert_required": true}))
+    );
+    let rfq = procurement_thresholds::Entity::find()
+        .filter(procurement_thresholds::Column::ProcedureType.eq("RFQ"))
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rfq.min_amount_usd, dec("0"));
+    assert_eq!(rfq.max_amount_usd, Some(dec("10000")));
+
+    // Written through the entities. The largest numeric(12,2) and a value
+    // with cents both come back equal.
+    let rules: Json = serde_json::json!({"lots": [1, 2], "note": "été", "nested": {"ok": false}});
+    for (id, amount) in [
+        ("cat_a", "9999999999.99"),
+        ("cat_b", "0.01"),
+        ("cat_c", "75000.10"),
+    ] {
+        procurement_categories::ActiveModel {
+            id: Set(id.to_owned()),
+            code: Set(id.to_uppercase()),
+            name_en: Set("A".to_owned()),
+            name_fr: Set("A".to_owned()),
+            threshold_usd: Set(Some(dec(amount))),
+            requires_technical_eval: Set(Some(false)),
+            min_suppliers: Set(Some(2)),
+            created_at: Set("2026-02-10T09:00:00".to_owned()),
+        }
+        .insert(&conn)
+        .await
+        .unwrap();
+        let back = procurement_categories::Entity::find_by_id(id)
+            .one(&conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            back.threshold_usd,
+            Some(dec(amount)),
+            "{:?} {id}",
+            db.backend
+        );
+        assert_eq!(
+            back.requires_technical_eval,
+            Some(false),
+            "{:?}",
+            db.backend
+        );
+    }
+    purchase_categories::ActiveModel {
+        id: Set("cat_test".to_owned()),
+        code: Set("TEST".to_owned()),
+        label: Set("Test".to_owned()),
+        is_high_risk: Set(Some(true)),
+        requires_expert: Set(Some(false)),
+        specific_rules_json: Set(Some(rules.clone())),
+        created_at: Set("2026-02-10T09:00:00".to_owned()),
+    }
+    .insert(&conn)
+    .await
+    .unwrap();
+    let back = purchase_categories::Entity::find_by_id("cat_test")
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.specific_rules_json, Some(rules), "{:?}", db.backend);
+    assert_eq!(
+        (back.is_high_risk, back.requires_expert),
+        (Some(true), Some(false))
+    );
+
+    insert_case(&conn, "case-1", None).await;
+    let criterion = insert_criterion(&conn, "case-1", "crit-1", 1).await;
+    let back = dao_criteria::Entity::find_by_id("crit-1")
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back, criterion);
+    assert_eq!(
+        (back.ponderation, back.seuil_elimination),
+        (0.6, Some(12.5))
+    );
+
+    // The scale: numeric(12,2) keeps two decimals on PostgreSQL and
+    // MariaDB; SQLite stores a REAL, so the value is equal but its scale is
+    // the float's shortest form.
+    let case = cases::Entity::find_by_id("case-1")
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let whole = procurement_categories::Entity::find_by_id("cat_equipmed")
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let expected_whole = match db.backend {
+        Backend::Sqlite => "50000",
+        Backend::Postgres | Backend::MySql => "50000.00",
+    };
+    assert_eq!(
+        case.estimated_value.map(|d| d.to_string()).as_deref(),
+        Some("75000.25")
+    );
+    assert_eq!(
+        whole.threshold_usd.map(|d| d.to_string()).as_deref(),
+        Some(expected_whole),
+        "{:?}",
+        db.backend
+    );
+}
+
+backend_tests!(
+    load_case_file_written_through_entities,
+    unknown_case_is_not_found,
+    query_count_does_not_grow_with_offers,
+    relations_are_usable,
+    column_types_round_trip,
+);
+
+/// The production-like dump (Alembic at 004), loaded as is with psql: the
+/// service reads it without any migration of ours.
+#[tokio::test]
+async fn postgres_alembic_dump() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let dump = common::reference_path("fixtures/alembic_db_004_users_rbac.sql");
+    let out = std::process::Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
+        .arg(&dump)
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = db.connect().await;
+
+    let file = load_case_file(&conn, "11111111-1111-4111-8111-111111111111")
+        .await
+        .unwrap();
+    let case = &file.case;
+    assert_eq!(case.title, "Fournitures médicales Mopti");
+    assert_eq!(case.case_type, "DAO");
+    assert_eq!(case.status, "open");
+    assert_eq!(case.lot.as_deref(), Some("LOT 1"));
+    assert_eq!(case.estimated_value, Some(dec("75000.00")));
+    assert_eq!(case.procedure_type.as_deref(), Some("appel_offres_ouvert"));
+    assert_eq!(case.total_upload_size, Some(3072));
+    assert_eq!(case.owner_id, Some(2));
+    assert_eq!(case.ref_id, None);
+
+    assert_eq!(file.lots.len(), 1);
+    let lot = &file.lots[0];
+    assert_eq!(lot.id, "l1111111-1111-4111-8111-111111111111");
+    assert_eq!(lot.lot_number, "1");
+    assert_eq!(lot.description.as_deref(), Some("Consommables"));
+    assert_eq!(lot.estimated_value, Some(40000.0));
+    assert_eq!(lot.category_id.as_deref(), Some("cat_equipmed"));
+
+    assert_eq!(file.offers.len(), 1);
+    let offer = &file.offers[0];
+    assert_eq!(offer.offer.id, "o1111111-1111-4111-8111-111111111111");
+    assert_eq!(offer.offer.supplier_name, "ACME SARL");
+    assert_eq!(offer.offer.offer_type, "technique");
+    assert_eq!(offer.offer.file_hash.as_deref(), Some("ab12"));
+    assert!(offer.documents.is_empty(), "the dump has no documents");
+
+    let artifacts: Vec<_> = file
+        .artifacts
+        .iter()
+        .map(|a| {
+            (
+                a.id.as_str(),
+                a.kind.as_str(),
+                a.filename.as_str(),
+                a.created_by,
+            )
+        })
+        .collect();
+    assert_eq!(
+        artifacts,
+        [
+            (
+                "a1111111-1111-4111-8111-111111111111",
+                "dao",
+                "dao_mopti.pdf",
+                Some(2)
+            ),
+            (
+                "a2222222-2222-4222-8222-222222222222",
+                "offer",
+                "offre_acme.pdf",
+                Some(2)
+            ),
+        ]
+    );
+    let meta: Json = serde_json::from_str(file.artifacts[0].meta_json.as_deref().unwrap()).unwrap();
+    assert_eq!(meta["mime_type"], "application/pdf");
+
+    assert_eq!(file.memory_entries.len(), 1);
+    let memory = &file.memory_entries[0];
+    assert_eq!(memory.entry_type, "decision");
+    let content: Json = serde_json::from_str(&memory.content_json).unwrap();
+    assert_eq!(content["chosen_supplier"], "ACME SARL");
+    assert_eq!(content["human_final"], true);
+
+    assert_eq!(file.dao_criteria.len(), 1);
+    let criterion = &file.dao_criteria[0];
+    assert_eq!(criterion.critere_nom, "Conformité technique");
+    assert_eq!(criterion.categorie, "technique");
+    assert_eq!(
+        criterion.description.as_deref(),
+        Some("Respect des spécifications")
+    );
+    assert_eq!(criterion.ponderation, 60.0);
+    assert_eq!(criterion.type_reponse, "score");
+    assert_eq!(criterion.seuil_elimination, None);
+    assert_eq!(criterion.ordre_affichage, Some(1));
+
+    // Every stored timestamp of the file parses, in both forms the dump has.
+    let stamps = [
+        Some(case.created_at.as_str()),
+        case.closing_date.as_deref(),
+        Some(lot.created_at.as_str()),
+        Some(offer.offer.submitted_at.as_str()),
+        Some(offer.offer.created_at.as_str()),
+        Some(memory.created_at.as_str()),
+        Some(criterion.created_at.as_str()),
+    ]
+    .into_iter()
+    .chain(
+        file.artifacts
+            .iter()
+            .flat_map(|a| [Some(a.uploaded_at.as_str()), a.created_at.as_deref()]),
+    );
+    for stamp in stamps.flatten() {
+        dms::timestamp::parse(stamp).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(
+        dms::timestamp::parse(file.artifacts[0].created_at.as_deref().unwrap())
+            .unwrap()
+            .to_rfc3339(),
+        "2026-11-23T23:17:31.788480+00:00"
+    );
+
+    // The owner and her role through the relations.
+    let (_, owner) = cases::Entity::find_by_id(case.id.clone())
+        .find_also_related(users::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let owner = owner.expect("case 1111 has an owner");
+    assert_eq!(owner.username, "awa.traore");
+    let (_, role) = users::Entity::find_by_id(owner.id)
+        .find_also_related(roles::Entity)
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(role.map(|r| r.name).as_deref(), Some("procurement_officer"));
+
+    // The dump's other case exists and has nothing attached.
+    let other = load_case_file(&conn, "22222222-2222-4222-8222-222222222222")
+        .await
+        .unwrap();
+    assert_eq!(other.case.title, "Carburant véhicules");
+    assert!(other.lots.is_empty() && other.offers.is_empty() && other.artifacts.is_empty());
+    let cases_in_dump = cases::Entity::find()
+        .order_by_asc(cases::Column::Id)
+        .all(&conn)
+        .await
+        .unwrap();
+    assert_eq!(cases_in_dump.len(), 2);
+}
