@@ -272,19 +272,7 @@ pub async fn upgrade(
 ) -> Result<Outcome, Error> {
     let adopted = prepare(db, options).await?;
     let states = bookkeeping::states(db).await?;
-    let pending = states.iter().filter(|s| s.applied_at.is_none());
-    let revisions: Vec<String> = match target {
-        UpTarget::Head => pending.map(|s| s.name.clone()).collect(),
-        UpTarget::Steps(n) => pending.take(*n as usize).map(|s| s.name.clone()).collect(),
-        UpTarget::Revision(rev) => {
-            let upto = states.iter().position(|s| &s.name == rev).unwrap_or(0);
-            states[..=upto]
-                .iter()
-                .filter(|s| s.applied_at.is_none())
-                .map(|s| s.name.clone())
-                .collect()
-        }
-    };
+    let revisions = to_apply(&states, target);
     if !options.dry_run {
         run_all(db, &revisions, Direction::Up, applied_set(&states)).await?;
     }
@@ -305,20 +293,7 @@ pub async fn downgrade(
 ) -> Result<Outcome, Error> {
     let adopted = prepare(db, options).await?;
     let states = bookkeeping::states(db).await?;
-    let applied = states.iter().rev().filter(|s| s.applied_at.is_some());
-    let revisions: Vec<String> = match target {
-        DownTarget::Base => applied.map(|s| s.name.clone()).collect(),
-        DownTarget::Steps(n) => applied.take(*n as usize).map(|s| s.name.clone()).collect(),
-        DownTarget::Revision(rev) => {
-            let keep = states.iter().position(|s| &s.name == rev).unwrap_or(0);
-            states[keep + 1..]
-                .iter()
-                .rev()
-                .filter(|s| s.applied_at.is_some())
-                .map(|s| s.name.clone())
-                .collect()
-        }
-    };
+    let revisions = to_roll_back(&states, target);
     let mut losses = Vec::new();
     for name in &revisions {
         losses.extend(guard::losses(db, &crate::drops(name)).await?);
@@ -347,6 +322,54 @@ async fn prepare(db: &DatabaseConnection, options: &Options) -> Result<Option<St
     bookkeeping::states(db).await?;
     Migrator::install(db).await?;
     bookkeeping::adopt(db).await
+}
+
+/// The pending revisions `upgrade` to `target` applies, oldest first.
+fn to_apply(states: &[bookkeeping::RevisionState], target: &UpTarget) -> Vec<String> {
+    let upto = match target {
+        UpTarget::Revision(rev) => states.iter().position(|s| &s.name == rev).unwrap_or(0),
+        _ => states.len().saturating_sub(1),
+    };
+    let pending = states
+        .iter()
+        .take(upto + 1)
+        .filter(|s| s.applied_at.is_none())
+        .map(|s| s.name.clone());
+    match target {
+        UpTarget::Steps(n) => pending.take(*n as usize).collect(),
+        _ => pending.collect(),
+    }
+}
+
+/// The applied revisions `downgrade` to `target` rolls back, newest first.
+fn to_roll_back(states: &[bookkeeping::RevisionState], target: &DownTarget) -> Vec<String> {
+    let keep = match target {
+        DownTarget::Revision(rev) => states
+            .iter()
+            .position(|s| &s.name == rev)
+            .map_or(1, |i| i + 1),
+        _ => 0,
+    };
+    let applied = states[keep..]
+        .iter()
+        .rev()
+        .filter(|s| s.applied_at.is_some())
+        .map(|s| s.name.clone());
+    match target {
+        DownTarget::Steps(n) => applied.take(*n as usize).collect(),
+        _ => applied.collect(),
+    }
+}
+
+/// The chain with every revision applied (`true`) or pending, for offline scripts.
+fn assumed_states(applied: bool) -> Vec<bookkeeping::RevisionState> {
+    bookkeeping::chain()
+        .into_iter()
+        .map(|name| bookkeeping::RevisionState {
+            name,
+            applied_at: applied.then_some(0),
+        })
+        .collect()
 }
 
 fn join(losses: &[Loss]) -> String {
@@ -446,15 +469,9 @@ pub fn backend_of(url: &str) -> Result<DbBackend, Error> {
 /// The SQL `upgrade` to `target` runs on an empty database of `backend`,
 /// bookkeeping included, without connecting to any database.
 pub async fn upgrade_sql(backend: DbBackend, target: &UpTarget) -> Result<String, Error> {
-    let chain = bookkeeping::chain();
-    let revisions: Vec<String> = match target {
-        UpTarget::Head => chain,
-        UpTarget::Steps(n) => chain.into_iter().take(*n as usize).collect(),
-        UpTarget::Revision(rev) => {
-            let upto = chain.iter().position(|n| n == rev).unwrap_or(0);
-            chain[..=upto].to_vec()
-        }
-    };
+    // An empty database: every revision pending.
+    let states = assumed_states(false);
+    let revisions = to_apply(&states, target);
     let (conn, statements) = crate::script::recorder(backend, false);
     Migrator::install(&conn).await?;
     run_all(&conn, &revisions, Direction::Up, BTreeSet::new()).await?;
@@ -464,23 +481,11 @@ pub async fn upgrade_sql(backend: DbBackend, target: &UpTarget) -> Result<String
 /// The SQL `downgrade` to `target` runs on a database of `backend` at head,
 /// without connecting to any database.
 pub async fn downgrade_sql(backend: DbBackend, target: &DownTarget) -> Result<String, Error> {
-    let chain = bookkeeping::chain();
-    let revisions: Vec<String> = match target {
-        DownTarget::Base => chain.iter().rev().cloned().collect(),
-        DownTarget::Steps(n) => chain.iter().rev().take(*n as usize).cloned().collect(),
-        DownTarget::Revision(rev) => {
-            let keep = chain.iter().position(|n| n == rev).unwrap_or(0);
-            chain[keep + 1..].iter().rev().cloned().collect()
-        }
-    };
+    // A database at head: every revision applied.
+    let states = assumed_states(true);
+    let revisions = to_roll_back(&states, target);
     let (conn, statements) = crate::script::recorder(backend, true);
-    run_all(
-        &conn,
-        &revisions,
-        Direction::Down,
-        chain.into_iter().collect(),
-    )
-    .await?;
+    run_all(&conn, &revisions, Direction::Down, applied_set(&states)).await?;
     Ok(crate::script::render(&statements))
 }
 
