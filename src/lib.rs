@@ -1,12 +1,23 @@
 //! The Decision Memory System application: services over the generated
-//! `entity` crate (the HTTP API will sit on top of them).
+//! `entity` crate, and the HTTP API on top of them (`http`).
 //!
-//! Every service reads and writes through the entities only, so the drift
-//! test (`tests/entities.rs`) covers everything the app assumes about the
-//! schema.
+//! Services are plain async functions over a connection, with no HTTP
+//! types, so the CLI, the tests and the handlers share them. Every service
+//! reads and writes through the entities only, so the drift test
+//! (`tests/entities.rs`) covers everything the app assumes about the schema.
 
+pub mod audit;
+pub mod auth;
 pub mod cases;
+pub mod db;
 pub mod error;
+pub mod http;
+pub mod memory;
+pub mod password;
+pub mod server;
+pub mod storage;
 pub mod timestamp;
+pub mod token;
+pub mod uploads;
 
 pub use error::Error;

@@ -16,6 +16,17 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 
 use crate::Error;
 
+/// Now, in the form production writes (`2026-11-25T12:49:10.967555`: naive
+/// UTC, microseconds). Text order is time order, which the lists rely on.
+pub fn now() -> String {
+    format(Utc::now())
+}
+
+/// `at` in the form of [`now`].
+pub fn format(at: DateTime<Utc>) -> String {
+    at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
 /// Parses a stored timestamp into an instant.
 ///
 /// A value without an offset is read as UTC: that is how production writes

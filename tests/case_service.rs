@@ -264,6 +264,7 @@ async fn load_case_file_written_through_entities(db: TestDb) {
         artifacts: vec![a1, a2],
         memory_entries: vec![memory],
         dao_criteria: vec![c1, c2],
+        reference: None,
     };
     assert_eq!(file, expected, "{:?}", db.backend);
 

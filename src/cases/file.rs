@@ -1,8 +1,12 @@
 //! Procurement cases: loading a case with everything the decision memory
 //! holds about it, in a fixed number of queries.
 
-use entity::{artifacts, cases, dao_criteria, documents, lots, memory_entries, offers};
-use sea_orm::{ConnectionTrait, EntityTrait, LoaderTrait, ModelTrait, QueryOrder};
+use entity::{
+    artifacts, cases, dao_criteria, documents, lots, memory_entries, offers, procurement_references,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, LoaderTrait, ModelTrait, QueryFilter, QueryOrder,
+};
 use serde::Serialize;
 
 use crate::Error;
@@ -25,6 +29,8 @@ pub struct CaseFile {
     pub memory_entries: Vec<memory_entries::Model>,
     /// By `ordre_affichage`, then id: the order the DAO presents them in.
     pub dao_criteria: Vec<dao_criteria::Model>,
+    /// Its procurement reference (`DAO-2026-0007`), if it has one.
+    pub reference: Option<procurement_references::Model>,
 }
 
 /// An offer and the documents attached to it.
@@ -37,7 +43,7 @@ pub struct OfferFile {
 
 /// How many statements [`load_case_file`] runs for a case with offers,
 /// however many: one fewer for a case without any (no documents to look up).
-pub const LOAD_CASE_FILE_QUERIES: usize = 7;
+pub const LOAD_CASE_FILE_QUERIES: usize = 8;
 
 /// Loads case `case_id` with its lots, offers (each with its documents),
 /// artifacts, memory entries and DAO criteria.
@@ -96,6 +102,14 @@ pub async fn load_case_file<C: ConnectionTrait>(db: &C, case_id: &str) -> Result
         .all(db)
         .await?;
 
+    // The reverse relation is not generated (cases <-> references is a
+    // cycle), hence the filter on case_id.
+    let reference = procurement_references::Entity::find()
+        .filter(procurement_references::Column::CaseId.eq(case_id))
+        .order_by_asc(procurement_references::Column::CreatedAt)
+        .one(db)
+        .await?;
+
     Ok(CaseFile {
         case,
         lots,
@@ -107,5 +121,6 @@ pub async fn load_case_file<C: ConnectionTrait>(db: &C, case_id: &str) -> Result
         artifacts,
         memory_entries,
         dao_criteria,
+        reference,
     })
 }

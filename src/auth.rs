@@ -1,0 +1,286 @@
+//! Users: who they are, what their role lets them do, logging in,
+//! registering, and the administrator's account commands.
+
+use entity::{roles, users};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde::Serialize;
+
+use crate::{Error, password, timestamp};
+
+/// The three roles production seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    ProcurementOfficer,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::ProcurementOfficer, Role::Viewer];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::ProcurementOfficer => "procurement_officer",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// A user as the API shows it (production's `UserResponse`), with what the
+/// role checks need.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i32,
+    pub email: String,
+    pub username: String,
+    /// May be null (D-03: production crashed on it).
+    pub full_name: Option<String>,
+    pub role_name: String,
+    pub is_active: bool,
+    pub is_superuser: bool,
+}
+
+impl User {
+    fn from_row(user: users::Model, role: Option<roles::Model>) -> Self {
+        User {
+            id: user.id,
+            email: user.email,
+            username: user.username,
+            full_name: user.full_name,
+            role_name: role.map(|r| r.name).unwrap_or_default(),
+            is_active: user.is_active.unwrap_or(false),
+            is_superuser: user.is_superuser.unwrap_or(false),
+        }
+    }
+
+    /// Admin means the `admin` role or `is_superuser` (production's rule).
+    pub fn is_admin(&self) -> bool {
+        self.is_superuser || self.role_name == Role::Admin.name()
+    }
+
+    /// The role the permission checks use; an unknown role name reads only.
+    pub fn role(&self) -> Role {
+        if self.is_admin() {
+            Role::Admin
+        } else {
+            Role::parse(&self.role_name).unwrap_or(Role::Viewer)
+        }
+    }
+
+    /// Whether this user may create cases.
+    pub fn can_create_cases(&self) -> bool {
+        matches!(self.role(), Role::Admin | Role::ProcurementOfficer)
+    }
+
+    /// Checks that this user may write to a case owned by `owner_id`.
+    pub fn check_can_write(&self, owner_id: Option<i32>) -> Result<(), Error> {
+        match self.role() {
+            Role::Admin => Ok(()),
+            Role::ProcurementOfficer if owner_id == Some(self.id) => Ok(()),
+            Role::ProcurementOfficer => Err(Error::Forbidden("You do not own this case".into())),
+            Role::Viewer => Err(Error::Forbidden(
+                "Your role (viewer) can read but not change cases".into(),
+            )),
+        }
+    }
+}
+
+/// Loads user `id` with its role; `None` if there is no such user.
+pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<User>, Error> {
+    Ok(users::Entity::find_by_id(id)
+        .find_also_related(roles::Entity)
+        .one(db)
+        .await?
+        .map(|(u, r)| User::from_row(u, r)))
+}
+
+async fn find_by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<(users::Model, Option<roles::Model>)>, Error> {
+    Ok(users::Entity::find()
+        .filter(users::Column::Username.eq(username))
+        .find_also_related(roles::Entity)
+        .one(db)
+        .await?)
+}
+
+/// Checks `username` / `password`. Unknown users, wrong passwords and
+/// inactive accounts fail alike, in the same time. A legacy bcrypt hash is
+/// replaced by argon2id on success; `last_login` is set.
+pub async fn login(db: &impl ConnectionTrait, username: &str, pass: &str) -> Result<User, Error> {
+    let denied = || Error::Unauthorized("Incorrect username or password".into());
+    let Some((row, role)) = find_by_username(db, username).await? else {
+        password::verify_nobody(pass.to_owned()).await?;
+        return Err(denied());
+    };
+    if !password::verify(pass.to_owned(), row.hashed_password.clone()).await? {
+        return Err(denied());
+    }
+    if row.is_active != Some(true) {
+        return Err(denied());
+    }
+    let mut update = users::ActiveModel {
+        id: Set(row.id),
+        last_login: Set(Some(timestamp::now())),
+        ..Default::default()
+    };
+    if password::needs_rehash(&row.hashed_password) {
+        update.hashed_password = Set(password::hash(pass.to_owned()).await?);
+    }
+    let row = update.update(db).await?;
+    Ok(User::from_row(row, role))
+}
+
+/// What a new account is made of.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    pub full_name: Option<String>,
+    pub role: Role,
+}
+
+/// A field of a request that breaks its rule (422, like a schema error).
+pub fn invalid_field(field: &str, message: impl Into<String>) -> Error {
+    Error::Validation {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Checks and normalises `new` as production does: a valid email (domain
+/// lower-cased), a username of 3 to 50 characters, a password of at least 8.
+pub fn validate(mut new: NewUser) -> Result<NewUser, Error> {
+    new.email = normalize_email(&new.email)
+        .ok_or_else(|| invalid_field("email", "value is not a valid email address"))?;
+    let len = new.username.chars().count();
+    if !(3..=50).contains(&len) {
+        return Err(invalid_field(
+            "username",
+            "String should have between 3 and 50 characters",
+        ));
+    }
+    if new.password.chars().count() < 8 {
+        return Err(invalid_field(
+            "password",
+            "String should have at least 8 characters",
+        ));
+    }
+    Ok(new)
+}
+
+fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim();
+    let (local, domain) = email.rsplit_once('@')?;
+    let valid_local = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let valid_domain = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    (valid_local && valid_domain).then(|| format!("{local}@{}", domain.to_lowercase()))
+}
+
+/// Creates an account. A username or email already taken, including by a
+/// concurrent registration, is a 409, never a server error (D-22).
+pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Error> {
+    let new = validate(new)?;
+    let role = roles::Entity::find()
+        .filter(roles::Column::Name.eq(new.role.name()))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("role {} is not seeded", new.role.name())))?;
+    let hashed = password::hash(new.password.clone()).await?;
+    let row = users::ActiveModel {
+        email: Set(new.email),
+        username: Set(new.username),
+        hashed_password: Set(hashed),
+        full_name: Set(new.full_name),
+        role_id: Set(role.id),
+        is_active: Set(Some(true)),
+        is_superuser: Set(Some(false)),
+        created_at: Set(timestamp::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(Error::from)
+    .map_err(|e| {
+        if e.is_unique_violation() {
+            Error::Conflict("Email or username already exists".into())
+        } else {
+            e
+        }
+    })?;
+    Ok(User::from_row(row, Some(role)))
+}
+
+/// Sets the password of `username` (argon2id).
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    username: &str,
+    pass: &str,
+) -> Result<(), Error> {
+    if pass.chars().count() < 8 {
+        return Err(invalid_field(
+            "password",
+            "String should have at least 8 characters",
+        ));
+    }
+    let (row, _) = find_by_username(db, username)
+        .await?
+        .ok_or_else(|| Error::not_found("user", username))?;
+    users::ActiveModel {
+        id: Set(row.id),
+        hashed_password: Set(password::hash(pass.to_owned()).await?),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
+/// The seeded administrator's username and password (production's
+/// migration 004; `DMS_ADMIN_PASSWORD` overrides the password at seeding).
+pub const SEEDED_ADMIN: (&str, &str) = ("admin", "Admin123!");
+
+/// Whether the account `admin` still opens with the seeded password.
+pub async fn admin_has_seeded_password(db: &impl ConnectionTrait) -> Result<bool, Error> {
+    let Some((row, _)) = find_by_username(db, SEEDED_ADMIN.0).await? else {
+        return Ok(false);
+    };
+    password::verify(SEEDED_ADMIN.1.to_owned(), row.hashed_password).await
+}
+
+/// Lists every user, by id (the administrator's page).
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<User>, Error> {
+    use sea_orm::QueryOrder;
+    Ok(users::Entity::find()
+        .find_also_related(roles::Entity)
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(u, r)| User::from_row(u, r))
+        .collect())
+}

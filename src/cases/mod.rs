@@ -1,0 +1,39 @@
+//! Procurement cases: creating them (with their procurement reference),
+//! listing them, their lots, and loading a case with everything the
+//! decision memory holds about it.
+
+mod create;
+mod file;
+mod list;
+mod lots;
+
+pub use create::{Created, NewCase, ProcedureAdvice, create_case, procedure_for};
+pub use file::{CaseFile, LOAD_CASE_FILE_QUERIES, OfferFile, load_case_file};
+pub use list::{CaseFilter, CasePage, list_cases};
+pub use lots::{NewLot, create_lot};
+
+use entity::cases;
+use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
+
+use crate::Error;
+
+/// Loads case `case_id`, or a 404.
+pub async fn find(db: &impl ConnectionTrait, case_id: &str) -> Result<cases::Model, Error> {
+    cases::Entity::find_by_id(case_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("case", case_id))
+}
+
+/// Loads case `case_id` and locks its row until the transaction `tx` ends:
+/// every write to a case starts here, so the rules checked after it (one
+/// DAO, one offer per supplier and type, lot numbers) hold under
+/// concurrency. (SQLite has no row locks: its write transactions are
+/// serialised whole by `BEGIN IMMEDIATE`, see [`crate::db::begin_write`].)
+pub async fn lock(tx: &impl ConnectionTrait, case_id: &str) -> Result<cases::Model, Error> {
+    cases::Entity::find_by_id(case_id)
+        .lock_exclusive()
+        .one(tx)
+        .await?
+        .ok_or_else(|| Error::not_found("case", case_id))
+}

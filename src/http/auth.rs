@@ -1,0 +1,86 @@
+//! `/auth/*`: production's OAuth2 password login, self-registration and
+//! the current user.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ClientIp, CurrentUser, FormBody, JsonBody};
+use crate::auth::{NewUser, Role, User};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/token", post(token))
+        .route("/auth/register", post(register))
+        .route("/auth/me", get(me))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    grant_type: Option<String>,
+}
+
+async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    FormBody(form): FormBody<LoginForm>,
+) -> ApiResult<Json<Value>> {
+    if form
+        .grant_type
+        .as_deref()
+        .is_some_and(|g| !g.is_empty() && g != "password")
+    {
+        return Err(ApiError::validation(
+            &["body", "grant_type"],
+            "String should match pattern '^password$'",
+        ));
+    }
+    state.limits.login(&form.username, &ip.to_string())?;
+    let user = crate::auth::login(&state.db, &form.username, &form.password).await?;
+    let token = state.keys.issue(user.id)?;
+    Ok(Json(json!({"access_token": token, "token_type": "bearer"})))
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    email: String,
+    username: String,
+    password: String,
+    /// May be absent or null (D-03).
+    #[serde(default)]
+    full_name: Option<String>,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Registration>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    if !state.open_registration {
+        return Err(ApiError::forbidden(
+            "Self-registration is closed; ask an administrator for an account",
+        ));
+    }
+    let user = crate::auth::create_user(
+        &state.db,
+        NewUser {
+            email: body.email,
+            username: body.username,
+            password: body.password,
+            full_name: body.full_name,
+            role: Role::ProcurementOfficer,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
+    Json(user)
+}

@@ -1,0 +1,118 @@
+//! Extractors: the caller (bearer token → active user), and JSON, form and
+//! query bodies whose rejections answer in the API's `{"detail": ...}`
+//! shape (422) instead of axum's plain text.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::auth::User;
+
+/// The authenticated, active user making the request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser(pub User);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .ok_or_else(|| ApiError::unauthorized("Not authenticated"))?;
+        let user_id = state
+            .keys
+            .verify(token)
+            .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?;
+        let user = crate::auth::find(&state.db, user_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?;
+        if !user.is_active {
+            return Err(ApiError::bad_request("Inactive user"));
+        }
+        Ok(CurrentUser(user))
+    }
+}
+
+/// The client's address (the peer; behind a proxy, the proxy).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+                .unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        ))
+    }
+}
+
+/// A JSON body; a malformed one, a missing field or a wrong type is a 422.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(reject(rejection.status(), &rejection.body_text(), "body")),
+        }
+    }
+}
+
+/// A form body (`application/x-www-form-urlencoded`); rejections are 422.
+pub struct FormBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(FormBody(value)),
+            Err(rejection) => Err(reject(rejection.status(), &rejection.body_text(), "body")),
+        }
+    }
+}
+
+/// Query parameters; rejections are 422.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(reject(rejection.status(), &rejection.body_text(), "query")),
+        }
+    }
+}
+
+fn reject(status: StatusCode, text: &str, loc: &str) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(status, "Request body too large");
+    }
+    ApiError::validation(
+        &[loc],
+        text.lines().next().unwrap_or("invalid request").to_owned(),
+    )
+}

@@ -1,0 +1,82 @@
+//! The HTTP API (axum): production's routes on port 5000, secure by
+//! default. `router` builds the application from its state; `serve` runs it
+//! until SIGTERM or Ctrl-C, letting in-flight requests finish.
+
+mod auth;
+mod cases;
+pub mod error;
+mod extract;
+pub mod limits;
+mod memory;
+mod meta;
+pub mod request;
+pub mod routes;
+mod uploads;
+mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::storage::DataDir;
+use crate::token::Keys;
+
+/// Bodies of the routes that are not uploads are capped at this size.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// Everything a handler may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub data: Arc<DataDir>,
+    pub keys: Keys,
+    pub limits: limits::Limiters,
+    pub open_registration: bool,
+}
+
+/// The application: every route, the body cap, request ids and the log.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth::routes())
+        .merge(cases::routes())
+        .merge(memory::routes())
+        .merge(meta::routes())
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        // Uploads stream their body and count it themselves (413 at 50 MiB).
+        .merge(uploads::routes().layer(DefaultBodyLimit::disable()));
+    api.fallback(meta::not_found)
+        .layer(axum::middleware::from_fn(request::track))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; requests in flight
+/// then finish before this returns.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Forgets idle rate-limit keys every minute, for as long as the state lives.
+pub fn spawn_housekeeping(state: &AppState) {
+    let limits = state.limits.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.forget_idle();
+        }
+    });
+}

@@ -1,0 +1,248 @@
+//! Upload routes: `/api/cases/{id}/upload-dao`, `/api/cases/{id}/upload-offer`
+//! and production's `/api/upload/{id}/{kind}`, with the same checks and
+//! auth. The multipart body is streamed: the file part goes to a temporary
+//! file as it arrives, and the answer is 413 as soon as it passes 50 MiB.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::CurrentUser;
+use crate::auth::User;
+use crate::storage::{ReceiveError, Received};
+use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/cases/{case_id}/upload-dao", post(upload_dao))
+        .route("/api/cases/{case_id}/upload-offer", post(upload_offer))
+        .route("/api/upload/{case_id}/{kind}", post(upload_any))
+}
+
+/// Multipart overhead allowed above the file limit before the declared
+/// length alone is refused.
+const MULTIPART_SLACK: u64 = 64 * 1024;
+
+/// The parts of an upload form.
+struct Form {
+    file: Option<(String, Received)>,
+    fields: std::collections::HashMap<String, String>,
+}
+
+impl Form {
+    fn field(&self, name: &str) -> Option<String> {
+        self.fields.get(name).cloned()
+    }
+
+    fn required(&self, name: &str) -> ApiResult<String> {
+        self.field(name)
+            .ok_or_else(|| ApiError::validation(&["body", name], "Field required"))
+    }
+}
+
+/// Reads the form: text fields (up to 64 KiB each) and the `file` part,
+/// streamed into a temporary file.
+async fn read_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut multipart: Multipart,
+) -> ApiResult<Form> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_FILE_BYTES + MULTIPART_SLACK) {
+        return Err(too_large());
+    }
+    let mut form = Form {
+        file: None,
+        fields: Default::default(),
+    };
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "Malformed multipart body: {}",
+                    e.body_text()
+                )));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if form.file.is_some() {
+                return Err(ApiError::bad_request("Send one file per request"));
+            }
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            // The name is checked before a byte of the body is stored.
+            crate::uploads::check_filename(&filename)?;
+            let received =
+                state
+                    .data
+                    .receive(field, MAX_FILE_BYTES)
+                    .await
+                    .map_err(|e| match e {
+                        ReceiveError::TooLarge { .. } => too_large(),
+                        ReceiveError::Body(reason) => {
+                            ApiError::bad_request(format!("Malformed multipart body: {reason}"))
+                        }
+                        ReceiveError::Server(e) => e.into(),
+                    })?;
+            form.file = Some((filename, received));
+        } else {
+            let text = read_text(field).await?;
+            form.fields.insert(name, text);
+        }
+    }
+    Ok(form)
+}
+
+async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> ApiResult<String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| {
+        ApiError::bad_request(format!("Malformed multipart body: {}", e.body_text()))
+    })? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > 64 * 1024 {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "A form field is larger than 64 KiB",
+            ));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::bad_request("A form field is not UTF-8 text"))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "File too large (max 50.0 MB)",
+    )
+}
+
+/// The checks every upload shares before its body is read: rate limit,
+/// case, role and ownership.
+async fn begin(state: &AppState, user: &User, case_id: &str, kind: Kind) -> ApiResult<()> {
+    state.limits.upload(user.id)?;
+    crate::uploads::precheck(&state.db, user, case_id, kind).await?;
+    Ok(())
+}
+
+async fn store(
+    state: &AppState,
+    user: &User,
+    case_id: String,
+    kind: Kind,
+    form: Form,
+    offer: Option<OfferInfo>,
+) -> ApiResult<crate::uploads::Stored> {
+    let Some((client_filename, body)) = form.file else {
+        return Err(ApiError::validation(&["body", "file"], "Field required"));
+    };
+    Ok(crate::uploads::store(
+        &state.db,
+        &state.data,
+        user,
+        Upload {
+            case_id,
+            kind,
+            client_filename,
+            offer,
+            body,
+        },
+    )
+    .await?)
+}
+
+async fn upload_dao(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(case_id): Path<String>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    begin(&state, &user, &case_id, Kind::Dao).await?;
+    let form = read_form(&state, &headers, multipart).await?;
+    let stored = store(&state, &user, case_id, Kind::Dao, form, None).await?;
+    Ok(Json(json!({
+        "artifact_id": stored.artifact.id,
+        "filename": stored.artifact.filename,
+        "status": "uploaded",
+        "extraction_status": "pending",
+    })))
+}
+
+async fn upload_offer(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(case_id): Path<String>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    begin(&state, &user, &case_id, Kind::Offer).await?;
+    let form = read_form(&state, &headers, multipart).await?;
+    let offer = OfferInfo::new(
+        &form.required("supplier_name")?,
+        &form.required("offer_type")?,
+        form.field("lot_id"),
+    )?;
+    let stored = store(
+        &state,
+        &user,
+        case_id,
+        Kind::Offer,
+        form,
+        Some(offer.clone()),
+    )
+    .await?;
+    Ok(Json(json!({
+        "artifact_id": stored.artifact.id,
+        "offer_id": stored.offer.as_ref().map(|o| &o.id),
+        "supplier_name": offer.supplier_name,
+        "offer_type": offer.offer_type,
+        "filename": stored.artifact.filename,
+        "timestamp": stored.artifact.uploaded_at,
+        "lot_id": offer.lot_id,
+        "is_late": stored.is_late,
+        "extraction_status": "pending",
+    })))
+}
+
+async fn upload_any(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((case_id, kind)): Path<(String, String)>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    let kind = Kind::parse(&kind).ok_or_else(|| {
+        ApiError::bad_request("kind must be one of ['cba_template', 'dao', 'offer', 'pv_template']")
+    })?;
+    begin(&state, &user, &case_id, kind).await?;
+    let form = read_form(&state, &headers, multipart).await?;
+    // An offer sent here may name its supplier and type (the same rules as
+    // upload-offer then apply); without them it is recorded as a file of
+    // the case and the analysis finds its supplier.
+    let offer = match (
+        kind,
+        form.field("supplier_name").filter(|s| !s.trim().is_empty()),
+    ) {
+        (Kind::Offer, Some(supplier)) => Some(OfferInfo::new(
+            &supplier,
+            &form.required("offer_type")?,
+            form.field("lot_id"),
+        )?),
+        _ => None,
+    };
+    let stored = store(&state, &user, case_id, kind, form, offer).await?;
+    Ok(Json(json!({
+        "ok": true,
+        "artifact_id": stored.artifact.id,
+        "filename": stored.stored_name,
+    })))
+}

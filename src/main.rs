@@ -1,0 +1,252 @@
+//! The `dms` binary: `serve` runs the HTTP API; `user create` and `user
+//! set-password` manage accounts. Thin: parse, then call the library.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use dms::auth::{NewUser, Role};
+use dms::db::MigratePolicy;
+use dms::http::limits::LimitConfig;
+use dms::server::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "dms",
+    version,
+    about = "Decision Memory System: the procurement committees' server"
+)]
+struct Cli {
+    /// Database URL (sqlite://, postgres://, mysql://). Also read from
+    /// DATABASE_URL and .env; default: the embedded SQLite file dms.db.
+    #[arg(
+        short = 'u',
+        long = "database-url",
+        env = "DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (default 0.0.0.0:5000).
+    Serve(ServeArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (default 0.0.0.0:5000, or 0.0.0.0:$PORT).
+    #[arg(long, env = "DMS_BIND")]
+    bind: Option<SocketAddr>,
+    /// Port, as production's runbook passes it (used when --bind is not).
+    #[arg(long, env = "PORT", hide = true)]
+    port: Option<u16>,
+    /// Where uploaded and generated files live.
+    #[arg(long, env = "DMS_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Migrate a server database to head before serving (the embedded
+    /// SQLite file is always migrated).
+    #[arg(long)]
+    migrate: bool,
+    /// Let anyone register a procurement_officer account.
+    #[arg(long, env = "DMS_OPEN_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
+    open_registration: bool,
+    /// Token lifetime in minutes.
+    #[arg(long, env = "DMS_TOKEN_MINUTES", default_value_t = 480)]
+    token_minutes: u64,
+    /// Login attempts per minute for one username.
+    #[arg(long, env = "DMS_LOGIN_LIMIT_PER_USERNAME", default_value_t = LimitConfig::default().login_per_username)]
+    login_limit_per_username: u32,
+    /// Login attempts per minute from one client address.
+    #[arg(long, env = "DMS_LOGIN_LIMIT_PER_CLIENT", default_value_t = LimitConfig::default().login_per_client)]
+    login_limit_per_client: u32,
+    /// Case creations per minute for one user.
+    #[arg(long, env = "DMS_CASE_LIMIT", default_value_t = LimitConfig::default().create_case_per_user)]
+    case_limit: u32,
+    /// Uploads per minute for one user.
+    #[arg(long, env = "DMS_UPLOAD_LIMIT", default_value_t = LimitConfig::default().upload_per_user)]
+    upload_limit: u32,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from the terminal or standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        full_name: Option<String>,
+        /// admin, procurement_officer or viewer.
+        #[arg(long, default_value = "procurement_officer", value_parser = ["admin", "procurement_officer", "viewer"])]
+        role: String,
+    },
+    /// Set a user's password, read from the terminal or standard input.
+    SetPassword { username: String },
+}
+
+fn main() -> ExitCode {
+    // A malformed .env is reported by the values it would have given.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DMS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let url = cli
+        .database_url
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| migration::DEFAULT_DATABASE_URL.to_owned());
+    match cli.command {
+        Command::Serve(args) => serve(url, args).await,
+        Command::User(command) => user(url, command).await,
+    }
+}
+
+async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
+    let mut config = Config::new(url);
+    config.bind = args
+        .bind
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], args.port.unwrap_or(5000))));
+    config.data_dir = args.data_dir;
+    config.jwt_secret = std::env::var("DMS_JWT_SECRET")
+        .ok()
+        .or_else(|| std::env::var("JWT_SECRET").ok())
+        .filter(|s| !s.is_empty());
+    config.token_lifetime = Duration::from_secs(args.token_minutes.max(1) * 60);
+    config.open_registration = args.open_registration;
+    config.migrate = if args.migrate {
+        MigratePolicy::Migrate
+    } else {
+        MigratePolicy::Refuse
+    };
+    config.limits = LimitConfig {
+        login_per_username: args.login_limit_per_username,
+        login_per_client: args.login_limit_per_client,
+        create_case_per_user: args.case_limit,
+        upload_per_user: args.upload_limit,
+    };
+    let mut running = dms::server::start(config, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    running.wait().await.map_err(|e| e.to_string())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn user(url: String, command: UserCommand) -> Result<(), String> {
+    dms::db::ensure_schema(&url, MigratePolicy::Refuse)
+        .await
+        .map_err(|e| e.to_string())?;
+    let db = dms::db::connect(&url, Duration::from_secs(10))
+        .await
+        .map_err(|e| e.to_string())?;
+    match command {
+        UserCommand::Create {
+            username,
+            email,
+            full_name,
+            role,
+        } => {
+            let password = read_password("Password for the new account: ")?;
+            let role = Role::parse(&role).ok_or("unknown role")?;
+            let user = dms::auth::create_user(
+                &db,
+                NewUser {
+                    email,
+                    username,
+                    password,
+                    full_name,
+                    role,
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!(
+                "created user {} (id {}, role {})",
+                user.username, user.id, user.role_name
+            );
+        }
+        UserCommand::SetPassword { username } => {
+            let password = read_password(&format!("New password for {username}: "))?;
+            dms::auth::set_password(&db, &username, &password)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("password of {username} changed");
+        }
+    }
+    Ok(())
+}
+
+/// Reads a password from the terminal (not echoed) or, when standard input
+/// is not a terminal, its first line. Never from an argument.
+fn read_password(prompt: &str) -> Result<String, String> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the password: {e}"))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        return Err(
+            "no password given (type it at the prompt or pipe it on standard input)".into(),
+        );
+    }
+    Ok(password)
+}

@@ -1,0 +1,168 @@
+//! Starting the server: its configuration, the checks at start (schema,
+//! data directory, signing key, seeded password) and the listener. `dms
+//! serve` and the tests both start it through [`start`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::db::{MigratePolicy, StartError};
+use crate::http::limits::{LimitConfig, Limiters};
+use crate::http::{AppState, router};
+use crate::storage::DataDir;
+use crate::token::{KeySource, Keys};
+
+/// Everything `serve` is configured with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `DMS_JWT_SECRET` (or `JWT_SECRET`); `None` uses the key file.
+    pub jwt_secret: Option<String>,
+    pub token_lifetime: Duration,
+    pub open_registration: bool,
+    pub migrate: MigratePolicy,
+    pub limits: LimitConfig,
+    /// How long a request waits for a database connection before a 503.
+    pub db_acquire_timeout: Duration,
+}
+
+impl Config {
+    /// The defaults of `dms serve` for a database URL.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Config {
+            database_url: database_url.into(),
+            bind: SocketAddr::from(([0, 0, 0, 0], 5000)),
+            data_dir: PathBuf::from("data"),
+            jwt_secret: None,
+            token_lifetime: crate::token::DEFAULT_LIFETIME,
+            open_registration: true,
+            migrate: MigratePolicy::Refuse,
+            limits: LimitConfig::default(),
+            db_acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("{0}")]
+    Setup(#[from] crate::Error),
+    #[error(
+        "cannot listen on {addr}: {source} (is another server using the port? set --bind, DMS_BIND or PORT)"
+    )]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A server that is listening.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, and waits.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after `shutdown` or a signal).
+    pub async fn wait(&mut self) -> Result<(), ServeError> {
+        match (&mut self.task).await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(ServeError::Setup(crate::Error::Internal(format!(
+                "server task: {e}"
+            )))),
+        }
+    }
+}
+
+/// Checks the schema, opens the pool, the data directory and the key, and
+/// starts listening. The server stops on `signal` or [`Running::shutdown`].
+pub async fn start(
+    config: Config,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running, ServeError> {
+    crate::db::ensure_schema(&config.database_url, config.migrate).await?;
+    let db = crate::db::connect(&config.database_url, config.db_acquire_timeout).await?;
+    let data = DataDir::open(&config.data_dir)?;
+    let (keys, source) = Keys::load(
+        config.jwt_secret.as_deref(),
+        data.root(),
+        config.token_lifetime,
+    )?;
+    match source {
+        KeySource::Environment => tracing::info!("token signing key: from the environment"),
+        KeySource::ExistingFile => {
+            tracing::info!(file = %data.root().join(crate::token::KEY_FILE).display(), "token signing key: from the key file")
+        }
+        KeySource::NewFile => {
+            tracing::warn!(file = %data.root().join(crate::token::KEY_FILE).display(), "token signing key: none configured, generated one and kept it in this file (mode 0600); set DMS_JWT_SECRET to manage it yourself")
+        }
+    }
+    let swept = crate::uploads::sweep_orphans(&db, &data).await?;
+    if swept > 0 {
+        tracing::warn!(files = swept, "removed files left by interrupted requests");
+    }
+    if crate::auth::admin_has_seeded_password(&db).await? {
+        tracing::warn!(
+            "the account 'admin' still has the seeded password 'Admin123!': change it now with `dms user set-password admin`"
+        );
+    }
+    if config.open_registration {
+        tracing::info!(
+            "self-registration is open (anyone can create a procurement_officer account); set DMS_OPEN_REGISTRATION=false to close it"
+        );
+    }
+    let state = AppState {
+        db,
+        data: Arc::new(data),
+        keys,
+        limits: Limiters::new(config.limits),
+        open_registration: config.open_registration,
+    };
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    crate::http::spawn_housekeeping(&state);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let shutdown = async move {
+        tokio::select! {
+            () = signal => {},
+            _ = stopped => {},
+        }
+        tracing::info!("shutting down: finishing the requests in flight");
+    };
+    let app = router(state.clone());
+    let task = tokio::spawn(crate::http::serve(listener, app, shutdown));
+    tracing::info!(%addr, "DMS listening");
+    Ok(Running {
+        addr,
+        state,
+        stop: Some(stop),
+        task,
+    })
+}
