@@ -106,11 +106,15 @@ async fn find_by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<(users::Model, Option<roles::Model>)>, Error> {
+    // MariaDB compares text ignoring case: the exact name is checked here,
+    // so that login stays case-sensitive on every backend.
     Ok(users::Entity::find()
         .filter(users::Column::Username.eq(username))
         .find_also_related(roles::Entity)
-        .one(db)
-        .await?)
+        .all(db)
+        .await?
+        .into_iter()
+        .find(|(u, _)| u.username == username))
 }
 
 /// Checks `username` / `password`. Unknown users, wrong passwords and

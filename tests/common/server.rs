@@ -1,0 +1,306 @@
+//! The real server, started in-process on a random port against a fresh
+//! database (one per test), and a client that speaks HTTP to it.
+
+use std::time::Duration;
+
+use dms::auth::{NewUser, Role};
+use dms::db::MigratePolicy;
+use dms::http::limits::LimitConfig;
+use dms::server::{Config, Running};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+use super::TestDb;
+
+/// A running server and what a test needs to talk to it.
+pub struct TestServer {
+    pub db: TestDb,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    pub config: Config,
+    running: Option<Running>,
+}
+
+/// A user and a token of theirs.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i32,
+    pub username: String,
+    pub token: String,
+}
+
+/// Limits high enough that only the rate-limit tests meet them.
+pub fn relaxed_limits() -> LimitConfig {
+    LimitConfig {
+        login_per_username: 10_000,
+        login_per_client: 10_000,
+        create_case_per_user: 10_000,
+        upload_per_user: 10_000,
+    }
+}
+
+pub fn test_config(db: &TestDb, data_dir: &std::path::Path) -> Config {
+    let mut config = Config::new(db.url.clone());
+    config.bind = "127.0.0.1:0".parse().expect("address");
+    config.data_dir = data_dir.to_owned();
+    config.migrate = MigratePolicy::Migrate;
+    config.limits = relaxed_limits();
+    config.db_acquire_timeout = Duration::from_secs(3);
+    config
+}
+
+impl TestServer {
+    pub async fn start(db: TestDb) -> TestServer {
+        TestServer::start_with(db, |_| {}).await
+    }
+
+    /// Starts with the test configuration changed by `adjust`.
+    pub async fn start_with(db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let mut config = test_config(&db, data_dir.path());
+        adjust(&mut config);
+        let running = dms::server::start(config.clone(), std::future::pending())
+            .await
+            .unwrap_or_else(|e| panic!("server did not start: {e}"));
+        TestServer {
+            base: format!("http://{}", running.addr),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+            db,
+            data_dir,
+            config,
+            running: Some(running),
+        }
+    }
+
+    /// Stops the server (in-flight requests finish) and starts it again on
+    /// the same database and data directory.
+    pub async fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.expect("clean shutdown");
+        }
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".parse().expect("address");
+        let running = dms::server::start(config, std::future::pending())
+            .await
+            .unwrap_or_else(|e| panic!("server did not restart: {e}"));
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+
+    pub fn state(&self) -> &dms::http::AppState {
+        &self.running.as_ref().expect("running").state
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Logs in through `/auth/token`; panics unless it succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let res = self
+            .http
+            .post(self.url("/auth/token"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), StatusCode::OK, "login of {username}");
+        let body: Value = res.json().await.expect("login json");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// The seeded administrator.
+    pub async fn admin(&self) -> TestUser {
+        TestUser {
+            id: 1,
+            username: "admin".into(),
+            token: self.login("admin", "Admin123!").await,
+        }
+    }
+
+    /// A new user of `role` (created through the service, as `dms user
+    /// create` does), logged in.
+    pub async fn user(&self, role: Role) -> TestUser {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let username = format!("{}_{n}_{}", role.name(), std::process::id());
+        let user = dms::auth::create_user(
+            &self.state().db,
+            NewUser {
+                email: format!("{username}@example.org"),
+                username: username.clone(),
+                password: "Password123!".into(),
+                full_name: Some(format!("Test {username}")),
+                role,
+            },
+        )
+        .await
+        .expect("create user");
+        TestUser {
+            id: user.id,
+            token: self.login(&username, "Password123!").await,
+            username,
+        }
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> Response {
+        let mut req = self.http.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("POST")
+    }
+
+    /// Creates a case as `user`; panics unless it succeeds.
+    pub async fn create_case(&self, user: &TestUser, case_type: &str, title: &str) -> Value {
+        let res = self
+            .post_json(Some(&user.token), "/api/cases", &json!({"case_type": case_type, "title": title}))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "create case");
+        res.json().await.expect("case json")
+    }
+
+    /// Posts a multipart upload of `bytes` named `filename`, with `fields`.
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()));
+        let mut req = self.http.post(self.url(path)).multipart(form);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("upload")
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// The JSON body of `res`, after checking its status.
+pub async fn expect_json(res: Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let text = res.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The `detail` of an error response, after checking its status.
+pub async fn expect_detail(res: Response, status: StatusCode) -> String {
+    let body = expect_json(res, status).await;
+    match &body["detail"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A small but valid PDF (one page, a text layer).
+pub fn pdf_bytes(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
+}
+
+/// A minimal Office Open XML package with `entries` (name, content).
+pub fn ooxml(entries: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, content) in entries {
+        zip.start_file(*name, options).expect("zip entry");
+        zip.write_all(content.as_bytes()).expect("zip write");
+    }
+    zip.finish().expect("zip").into_inner()
+}
+
+/// A minimal Word document.
+pub fn docx_bytes(text: &str) -> Vec<u8> {
+    ooxml(&[
+        ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#),
+        ("word/document.xml", &format!(r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#)),
+    ])
+}
+
+/// A minimal Excel workbook (enough for type detection).
+pub fn xlsx_bytes() -> Vec<u8> {
+    ooxml(&[
+        ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#),
+        ("xl/workbook.xml", r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>"#),
+    ])
+}
+
+/// Defines `sqlite::NAME`, `postgres::NAME` and `mysql::NAME` tests that
+/// call `async fn NAME(db: TestDb)` on a multi-threaded runtime (the server
+/// and the client run side by side).
+#[macro_export]
+macro_rules! server_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Sqlite).await {
+                    super::$name(db).await
+                }
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Postgres).await {
+                    super::$name(db).await
+                }
+            })*
+        }
+        mod mysql {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::MySql).await {
+                    super::$name(db).await
+                }
+            })*
+        }
+    };
+}
