@@ -46,7 +46,11 @@ async fn login_gives_an_hs256_token_with_production_claims(db: TestDb) {
     let res = server
         .http
         .post(server.url("/auth/token"))
-        .form(&[("username", "admin"), ("password", "Admin123!"), ("grant_type", "password")])
+        .form(&[
+            ("username", "admin"),
+            ("password", "Admin123!"),
+            ("grant_type", "password"),
+        ])
         .send()
         .await
         .unwrap();
@@ -62,7 +66,10 @@ async fn login_gives_an_hs256_token_with_production_claims(db: TestDb) {
     assert_eq!(header["alg"], "HS256");
     let claims = claims_of(token);
     assert_eq!(claims["sub"], "1", "sub is the user id as a string");
-    let (iat, exp) = (claims["iat"].as_u64().unwrap(), claims["exp"].as_u64().unwrap());
+    let (iat, exp) = (
+        claims["iat"].as_u64().unwrap(),
+        claims["exp"].as_u64().unwrap(),
+    );
     assert_eq!(exp - iat, 8 * 3600, "8 hours by default");
 
     let me = expect_json(server.get(Some(token), "/auth/me").await, StatusCode::OK).await;
@@ -72,16 +79,30 @@ async fn login_gives_an_hs256_token_with_production_claims(db: TestDb) {
                "role_name": "admin", "is_active": true, "is_superuser": true})
     );
     // last_login is recorded.
-    let row = users::Entity::find_by_id(1).one(&server.state().db).await.unwrap().unwrap();
+    let row = users::Entity::find_by_id(1)
+        .one(&server.state().db)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(row.last_login.is_some());
     // A JSON body is not the OAuth2 form.
-    let res = server.post_json(None, "/auth/token", &json!({"username": "admin", "password": "Admin123!"})).await;
+    let res = server
+        .post_json(
+            None,
+            "/auth/token",
+            &json!({"username": "admin", "password": "Admin123!"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn wrong_password_and_unknown_user_are_401(db: TestDb) {
     let server = TestServer::start(db).await;
-    for (username, password) in [("admin", "wrong-password"), ("nobody", "Admin123!"), ("ADMIN", "Admin123!")] {
+    for (username, password) in [
+        ("admin", "wrong-password"),
+        ("nobody", "Admin123!"),
+        ("ADMIN", "Admin123!"),
+    ] {
         let res = server
             .http
             .post(server.url("/auth/token"))
@@ -90,24 +111,52 @@ async fn wrong_password_and_unknown_user_are_401(db: TestDb) {
             .await
             .unwrap();
         assert_eq!(res.headers()["www-authenticate"], "Bearer");
-        assert_eq!(expect_detail(res, StatusCode::UNAUTHORIZED).await, "Incorrect username or password");
+        assert_eq!(
+            expect_detail(res, StatusCode::UNAUTHORIZED).await,
+            "Incorrect username or password"
+        );
     }
-    let res = server.http.post(server.url("/auth/token")).form(&[("username", "admin")]).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "missing password");
+    let res = server
+        .http
+        .post(server.url("/auth/token"))
+        .form(&[("username", "admin")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "missing password"
+    );
 }
 
 async fn register_returns_201_with_null_full_name(db: TestDb) {
     let server = TestServer::start(db).await;
     let body = json!({"email": "MiXed@Example.COM", "username": "awa", "password": "longenough"});
-    let user = expect_json(server.post_json(None, "/auth/register", &body).await, StatusCode::CREATED).await;
-    assert_eq!(user["full_name"], Value::Null, "D-03: a null full_name is answered, not a 500");
-    assert_eq!(user["email"], "MiXed@example.com", "domain lower-cased, local part kept");
+    let user = expect_json(
+        server.post_json(None, "/auth/register", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        user["full_name"],
+        Value::Null,
+        "D-03: a null full_name is answered, not a 500"
+    );
+    assert_eq!(
+        user["email"], "MiXed@example.com",
+        "domain lower-cased, local part kept"
+    );
     assert_eq!(user["role_name"], "procurement_officer");
     assert_eq!(user["is_superuser"], false);
     // Extra keys cannot raise privileges.
     let body = json!({"email": "b@example.org", "username": "bob", "password": "longenough",
                       "full_name": null, "role_id": 1, "is_superuser": true});
-    let user = expect_json(server.post_json(None, "/auth/register", &body).await, StatusCode::CREATED).await;
+    let user = expect_json(
+        server.post_json(None, "/auth/register", &body).await,
+        StatusCode::CREATED,
+    )
+    .await;
     assert_eq!(user["role_name"], "procurement_officer");
     assert_eq!(user["is_superuser"], false);
     let token = server.login("awa", "longenough").await;
@@ -141,10 +190,18 @@ async fn register_rejects_bad_fields_with_422(db: TestDb) {
 async fn duplicate_registration_is_409(db: TestDb) {
     let server = TestServer::start(db).await;
     let body = json!({"email": "x@example.org", "username": "admin", "password": "longenough"});
-    let detail = expect_detail(server.post_json(None, "/auth/register", &body).await, StatusCode::CONFLICT).await;
+    let detail = expect_detail(
+        server.post_json(None, "/auth/register", &body).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert_eq!(detail, "Email or username already exists");
     let body = json!({"email": "admin@dms.local", "username": "someone", "password": "longenough"});
-    expect_detail(server.post_json(None, "/auth/register", &body).await, StatusCode::CONFLICT).await;
+    expect_detail(
+        server.post_json(None, "/auth/register", &body).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 }
 
 async fn concurrent_registrations_give_one_201_and_409s(db: TestDb) {
@@ -156,8 +213,22 @@ async fn concurrent_registrations_give_one_201_and_409s(db: TestDb) {
         .into_iter()
         .map(|r| r.status())
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 11, "D-22: {statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count(),
+        11,
+        "D-22: {statuses:?}"
+    );
     let rows = users::Entity::find()
         .filter(users::Column::Username.eq("race"))
         .all(&server.state().db)
@@ -169,7 +240,11 @@ async fn concurrent_registrations_give_one_201_and_409s(db: TestDb) {
 async fn closed_registration_is_403(db: TestDb) {
     let server = TestServer::start_with(db, |c| c.open_registration = false).await;
     let body = json!({"email": "x@example.org", "username": "newbie", "password": "longenough"});
-    let detail = expect_detail(server.post_json(None, "/auth/register", &body).await, StatusCode::FORBIDDEN).await;
+    let detail = expect_detail(
+        server.post_json(None, "/auth/register", &body).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert!(detail.contains("closed"), "{detail}");
 }
 
@@ -177,10 +252,23 @@ async fn me_needs_a_valid_token(db: TestDb) {
     let server = TestServer::start(db).await;
     let res = server.get(None, "/auth/me").await;
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
-    assert_eq!(expect_detail(res, StatusCode::UNAUTHORIZED).await, "Not authenticated");
-    let detail = expect_detail(server.get(Some("garbage"), "/auth/me").await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        expect_detail(res, StatusCode::UNAUTHORIZED).await,
+        "Not authenticated"
+    );
+    let detail = expect_detail(
+        server.get(Some("garbage"), "/auth/me").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     assert_eq!(detail, "Could not validate credentials");
-    let res = server.http.get(server.url("/auth/me")).header("authorization", "Basic YWRtaW46eA==").send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/auth/me"))
+        .header("authorization", "Basic YWRtaW46eA==")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -188,7 +276,10 @@ async fn forged_tokens_are_refused(db: TestDb) {
     let server = TestServer::start(db).await;
     let viewer = server.user(Role::Viewer).await;
     let good = viewer.token.clone();
-    assert_eq!(server.get(Some(&good), "/auth/me").await.status(), StatusCode::OK);
+    assert_eq!(
+        server.get(Some(&good), "/auth/me").await.status(),
+        StatusCode::OK
+    );
     let parts: Vec<&str> = good.split('.').collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -199,14 +290,18 @@ async fn forged_tokens_are_refused(db: TestDb) {
     let tampered = format!(
         "{}.{}.{}",
         parts[0],
-        b64(json!({"sub": "1", "exp": now + 3600, "iat": now}).to_string().as_bytes()),
+        b64(json!({"sub": "1", "exp": now + 3600, "iat": now})
+            .to_string()
+            .as_bytes()),
         parts[2]
     );
     // alg none, no signature.
     let none = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(json!({"sub": "1", "exp": now + 3600, "iat": now}).to_string().as_bytes())
+        b64(json!({"sub": "1", "exp": now + 3600, "iat": now})
+            .to_string()
+            .as_bytes())
     );
     // Signed with another key.
     let other = jsonwebtoken::encode(
@@ -253,7 +348,9 @@ async fn legacy_bcrypt_hash_logs_in_and_is_rehashed(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
     // Production's hash of this user's password: bcrypt $2b$, cost 12.
-    let legacy = bcrypt::hash_with_result("OfficerPass1!", 12).unwrap().format_for_version(bcrypt::Version::TwoB);
+    let legacy = bcrypt::hash_with_result("OfficerPass1!", 12)
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoB);
     assert!(legacy.starts_with("$2b$12$"));
     users::ActiveModel {
         id: Set(officer.id),
@@ -266,17 +363,35 @@ async fn legacy_bcrypt_hash_logs_in_and_is_rehashed(db: TestDb) {
     let res = server
         .http
         .post(server.url("/auth/token"))
-        .form(&[("username", officer.username.as_str()), ("password", "wrong-password")])
+        .form(&[
+            ("username", officer.username.as_str()),
+            ("password", "wrong-password"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let row = users::Entity::find_by_id(officer.id).one(&server.state().db).await.unwrap().unwrap();
-    assert_eq!(row.hashed_password, legacy, "a failed login changes nothing");
+    let row = users::Entity::find_by_id(officer.id)
+        .one(&server.state().db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.hashed_password, legacy,
+        "a failed login changes nothing"
+    );
 
     server.login(&officer.username, "OfficerPass1!").await;
-    let row = users::Entity::find_by_id(officer.id).one(&server.state().db).await.unwrap().unwrap();
-    assert!(row.hashed_password.starts_with("$argon2id$"), "rehashed: {}", row.hashed_password);
+    let row = users::Entity::find_by_id(officer.id)
+        .one(&server.state().db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.hashed_password.starts_with("$argon2id$"),
+        "rehashed: {}",
+        row.hashed_password
+    );
     server.login(&officer.username, "OfficerPass1!").await;
 }
 
@@ -291,16 +406,26 @@ async fn inactive_user_cannot_log_in_or_use_a_token(db: TestDb) {
     .update(&server.state().db)
     .await
     .unwrap();
-    let detail = expect_detail(server.get(Some(&officer.token), "/auth/me").await, StatusCode::BAD_REQUEST).await;
+    let detail = expect_detail(
+        server.get(Some(&officer.token), "/auth/me").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(detail, "Inactive user");
     let res = server
         .http
         .post(server.url("/auth/token"))
-        .form(&[("username", officer.username.as_str()), ("password", "Password123!")])
+        .form(&[
+            ("username", officer.username.as_str()),
+            ("password", "Password123!"),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(expect_detail(res, StatusCode::UNAUTHORIZED).await, "Incorrect username or password");
+    assert_eq!(
+        expect_detail(res, StatusCode::UNAUTHORIZED).await,
+        "Incorrect username or password"
+    );
 }
 
 async fn login_attempts_are_rate_limited(db: TestDb) {
@@ -317,28 +442,48 @@ async fn login_attempts_are_rate_limited(db: TestDb) {
             .send()
     };
     for _ in 0..3 {
-        assert_eq!(attempt("admin").await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt("admin").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let res = attempt("admin").await.unwrap();
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     let detail = expect_detail(res, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(detail.contains("Rate limit exceeded"), "{detail}");
     // Per client: other usernames from the same address run out too.
-    assert_eq!(attempt("someone").await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(attempt("someone").await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        attempt("someone").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        attempt("someone").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 async fn key_file_is_private_and_survives_a_restart(db: TestDb) {
     let mut server = TestServer::start(db).await;
     let path = server.data_dir.path().join(dms::token::KEY_FILE);
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
     let admin = server.admin().await;
     server.restart().await;
-    assert_eq!(server.get(Some(&admin.token), "/auth/me").await.status(), StatusCode::OK);
+    assert_eq!(
+        server.get(Some(&admin.token), "/auth/me").await.status(),
+        StatusCode::OK
+    );
     // A configured secret replaces the file's: the old token is refused.
     server.config.jwt_secret = Some("x".repeat(40));
     server.restart().await;
-    assert_eq!(server.get(Some(&admin.token), "/auth/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        server.get(Some(&admin.token), "/auth/me").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

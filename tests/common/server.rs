@@ -155,8 +155,13 @@ impl TestServer {
         req.send().await.expect("GET")
     }
 
-    pub async fn post_json(&self, token: Option<&str>, path: &str, body: &Value) -> Response {
-        let mut req = self.http.post(self.url(path)).json(body);
+    pub async fn post_json(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: impl serde::Serialize,
+    ) -> Response {
+        let mut req = self.http.post(self.url(path)).json(&body);
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -166,7 +171,11 @@ impl TestServer {
     /// Creates a case as `user`; panics unless it succeeds.
     pub async fn create_case(&self, user: &TestUser, case_type: &str, title: &str) -> Value {
         let res = self
-            .post_json(Some(&user.token), "/api/cases", &json!({"case_type": case_type, "title": title}))
+            .post_json(
+                Some(&user.token),
+                "/api/cases",
+                &json!({"case_type": case_type, "title": title}),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "create case");
         res.json().await.expect("case json")
@@ -185,7 +194,10 @@ impl TestServer {
         for (name, value) in fields {
             form = form.text(name.to_string(), value.to_string());
         }
-        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()));
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+        );
         let mut req = self.http.post(self.url(path)).multipart(form);
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -234,12 +246,18 @@ pub fn pdf_bytes(text: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for offset in offsets {
         out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
     }
     out.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
     );
     out
 }
@@ -259,16 +277,30 @@ pub fn ooxml(entries: &[(&str, &str)]) -> Vec<u8> {
 /// A minimal Word document.
 pub fn docx_bytes(text: &str) -> Vec<u8> {
     ooxml(&[
-        ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#),
-        ("word/document.xml", &format!(r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#)),
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#,
+        ),
+        (
+            "word/document.xml",
+            &format!(
+                r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#
+            ),
+        ),
     ])
 }
 
 /// A minimal Excel workbook (enough for type detection).
 pub fn xlsx_bytes() -> Vec<u8> {
     ooxml(&[
-        ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#),
-        ("xl/workbook.xml", r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>"#),
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>"#,
+        ),
     ])
 }
 
