@@ -169,6 +169,11 @@ pub struct Received {
 }
 
 impl Received {
+    /// The received file, while it is still in `tmp/`.
+    pub fn path(&self) -> Option<&Path> {
+        self.temp.path.as_deref()
+    }
+
     /// Moves the file to `stored` (relative to `data`), creating its folder.
     pub async fn persist(mut self, data: &DataDir, stored: &str) -> Result<(), Error> {
         let target = data.resolve(stored).ok_or_else(|| {

@@ -98,21 +98,50 @@ pub fn check_filename(name: &str) -> Result<(), Error> {
     }
 }
 
-/// The type of a file from its first bytes (the declared type and the name
-/// are ignored): PDF, Word or Excel, else a 400.
-pub fn sniff(head: &[u8]) -> Result<FileType, Error> {
-    let Some(found) = infer::get(head) else {
+/// The type of a received file from its content (the declared type and the
+/// name are ignored): PDF, Word or Excel, else a 400. The first bytes tell
+/// most types; a ZIP package is Word or Excel when its directory holds the
+/// main part of one (`word/document.xml`, `xl/workbook.xml`), wherever the
+/// tool that wrote it put that entry.
+pub async fn sniff(body: &Received) -> Result<FileType, Error> {
+    let Some(found) = infer::get(&body.head) else {
         return Err(Error::Invalid("Unable to determine file type".into()));
+    };
+    let mime = match (found.extension(), body.path()) {
+        ("zip" | "docx" | "xlsx" | "pptx" | "epub" | "jar" | "odt" | "ods", Some(path)) => {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || office_package_type(&path))
+                .await
+                .map_err(|e| Error::Internal(format!("type detection: {e}")))?
+        }
+        _ => found.mime_type(),
     };
     [PDF, DOCX, XLSX, DOC, XLS]
         .into_iter()
-        .find(|t| t.mime == found.mime_type())
+        .find(|t| t.mime == mime)
         .ok_or_else(|| {
             Error::Invalid(format!(
-                "Invalid file type: {}. Allowed: PDF, Word, Excel",
-                found.mime_type()
+                "Invalid file type: {mime}. Allowed: PDF, Word, Excel"
             ))
         })
+}
+
+/// The MIME type of a ZIP file by its entries: Word, Excel, or plain ZIP.
+fn office_package_type(path: &std::path::Path) -> &'static str {
+    let Ok(file) = std::fs::File::open(path) else {
+        return "application/zip";
+    };
+    let Ok(archive) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return "application/zip";
+    };
+    let has = |name: &str| archive.file_names().any(|n| n.is_ok_and(|n| n == name));
+    if has("word/document.xml") {
+        DOCX.mime
+    } else if has("xl/workbook.xml") {
+        XLSX.mime
+    } else {
+        "application/zip"
+    }
 }
 
 /// Checks, before the body is received, that case `case_id` exists and
@@ -236,7 +265,7 @@ pub async fn store(
     upload: Upload,
 ) -> Result<Stored, Error> {
     check_filename(&upload.client_filename)?;
-    let file_type = sniff(&upload.body.head)?;
+    let file_type = sniff(&upload.body).await?;
     match upload.kind {
         Kind::CbaTemplate if file_type != XLSX => {
             return Err(Error::Invalid(

@@ -262,7 +262,9 @@ pub fn pdf_bytes(text: &str) -> Vec<u8> {
     out
 }
 
-/// A minimal Office Open XML package with `entries` (name, content).
+/// A minimal Office Open XML package with `entries` (name, content). Type
+/// detection (as production's) looks for `word/` or `xl/` at the third entry,
+/// where Office writes it.
 pub fn ooxml(entries: &[(&str, &str)]) -> Vec<u8> {
     use std::io::Write;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -282,6 +284,10 @@ pub fn docx_bytes(text: &str) -> Vec<u8> {
             r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#,
         ),
         (
+            "_rels/.rels",
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>"#,
+        ),
+        (
             "word/document.xml",
             &format!(
                 r#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#
@@ -296,6 +302,10 @@ pub fn xlsx_bytes() -> Vec<u8> {
         (
             "[Content_Types].xml",
             r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#,
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>"#,
         ),
         (
             "xl/workbook.xml",
