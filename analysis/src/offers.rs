@@ -330,7 +330,7 @@ static VALIDITY: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static REFS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(r[ée]f[ée]rence|client|projet|contrat)s?[ \t]*:[ \t]*([\w \t\-]{10,100})")
+    re(r"(?i)\b(r[ée]f[ée]rence|client|projet|contrat)s?[ \t]*:[ \t]*([\w \t\-'’]{10,100})")
 });
 
 fn currency_code(raw: &str) -> String {
