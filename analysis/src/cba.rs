@@ -216,14 +216,6 @@ pub struct CbaInput<'a> {
     pub generated_at: &'a str,
 }
 
-fn stamp(generated_at: &str) -> String {
-    generated_at
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect()
-}
-
 /// Builds the CBA: the template filled when one is given and usable, the
 /// standard five-sheet workbook otherwise.
 pub fn build_cba(input: &CbaInput<'_>) -> Result<CbaOutput, AnalysisError> {
@@ -254,8 +246,8 @@ pub fn build_cba(input: &CbaInput<'_>) -> Result<CbaOutput, AnalysisError> {
                 bytes,
                 filename: format!(
                     "CBA_{}_{}.xlsx",
-                    crate::pv::safe_stem(stem),
-                    stamp(input.generated_at)
+                    crate::util::safe_stem(stem),
+                    crate::util::stamp(input.generated_at)
                 ),
                 template_used: Some(t.filename.clone()),
                 schema: Some(schema),
@@ -274,8 +266,8 @@ pub fn build_cba(input: &CbaInput<'_>) -> Result<CbaOutput, AnalysisError> {
         bytes,
         filename: format!(
             "CBA_{}_{}.xlsx",
-            crate::pv::safe_stem(&reference),
-            stamp(input.generated_at)
+            crate::util::safe_stem(&reference),
+            crate::util::stamp(input.generated_at)
         ),
         template_used: None,
         schema: schema_out,
@@ -529,12 +521,10 @@ fn fill_template(
             info.get_cell_mut((2, i as u32 + 1))
                 .set_value_string(v.as_str());
         }
-        let mut row = rows.len() as u32 + 2;
-        for l in &left_out {
+        for (row, l) in (rows.len() as u32 + 2..).zip(&left_out) {
             info.get_cell_mut((1, row)).set_value_string("Non inclus");
             info.get_cell_mut((2, row))
                 .set_value_string(format!("{}: {}", l.supplier_name, l.reason));
-            row += 1;
         }
     }
     book.set_active_sheet(index as u32);

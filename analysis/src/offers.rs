@@ -301,6 +301,23 @@ pub struct GuidedFields {
     pub missing_fields: Vec<String>,
 }
 
+impl Default for GuidedFields {
+    /// Nothing found; the currency is production's default, XOF.
+    fn default() -> Self {
+        GuidedFields {
+            total_price: None,
+            total_price_source: None,
+            currency: "XOF".to_string(),
+            lead_time_days: None,
+            lead_time_source: None,
+            validity_days: None,
+            validity_source: None,
+            technical_refs: Vec::new(),
+            missing_fields: Vec::new(),
+        }
+    }
+}
+
 pub const MISSING_PRICE: &str = "Prix total";
 pub const MISSING_LEAD_TIME: &str = "Délai livraison";
 pub const MISSING_VALIDITY: &str = "Validité offre";
@@ -345,17 +362,7 @@ fn currency_code(raw: &str) -> String {
 /// Finds the guided fields. The price is looked for only when the DAO has a
 /// commercial criterion, the references only when it has a technical one.
 pub fn guided_fields(text: &str, want_price: bool, want_refs: bool) -> GuidedFields {
-    let mut out = GuidedFields {
-        total_price: None,
-        total_price_source: None,
-        currency: "XOF".to_string(),
-        lead_time_days: None,
-        lead_time_source: None,
-        validity_days: None,
-        validity_source: None,
-        technical_refs: Vec::new(),
-        missing_fields: Vec::new(),
-    };
+    let mut out = GuidedFields::default();
     if want_price {
         let labelled: Vec<(f64, String, String, String)> = PRICE_LABELLED
             .captures_iter(text)

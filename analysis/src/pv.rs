@@ -151,14 +151,6 @@ fn decision_xml(d: &Decision) -> String {
     b.body_xml()
 }
 
-fn stamp(generated_at: &str) -> String {
-    generated_at
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect()
-}
-
 /// Renders the PV: from the template when one is given, else the default
 /// layout. Used by the analysis run (no decision) and by `/api/decide`.
 pub fn render_pv(input: &PvInput<'_>) -> Result<PvOutput, AnalysisError> {
@@ -180,25 +172,14 @@ pub fn render_pv(input: &PvInput<'_>) -> Result<PvOutput, AnalysisError> {
     };
     Ok(PvOutput {
         bytes,
-        filename: format!("PV_{}_{}.docx", safe_stem(&stem), stamp(input.generated_at)),
+        filename: format!(
+            "PV_{}_{}.docx",
+            crate::util::safe_stem(&stem),
+            crate::util::stamp(input.generated_at)
+        ),
         template_used,
         decision_included: input.decision.is_some(),
     })
-}
-
-pub(crate) fn safe_stem(stem: &str) -> String {
-    let s: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(60)
-        .collect();
-    if s.is_empty() { "DOC".to_string() } else { s }
 }
 
 fn default_layout(input: &PvInput<'_>) -> Result<Vec<u8>, AnalysisError> {
@@ -333,10 +314,10 @@ fn rewrite_document(
                     if with_summary {
                         extra.push_str(&summary_xml(input));
                     }
-                    if let Some(d) = input.decision {
-                        if with_summary || !has_chosen_placeholder {
-                            extra.push_str(&decision_xml(d));
-                        }
+                    if let Some(d) = input.decision
+                        && (with_summary || !has_chosen_placeholder)
+                    {
+                        extra.push_str(&decision_xml(d));
                     }
                     let out = writer.get_mut();
                     let at = sect_pr_at.unwrap_or(out.len()).min(out.len());

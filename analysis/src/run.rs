@@ -326,18 +326,7 @@ pub fn packages_from_extractions(rows: &[StoredExtraction]) -> Vec<SupplierPacka
         .iter()
         .map(|r| {
             let data: Value = serde_json::from_str(&r.extracted_data_json).unwrap_or(Value::Null);
-            let fields: GuidedFields =
-                serde_json::from_value(data.clone()).unwrap_or(GuidedFields {
-                    total_price: None,
-                    total_price_source: None,
-                    currency: "XOF".to_string(),
-                    lead_time_days: None,
-                    lead_time_source: None,
-                    validity_days: None,
-                    validity_source: None,
-                    technical_refs: Vec::new(),
-                    missing_fields: Vec::new(),
-                });
+            let fields: GuidedFields = serde_json::from_value(data.clone()).unwrap_or_default();
             let subtype: Subtype = data
                 .get("subtype")
                 .cloned()
