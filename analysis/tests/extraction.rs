@@ -1,0 +1,115 @@
+//! Text extraction details: PDF lines rebuilt from positioning operators,
+//! Word tables, Excel numbers.
+
+use analysis::{DocKind, extract_text, fixtures};
+use lopdf::content::{Content, Operation};
+use lopdf::{Document, Object, Stream, StringFormat, dictionary};
+
+fn text(s: &str) -> Object {
+    Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
+}
+
+/// One page drawn the way word processors do: several pieces on one line,
+/// then new lines with T* and the ' operator.
+fn pdf_with_pieces() -> Vec<u8> {
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+    });
+    let ops = vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tf", vec!["F1".into(), 10.into()]),
+        Operation::new("TL", vec![14.into()]),
+        Operation::new("Td", vec![50.into(), 800.into()]),
+        Operation::new("Tj", vec![text("Raison sociale :")]),
+        Operation::new("Td", vec![80.into(), 0.into()]),
+        Operation::new(
+            "TJ",
+            vec![Object::Array(vec![
+                text("OMEGA"),
+                Object::Integer(-300),
+                text("TRADING"),
+            ])],
+        ),
+        Operation::new("T*", vec![]),
+        Operation::new("Tj", vec![text("Montant total : 3.500.000 FCFA")]),
+        Operation::new("'", vec![text("Delai de livraison : 15 jours")]),
+        Operation::new("ET", vec![]),
+    ];
+    let content_id = doc.add_object(Stream::new(
+        dictionary! {},
+        Content { operations: ops }.encode().expect("encode"),
+    ));
+    let page_id = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("save");
+    out
+}
+
+#[test]
+fn pdf_lines_are_rebuilt_from_positioning() {
+    let t = extract_text("omega.pdf", &pdf_with_pieces(), &[DocKind::Pdf]).expect("text");
+    assert_eq!(
+        t.text,
+        "[PAGE 1]\nRaison sociale : OMEGA TRADING\nMontant total : 3.500.000 FCFA\nDelai de livraison : 15 jours"
+    );
+    assert_eq!(
+        analysis::offers::guess_supplier_name(&t.text, "scan.pdf"),
+        "OMEGA TRADING"
+    );
+}
+
+#[test]
+fn pdf_pages_are_marked_and_accents_kept() {
+    let t = extract_text("dao.pdf", &fixtures::dao_pdf_pages(3), &[DocKind::Pdf]).expect("text");
+    assert_eq!(t.units, 3);
+    assert!(t.text.starts_with("[PAGE 1]\nDOSSIER D'APPEL D'OFFRES N° DAO-2026-014\nFourniture de kits scolaires — Région de Mopti"));
+    assert!(
+        t.text
+            .contains("\n[PAGE 3]\nArticle 2.1 — Les soumissionnaires")
+    );
+}
+
+#[test]
+fn docx_paragraphs_then_table_rows() {
+    let bytes = fixtures::docx(
+        "Premier paragraphe\n\n  Deuxième  ",
+        &[
+            vec!["Article".into(), "".into(), "Prix".into()],
+            vec!["Cartable".into(), "x".into(), "1 000".into()],
+        ],
+    );
+    let t = extract_text("o.docx", &bytes, &[DocKind::Docx]).expect("text");
+    assert_eq!(
+        t.text,
+        "Premier paragraphe\nDeuxième\nArticle | Prix\nCartable | x | 1 000"
+    );
+}
+
+#[test]
+fn xlsx_rows_with_whole_numbers() {
+    let bytes = fixtures::xlsx(
+        "Prix",
+        &[
+            vec!["Total".into(), "2000000".into(), "FCFA".into()],
+            vec!["Taux".into(), "0.18".into()],
+        ],
+    );
+    let t = extract_text("p.xlsx", &bytes, &[DocKind::Xlsx]).expect("text");
+    assert_eq!(t.text, "Total | 2000000 | FCFA\nTaux | 0.18");
+    let f = analysis::offers::guided_fields(&t.text, true, false);
+    assert_eq!(f.total_price.as_deref(), Some("2000000 FCFA"));
+}
