@@ -110,11 +110,10 @@ fn page_text(doc: &Document, page_id: ObjectId) -> Result<String, lopdf::Error> 
                     continue;
                 }
                 match last_y {
-                    Some(y) if (y - line_y).abs() > 1.0 => {
-                        if !out.ends_with('\n') {
-                            out.push('\n');
-                        }
+                    Some(y) if (y - line_y).abs() > 1.0 && !out.ends_with('\n') => {
+                        out.push('\n');
                     }
+                    Some(y) if (y - line_y).abs() > 1.0 => {}
                     Some(_) if moved && !out.ends_with([' ', '\n']) && !piece.starts_with(' ') => {
                         out.push(' ');
                     }
