@@ -43,7 +43,7 @@ static ESSENTIAL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static WEIGHTED: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)([\w\s\-'’]+?)\s*[:(]\s*(\d{1,4})\s*(%|points?\b|pts?\b)"));
+    LazyLock::new(|| re(r"(?i)([\w\s\-'’]+?)\s*[:(|]\s*(\d{1,4})\s*(%|points?\b|pts?\b)"));
 
 #[derive(Clone, Copy, PartialEq)]
 enum Unit {

@@ -113,3 +113,29 @@ fn xlsx_rows_with_whole_numbers() {
     let f = analysis::offers::guided_fields(&t.text, true, false);
     assert_eq!(f.total_price.as_deref(), Some("2000000 FCFA"));
 }
+
+#[test]
+fn dao_grid_in_a_word_table_gives_its_criteria() {
+    let bytes = fixtures::docx(
+        "Critères essentiels : attestation fiscale\nGrille",
+        &[
+            vec!["Critère".into(), "Poids".into()],
+            vec!["Prix de l'offre".into(), "40%".into()],
+            vec!["Capacité technique".into(), "60%".into()],
+        ],
+    );
+    let t = extract_text("dao.docx", &bytes, &[DocKind::Docx]).expect("text");
+    let c = analysis::criteria::extract_criteria(&t.text);
+    let got: Vec<(&str, f64)> = c
+        .iter()
+        .map(|c| (c.critere_nom.as_str(), c.ponderation))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Critères essentiels : attestation fiscale", 0.0),
+            ("Prix de l'offre", 0.4),
+            ("Capacité technique", 0.6)
+        ]
+    );
+}
