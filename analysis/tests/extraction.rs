@@ -139,3 +139,27 @@ fn dao_grid_in_a_word_table_gives_its_criteria() {
         ]
     );
 }
+
+#[test]
+fn encrypted_pdf_is_an_error_naming_the_file() {
+    let mut doc = Document::load_mem(&fixtures::dao_pdf()).expect("load");
+    let enc = doc.add_object(dictionary! {
+        "Filter" => "Standard", "V" => 2, "R" => 3, "Length" => 128, "P" => -44,
+        "O" => Object::string_literal(vec![1u8; 32]), "U" => Object::string_literal(vec![2u8; 32]),
+    });
+    doc.trailer.set("Encrypt", enc);
+    doc.trailer.set(
+        "ID",
+        vec![
+            Object::string_literal(vec![3u8; 16]),
+            Object::string_literal(vec![3u8; 16]),
+        ],
+    );
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).expect("save");
+    let err = extract_text("secret.pdf", &bytes, &[DocKind::Pdf]).expect_err("encrypted");
+    assert!(
+        matches!(err, analysis::AnalysisError::Encrypted { ref filename } if filename == "secret.pdf")
+    );
+    assert!(err.to_string().contains("secret.pdf"));
+}
