@@ -104,6 +104,9 @@ pub struct CbaOutput {
 
 static HEADER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)soumissionnaire|supplier|fournisseur|bidder"));
+static NOT_A_SLOT: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)observ|comment|remarque|\bnotes?\b|total|moyenne|d[ée]cision|conclusion|justif")
+});
 static PRICE_LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)prix|price|montant|coût|cout"));
 static LEAD_LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)d[ée]lai|lead.*time|delivery"));
 static VALIDITY_LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)validit[ée]|validity"));
@@ -186,8 +189,14 @@ pub fn analyse_template(
     schema.supplier_header_row = header_row;
     schema.supplier_name_row = header_row + 1;
     // The label column is never a supplier slot (D-30).
+    // Slots are contiguous: a committee column (observations, total...)
+    // ends them and is never written over.
     schema.supplier_cols = (header_col..=(header_col + 14).min(max_col))
-        .filter(|&c| c > LABEL_COL && !text_at(sheet, c, header_row).is_empty())
+        .filter(|&c| c > LABEL_COL)
+        .map(|c| (c, text_at(sheet, c, header_row)))
+        .filter(|(_, h)| !h.is_empty())
+        .take_while(|(_, h)| !NOT_A_SLOT.is_match(h))
+        .map(|(c, _)| c)
         .collect();
     for row in (header_row + 2)..=(header_row + 40) {
         let label = text_at(sheet, LABEL_COL, row);

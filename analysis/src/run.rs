@@ -308,7 +308,8 @@ pub struct StoredExtraction {
     pub artifact_id: String,
     pub supplier_name: String,
     pub extracted_data_json: String,
-    /// The artifact's `uploaded_at` (orders the documents as the run did).
+    /// The artifact's `uploaded_at` (orders the documents as the run did);
+    /// empty → the `uploaded_at` the run wrote into `extracted_data_json`.
     pub uploaded_at: String,
 }
 
@@ -316,13 +317,7 @@ pub struct StoredExtraction {
 /// run, with the same aggregation as the run (D-24). Rows whose JSON cannot
 /// be read count as documents with nothing extracted.
 pub fn packages_from_extractions(rows: &[StoredExtraction]) -> Vec<SupplierPackage> {
-    let mut rows: Vec<&StoredExtraction> = rows.iter().collect();
-    rows.sort_by(|a, b| {
-        b.uploaded_at
-            .cmp(&a.uploaded_at)
-            .then_with(|| a.artifact_id.cmp(&b.artifact_id))
-    });
-    let facts: Vec<DocumentFacts> = rows
+    let mut facts: Vec<DocumentFacts> = rows
         .iter()
         .map(|r| {
             let data: Value = serde_json::from_str(&r.extracted_data_json).unwrap_or(Value::Null);
@@ -332,15 +327,29 @@ pub fn packages_from_extractions(rows: &[StoredExtraction]) -> Vec<SupplierPacka
                 .cloned()
                 .and_then(|s| serde_json::from_value(s).ok())
                 .unwrap_or_else(|| offers::subtype_from_flags(false, false, false));
+            // The run also wrote the upload time into the JSON.
+            let uploaded_at = if r.uploaded_at.is_empty() {
+                data.get("uploaded_at")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            } else {
+                r.uploaded_at.clone()
+            };
             DocumentFacts {
                 artifact_id: r.artifact_id.clone(),
                 supplier_name: r.supplier_name.clone(),
-                uploaded_at: r.uploaded_at.clone(),
+                uploaded_at,
                 subtype,
                 fields,
             }
         })
         .collect();
+    facts.sort_by(|a, b| {
+        b.uploaded_at
+            .cmp(&a.uploaded_at)
+            .then_with(|| a.artifact_id.cmp(&b.artifact_id))
+    });
     build_packages(&facts)
 }
 

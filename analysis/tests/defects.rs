@@ -198,3 +198,36 @@ fn d35_the_standard_workbook_neither_scores_nor_ranks_and_keeps_input_order() {
     assert_eq!(out.packages[0].supplier_name, "GAMMA TRADING");
     assert_eq!(support::cell(&book, "Registre Dépôt", "B2"), "ALPHA SARL");
 }
+
+#[test]
+fn d30_a_supplier_without_a_free_column_is_reported_not_dropped_silently() {
+    use std::io::Cursor;
+    let mut book = umya_spreadsheet::reader::xlsx::read_reader(
+        Cursor::new(fixtures::cba_template_xlsx()),
+        true,
+    )
+    .expect("template");
+    if let Some(s) = book.get_sheet_by_name_mut("CBA") {
+        s.get_cell_mut("E5")
+            .set_value_string("Observations du comité");
+    }
+    let mut bytes = Cursor::new(Vec::new());
+    umya_spreadsheet::writer::xlsx::write_writer(&book, &mut bytes).expect("write");
+    let mut input = fixtures::run_input(false, true);
+    input.cba_template = Some(analysis::TemplateDoc {
+        filename: "serre.xlsx".into(),
+        bytes: bytes.into_inner(),
+    });
+    let out = run(&input).expect("run");
+    let left = &out.summary.warnings.left_out_of_cba;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].supplier_name, "ALPHA SARL");
+    assert!(left[0].reason.contains("colonne E"), "{}", left[0].reason);
+    let filled = support::read_book(&out.cba.bytes);
+    assert_eq!(
+        support::cell(&filled, "CBA", "E5"),
+        "Observations du comité"
+    );
+    assert_eq!(support::cell(&filled, "CBA", "E6"), "");
+    assert!(support::cell(&filled, "DMS_Info", "B6").starts_with("ALPHA SARL: "));
+}
