@@ -105,7 +105,9 @@ pub struct CbaOutput {
 static HEADER: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)soumissionnaire|supplier|fournisseur|bidder"));
 static NOT_A_SLOT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)observ|comment|remarque|\bnotes?\b|total|moyenne|d[ée]cision|conclusion|justif")
+    re(
+        r"(?i)observ|comment|remarque|(?-u:\b)notes?(?-u:\b)|total|moyenne|d[ée]cision|conclusion|justif",
+    )
 });
 static PRICE_LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)prix|price|montant|coût|cout"));
 static LEAD_LABEL: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)d[ée]lai|lead.*time|delivery"));

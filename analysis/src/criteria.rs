@@ -42,8 +42,9 @@ static ESSENTIAL: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-static WEIGHTED: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)([\w\s\-'’]+?)\s*[:(|]\s*(\d{1,4})\s*(%|points?\b|pts?\b)"));
+static WEIGHTED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)([\w\s\-'’]+?)\s*[:(|]\s*(\d{1,4})\s*(%|points?(?-u:\b)|pts?(?-u:\b))")
+});
 
 #[derive(Clone, Copy, PartialEq)]
 enum Unit {
@@ -60,7 +61,11 @@ pub fn extract_criteria(text: &str) -> Vec<Criterion> {
         if !(5..=250).contains(&len) || crate::extract::is_page_marker(line) {
             continue;
         }
-        if let Some((name, value, unit)) = weighted(line) {
+        // Most lines of a tender carry no weight: skip the costly pattern.
+        let lower = line.to_ascii_lowercase();
+        let maybe_weighted = line.contains('%') || lower.contains("point") || lower.contains("pt");
+        let found_weight = if maybe_weighted { weighted(line) } else { None };
+        if let Some((name, value, unit)) = found_weight {
             let raw = match unit {
                 Unit::Percent => format!("{value}%"),
                 Unit::Points => format!("{value} points"),
@@ -168,7 +173,7 @@ static COMMERCIAL: LazyLock<Regex> =
 static TECHNIQUE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)technique|capacit[ée]|exp[ée]rience|r[ée]f[ée]rence"));
 static DURABILITE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)durabilit[ée]|environnement|social|\brse\b"));
+    LazyLock::new(|| re(r"(?i)durabilit[ée]|environnement|social|(?-u:\b)rse(?-u:\b)"));
 
 fn category(name: &str) -> &'static str {
     if COMMERCIAL.is_match(name) {

@@ -177,17 +177,17 @@ pub struct Subtype {
 
 static FINANCIAL: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bprix\s?(total|unitaire)\b|\bmontants?\b|\bco[uû]ts?\b|\b(f\s?cfa|cfa|xof|usd|eur|euros?)\b|€|\boffre\s+financi[eè]re\b|\boffre\s+de\s+prix\b|\bbordereau\s+de[s]?\s+prix\b",
+        r"(?i)(?-u:\b)prix\s?(total|unitaire)(?-u:\b)|(?-u:\b)montants?(?-u:\b)|(?-u:\b)co[uû]ts?(?-u:\b)|(?-u:\b)(f\s?cfa|cfa|xof|usd|eur|euros?)(?-u:\b)|€|(?-u:\b)offre\s+financi[eè]re(?-u:\b)|(?-u:\b)offre\s+de\s+prix(?-u:\b)|(?-u:\b)bordereau\s+de[s]?\s+prix(?-u:\b)",
     )
 });
 static TECHNICAL: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bcaract[ée]ristiques?\s+techniques?\b|\bsp[ée]cifications?\b|\br[ée]f[ée]rences?\s+(techniques?|clients?)\b|\bexp[ée]riences?\b|\bcapacit[ée]s?\s+techniques?\b|\bcertifications?\b|\bagr[ée]ments?\b|\boffre\s+technique\b",
+        r"(?i)(?-u:\b)caract[ée]ristiques?\s+techniques?(?-u:\b)|(?-u:\b)sp[ée]cifications?(?-u:\b)|(?-u:\b)r[ée]f[ée]rences?\s+(techniques?|clients?)(?-u:\b)|(?-u:\b)exp[ée]riences?(?-u:\b)|(?-u:\b)capacit[ée]s?\s+techniques?(?-u:\b)|(?-u:\b)certifications?(?-u:\b)|(?-u:\b)agr[ée]ments?(?-u:\b)|(?-u:\b)offre\s+technique(?-u:\b)",
     )
 });
 static ADMIN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\bdocuments?\s+(administratifs?|l[ée]gaux)\b|\battestations?\b|\bcertificats?\b|\b(kbis|rccm|nif|cnss)\b|\bregistre\s+de\s+commerce\b|\bsituation\s+fiscale\b|\bs[ée]curit[ée]\s+sociale\b|\boffre\s+administrative\b|\bquitus\s+fiscal\b",
+        r"(?i)(?-u:\b)documents?\s+(administratifs?|l[ée]gaux)(?-u:\b)|(?-u:\b)attestations?(?-u:\b)|(?-u:\b)certificats?(?-u:\b)|(?-u:\b)(kbis|rccm|nif|cnss)(?-u:\b)|(?-u:\b)registre\s+de\s+commerce(?-u:\b)|(?-u:\b)situation\s+fiscale(?-u:\b)|(?-u:\b)s[ée]curit[ée]\s+sociale(?-u:\b)|(?-u:\b)offre\s+administrative(?-u:\b)|(?-u:\b)quitus\s+fiscal(?-u:\b)",
     )
 });
 
@@ -327,27 +327,27 @@ pub const MISSING_REFS: &str = "Références techniques";
 pub const HEURISTIC_PRICE_SOURCE: &str = "Heuristique: plus grand montant";
 
 const AMOUNT: &str = r"\d{1,3}(?:[ \u{a0}\u{202f}.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?";
-const CURRENCY: &str = r"(?:F\s?CFA|FCFA|CFA|XOF|USD|EUR)\b|€";
+const CURRENCY: &str = r"(?:F\s?CFA|FCFA|CFA|XOF|USD|EUR)(?-u:\b)|€";
 
 static PRICE_LABELLED: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
-        r"(?i)\b(prix\s+total|montant\s+total|total)(?:\s+(?:g[ée]n[ée]ral|ht|ttc|hors\s+taxes?))*[\s:|]*({AMOUNT})[\s|]*({CURRENCY})"
+        r"(?i)(?-u:\b)(prix\s+total|montant\s+total|total)(?:\s+(?:g[ée]n[ée]ral|ht|ttc|hors\s+taxes?))*[\s:|]*({AMOUNT})[\s|]*({CURRENCY})"
     ))
 });
 static PRICE_ANY: LazyLock<Regex> =
     LazyLock::new(|| re(&format!(r"(?i)(?:^|[^\d.,])({AMOUNT})[\s|]*({CURRENCY})")));
 static LEAD_TIME: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(d[ée]lai\s+de\s+livraison|d[ée]lai\s+livraison|lead\s+time)[\s:|\-]*(\d{1,3})\s*(jours?|days?)\b",
+        r"(?i)(d[ée]lai\s+de\s+livraison|d[ée]lai\s+livraison|lead\s+time)[\s:|\-]*(\d{1,3})\s*(jours?|days?)(?-u:\b)",
     )
 });
 static VALIDITY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(validit[ée]\s+(?:de\s+l['’]\s*)?offre|valid\s+until)[\s:|\-]*(\d{1,3})\s*(jours?|days?)\b",
+        r"(?i)(validit[ée]\s+(?:de\s+l['’]\s*)?offre|valid\s+until)[\s:|\-]*(\d{1,3})\s*(jours?|days?)(?-u:\b)",
     )
 });
 static REFS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(r[ée]f[ée]rence|client|projet|contrat)s?[ \t]*:[ \t]*([\w \t\-'’]{10,100})")
+    re(r"(?i)(?-u:\b)(r[ée]f[ée]rence|client|projet|contrat)s?[ \t]*:[ \t]*([\w \t\-'’]{10,100})")
 });
 
 fn currency_code(raw: &str) -> String {
