@@ -6,6 +6,23 @@
 //!
 //! The system extracts, aggregates and flags; it never scores, ranks or
 //! recommends.
+//!
+//! # Where the outputs of [`run`] go
+//!
+//! | output | table / use |
+//! |---|---|
+//! | `criteria[i]` | `dao_criteria` (`categorie, critere_nom, description, ponderation, type_reponse, seuil_elimination, ordre_affichage`; the caller adds `id, case_id, created_at`) |
+//! | `extractions[i]` | `offer_extractions` (`artifact_id, supplier_name`, `extracted_data_json()`, `missing_fields_json()`) |
+//! | `memory_entry` | `memory_entries.content_json` with `entry_type = 'extraction'` |
+//! | `cba.schema` | `cba_template_schemas` (`template_name`, `structure_json(template_id)`), when a template was given |
+//! | `cba.bytes` / `cba.filename` / `cba.template_used` | the `output_cba` file and artifact (`meta_json.template_used`) |
+//! | `pv.bytes` / `pv.filename` / `pv.template_used` / `pv.decision_included` | the `output_pv` file and artifact |
+//! | `summary` | the response's counts, `package_stats` and `warnings` (plus who was left out of the CBA, documents to read by hand, notes) |
+//!
+//! For `/api/decide`: [`packages_from_extractions`] rebuilds the packages from
+//! the stored `offer_extractions` of the latest run (the same aggregation as the
+//! run), [`check_decision`] validates the decision against them, and
+//! [`render_pv`] writes the PV with the decision.
 
 pub mod cba;
 pub mod criteria;
@@ -25,7 +42,6 @@ use serde::{Deserialize, Serialize};
 
 pub use cba::{CbaOutput, CbaTemplateSchema, LeftOut};
 pub use criteria::Criterion;
-pub use docx_write::{DocxBuilder, Run as DocxRun};
 pub use error::AnalysisError;
 pub use extract::{DocKind, ExtractedText, extract_text};
 pub use packages::SupplierPackage;

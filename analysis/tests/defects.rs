@@ -231,3 +231,25 @@ fn d30_a_supplier_without_a_free_column_is_reported_not_dropped_silently() {
     assert_eq!(support::cell(&filled, "CBA", "E6"), "");
     assert!(support::cell(&filled, "DMS_Info", "B6").starts_with("ALPHA SARL: "));
 }
+
+#[test]
+fn d27_an_unknown_supplier_is_flagged_for_review_in_the_cba() {
+    let mut input = fixtures::run_input(false, true);
+    input.offers.truncate(1);
+    input.offers[0].supplier_name = None;
+    input.offers[0].filename = "scan_0001.docx".to_string();
+    input.offers[0].bytes = fixtures::docx("offre technique\nexpérience de 5 ans", &[]);
+    let out = run(&input).expect("run");
+    assert_eq!(out.packages[0].supplier_name, "FOURNISSEUR_INCONNU");
+    assert_eq!(
+        out.extractions[0].extracted_data["supplier_name_source"],
+        "unknown"
+    );
+    let book = support::read_book(&out.cba.bytes);
+    assert_eq!(support::cell(&book, "CBA", "C6"), "REVUE MANUELLE");
+    assert_eq!(
+        support::fill(&book, "CBA", "C6").as_deref(),
+        Some("FFFFC000")
+    );
+    assert!(support::comment(&out.cba.bytes, "C6").is_some_and(|c| c.contains("introuvable")));
+}
