@@ -3,6 +3,7 @@
 
 mod docx;
 mod pdf;
+mod pdf_depth;
 mod xlsx;
 
 use crate::error::{AnalysisError, guard};

@@ -18,6 +18,12 @@ pub(super) fn extract(filename: &str, bytes: &[u8]) -> Result<ExtractedText, Ana
             "not a PDF (no %PDF header)",
         ));
     }
+    if super::pdf_depth::file_too_deep(bytes, super::pdf_depth::MAX_DEPTH) {
+        return Err(AnalysisError::corrupt(
+            filename,
+            "objects nested too deeply",
+        ));
+    }
     let doc = Document::load_mem(bytes).map_err(|e| AnalysisError::corrupt(filename, e))?;
     if doc.is_encrypted() {
         return Err(AnalysisError::Encrypted {
@@ -58,7 +64,12 @@ fn page_text(doc: &Document, page_id: ObjectId) -> Result<String, lopdf::Error> 
         .into_iter()
         .filter_map(|(name, font)| font.get_font_encoding(doc).ok().map(|e| (name, e)))
         .collect();
-    let content = Content::decode(&doc.get_page_content(page_id)?)?;
+    let data = doc.get_page_content(page_id)?;
+    if super::pdf_depth::too_deep(&data, super::pdf_depth::MAX_DEPTH) {
+        // Unreadable page: the document goes to manual review.
+        return Ok(String::new());
+    }
+    let content = Content::decode(&data)?;
     let mut out = String::new();
     let mut encoding: Option<&Encoding<'_>> = None;
     // Vertical position of the current line, and of the last text drawn.
