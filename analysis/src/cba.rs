@@ -233,6 +233,7 @@ pub fn build_cba(input: &CbaInput<'_>) -> Result<CbaOutput, AnalysisError> {
     let mut notes = Vec::new();
     let mut schema_out = None;
     if let Some(t) = input.template {
+        crate::extract::check_zip_budget(&t.filename, &t.bytes)?;
         let book = guard(&t.filename, || {
             umya_spreadsheet::reader::xlsx::read_reader(Cursor::new(t.bytes.as_slice()), true)
                 .map_err(|e| {

@@ -31,6 +31,34 @@ pub(crate) fn read_zip_entry(
     Ok(out)
 }
 
+/// Refuses a package whose parts inflate to more than `MAX_PART_BYTES` in
+/// all (zip bombs), before a library that reads whole parts sees it. Sizes
+/// are counted while inflating, so a lying header does not help.
+pub(crate) fn check_zip_budget(filename: &str, bytes: &[u8]) -> Result<(), AnalysisError> {
+    check_zip_budget_of(filename, bytes, MAX_PART_BYTES)
+}
+
+fn check_zip_budget_of(filename: &str, bytes: &[u8], budget: u64) -> Result<(), AnalysisError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| AnalysisError::corrupt(filename, format!("not a valid Office file ({e})")))?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index(i)
+            .map_err(|e| AnalysisError::corrupt(filename, e))?;
+        let read = std::io::copy(&mut entry.take(budget - total + 1), &mut std::io::sink())
+            .map_err(|e| AnalysisError::corrupt(filename, e))?;
+        total += read;
+        if total > budget {
+            return Err(AnalysisError::corrupt(
+                filename,
+                format!("the file inflates to more than {} MiB", budget >> 20),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn extract(filename: &str, bytes: &[u8]) -> Result<ExtractedText, AnalysisError> {
     let xml = read_zip_entry(filename, bytes, "word/document.xml")?;
     let (paragraphs, rows) = body_text(&xml)
@@ -120,4 +148,32 @@ fn body_text(xml: &[u8]) -> Result<BodyText, quick_xml::Error> {
         buf.clear();
     }
     Ok((paragraphs, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn packed(sizes: &[usize]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (i, size) in sizes.iter().enumerate() {
+            zip.start_file(format!("xl/part{i}.xml"), options)
+                .expect("entry");
+            zip.write_all(&vec![b' '; *size]).expect("write");
+        }
+        zip.finish().expect("zip").into_inner()
+    }
+
+    #[test]
+    fn a_package_inflating_past_the_budget_is_refused() {
+        let bomb = packed(&[600 << 10, 600 << 10]);
+        assert!(bomb.len() < 16 << 10);
+        let err = check_zip_budget_of("bomb.xlsx", &bomb, 1 << 20).expect_err("over budget");
+        assert!(err.to_string().contains("bomb.xlsx") && err.to_string().contains("1 MiB"));
+        assert!(check_zip_budget_of("ok.xlsx", &packed(&[500 << 10]), 1 << 20).is_ok());
+    }
 }

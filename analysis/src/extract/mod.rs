@@ -8,7 +8,7 @@ mod xlsx;
 
 use crate::error::{AnalysisError, guard};
 
-pub(crate) use docx::read_zip_entry;
+pub(crate) use docx::{check_zip_budget, read_zip_entry};
 
 /// The kinds of document the pipeline reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

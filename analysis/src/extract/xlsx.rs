@@ -9,6 +9,7 @@ use super::{DocKind, ExtractedText};
 use crate::error::AnalysisError;
 
 pub(super) fn extract(filename: &str, bytes: &[u8]) -> Result<ExtractedText, AnalysisError> {
+    crate::extract::check_zip_budget(filename, bytes)?;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| AnalysisError::corrupt(filename, format!("not a valid Excel file ({e})")))?;
     let names = book.sheet_names();
