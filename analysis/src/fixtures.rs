@@ -16,6 +16,31 @@ use crate::{CaseInfo, OfferDoc, RunInput, SourceDoc, TemplateDoc};
 /// A PDF with one page per entry of `pages`, each line a text line
 /// (Helvetica, WinAnsi encoding: French accents are kept).
 pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
+    let contents = pages
+        .iter()
+        .map(|lines| {
+            let mut ops = Vec::new();
+            for (n, line) in lines.iter().enumerate() {
+                let y = 800 - 14 * n as i64;
+                ops.push(Operation::new("BT", vec![]));
+                ops.push(Operation::new("Tf", vec!["F1".into(), 10.into()]));
+                ops.push(Operation::new("Td", vec![50.into(), y.into()]));
+                ops.push(Operation::new(
+                    "Tj",
+                    vec![Object::String(win_ansi(line), StringFormat::Literal)],
+                ));
+                ops.push(Operation::new("ET", vec![]));
+            }
+            Content { operations: ops }.encode().unwrap_or_default()
+        })
+        .collect();
+    pdf_from_contents(contents)
+}
+
+/// A PDF with one page per raw content stream, the font `F1` (Helvetica,
+/// WinAnsi) in its resources: for drawing text as other producers do, or
+/// for hostile content.
+pub fn pdf_from_contents(contents: Vec<Vec<u8>>) -> Vec<u8> {
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
     let font_id = doc.add_object(dictionary! {
@@ -24,23 +49,8 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
     });
     let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
     let mut kids = Vec::new();
-    for lines in pages {
-        let mut ops = Vec::new();
-        let mut y = 800i64;
-        for line in lines {
-            ops.push(Operation::new("BT", vec![]));
-            ops.push(Operation::new("Tf", vec!["F1".into(), 10.into()]));
-            ops.push(Operation::new("Td", vec![50.into(), y.into()]));
-            ops.push(Operation::new(
-                "Tj",
-                vec![Object::String(win_ansi(line), StringFormat::Literal)],
-            ));
-            ops.push(Operation::new("ET", vec![]));
-            y -= 14;
-        }
-        let content = Content { operations: ops };
-        let encoded = content.encode().unwrap_or_default();
-        let content_id = doc.add_object(Stream::new(dictionary! {}, encoded));
+    for content in contents {
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content));
         let page_id = doc.add_object(dictionary! {
             "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
             "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],

@@ -3,7 +3,7 @@
 
 use analysis::{DocKind, extract_text, fixtures};
 use lopdf::content::{Content, Operation};
-use lopdf::{Document, Object, Stream, StringFormat, dictionary};
+use lopdf::{Document, Object, StringFormat, dictionary};
 
 fn text(s: &str) -> Object {
     Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
@@ -12,11 +12,6 @@ fn text(s: &str) -> Object {
 /// One page drawn the way word processors do: several pieces on one line,
 /// then new lines with T* and the ' operator.
 fn pdf_with_pieces() -> Vec<u8> {
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
-    });
     let ops = vec![
         Operation::new("BT", vec![]),
         Operation::new("Tf", vec!["F1".into(), 10.into()]),
@@ -37,26 +32,7 @@ fn pdf_with_pieces() -> Vec<u8> {
         Operation::new("'", vec![text("Delai de livraison : 15 jours")]),
         Operation::new("ET", vec![]),
     ];
-    let content_id = doc.add_object(Stream::new(
-        dictionary! {},
-        Content { operations: ops }.encode().expect("encode"),
-    ));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
-        ),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("save");
-    out
+    fixtures::pdf_from_contents(vec![Content { operations: ops }.encode().expect("encode")])
 }
 
 #[test]

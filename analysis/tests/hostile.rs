@@ -4,28 +4,6 @@
 use std::io::Write;
 
 use analysis::{AnalysisError, DocKind, extract_text, fixtures};
-use lopdf::{Document, Object, Stream, dictionary};
-
-fn pdf_with_content(content: Vec<u8>) -> Vec<u8> {
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let content_id = doc.add_object(Stream::new(dictionary! {}, content));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 },
-        ),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("save");
-    out
-}
 
 /// A PDF whose one object is `body`, found through a correct xref table.
 fn pdf_with_object(body: &[u8]) -> Vec<u8> {
@@ -51,8 +29,12 @@ fn deeply_nested_page_content_is_not_a_stack_overflow() {
     let mut content = b"BT ".to_vec();
     content.extend(deep(100_000));
     content.extend(b" TJ ET");
-    let t =
-        extract_text("deep.pdf", &pdf_with_content(content), &[DocKind::Pdf]).expect("readable");
+    let t = extract_text(
+        "deep.pdf",
+        &fixtures::pdf_from_contents(vec![content]),
+        &[DocKind::Pdf],
+    )
+    .expect("readable");
     assert!(t.needs_manual_review);
 }
 
