@@ -490,3 +490,32 @@ fn a_cba_template_without_supplier_header_falls_back_with_a_note() {
     assert!(out.summary.warnings.notes[0].contains("libre.xlsx"));
     assert_eq!(sheet_names(&read_book(&out.cba.bytes)).len(), 5);
 }
+
+#[test]
+fn a_guessed_price_is_flagged_with_its_source() {
+    let mut input = fixtures::run_input(false, true);
+    let gamma = input
+        .offers
+        .iter_mut()
+        .find(|o| o.filename == "gamma_financiere.docx")
+        .expect("gamma");
+    gamma.bytes = fixtures::docx(
+        "OFFRE FINANCIÈRE\nAcompte demandé 450 000 FCFA à la commande",
+        &[],
+    );
+    let out = run(&input).expect("run");
+    assert_eq!(out.packages[0].total_price.as_deref(), Some("450 000 FCFA"));
+    assert_eq!(
+        out.packages[0].total_price_source.as_deref(),
+        Some("Heuristique: plus grand montant")
+    );
+    let book = read_book(&out.cba.bytes);
+    assert_eq!(cell(&book, "CBA", "C7"), "450 000 FCFA");
+    assert_eq!(fill(&book, "CBA", "C7").as_deref(), Some("FFFFC000"));
+    assert!(
+        comment(&out.cba.bytes, "C7")
+            .is_some_and(|c| c.contains("Valeur devinée") && c.contains("Heuristique"))
+    );
+    // A value read under its label is not flagged.
+    assert_eq!(fill(&book, "CBA", "D7"), None);
+}
