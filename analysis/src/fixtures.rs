@@ -108,6 +108,24 @@ pub fn docx(paragraphs: &str, table: &[Vec<String>]) -> Vec<u8> {
     b.finish().unwrap_or_default()
 }
 
+/// A `.docx` whose paragraphs are given as runs of (text, bold): for
+/// templates whose placeholders Word split across runs.
+pub fn docx_runs(paragraphs: &[Vec<(&str, bool)>]) -> Vec<u8> {
+    let mut b = DocxBuilder::new();
+    for runs in paragraphs {
+        let runs: Vec<Run> = runs
+            .iter()
+            .map(|(text, bold)| Run {
+                text: text.to_string(),
+                bold: *bold,
+                ..Run::default()
+            })
+            .collect();
+        b.runs(&runs);
+    }
+    b.finish().unwrap_or_default()
+}
+
 /// An `.xlsx` with one sheet of rows (numbers written as numbers).
 pub fn xlsx(sheet: &str, rows: &[Vec<String>]) -> Vec<u8> {
     let mut book = umya_spreadsheet::new_file();

@@ -253,3 +253,41 @@ fn d27_an_unknown_supplier_is_flagged_for_review_in_the_cba() {
     );
     assert!(support::comment(&out.cba.bytes, "C6").is_some_and(|c| c.contains("introuvable")));
 }
+
+#[test]
+fn d32_placeholders_split_over_three_runs_and_unknown_ones() {
+    let template = fixtures::docx_runs(&[
+        vec![
+            ("Dossier ", false),
+            ("{{CA", true),
+            ("SE_", false),
+            ("ID}} / {{OFFERS_", false),
+            ("COUNT}}", true),
+        ],
+        vec![("{{INCONNU}} reste {{CASE_TITLE}}", false)],
+        vec![("fin", false)],
+    ]);
+    let input = fixtures::run_input(false, false);
+    let out = run(&input).expect("run");
+    let pv = analysis::render_pv(&analysis::PvInput {
+        case: &input.case,
+        criteria: &out.criteria,
+        packages: &out.packages,
+        decision: None,
+        template: Some(&analysis::TemplateDoc {
+            filename: "t.docx".into(),
+            bytes: template,
+        }),
+        generated_at: "2026-11-25T12:00:00",
+    })
+    .expect("pv");
+    let paras = docx_paragraphs("pv.docx", &pv.bytes).expect("docx");
+    assert_eq!(
+        paras,
+        vec![
+            "Dossier case-fixture-001 / 3",
+            "{{INCONNU}} reste Kits scolaires Mopti",
+            "fin"
+        ]
+    );
+}
