@@ -1,0 +1,69 @@
+//! The one error type of the crate: every variant names the file it is about,
+//! so the server can turn it into a 4xx message without more context.
+
+/// Why a document could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    /// The file's suffix is not one the pipeline reads for this role.
+    #[error("unsupported file type for {filename}: {suffix} (expected {expected})")]
+    Unsupported {
+        filename: String,
+        suffix: String,
+        expected: &'static str,
+    },
+    /// The bytes are not a readable document of the announced kind.
+    #[error("corrupt or unreadable file {filename}: {reason}")]
+    Corrupt { filename: String, reason: String },
+    /// A password-protected document: its text cannot be read.
+    #[error("encrypted file {filename}: remove the password and upload it again")]
+    Encrypted { filename: String },
+    /// A run needs its DAO.
+    #[error("missing DAO (upload kind=dao)")]
+    MissingDao,
+    /// A run needs at least one offer.
+    #[error("missing offers (upload kind=offer)")]
+    MissingOffers,
+    /// Writing an output document failed (never caused by an input file).
+    #[error("could not write {what}: {reason}")]
+    Write { what: &'static str, reason: String },
+}
+
+impl AnalysisError {
+    pub(crate) fn corrupt(filename: &str, reason: impl std::fmt::Display) -> Self {
+        AnalysisError::Corrupt {
+            filename: filename.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The client filename the error is about, when it is about a file.
+    pub fn filename(&self) -> Option<&str> {
+        match self {
+            AnalysisError::Unsupported { filename, .. }
+            | AnalysisError::Corrupt { filename, .. }
+            | AnalysisError::Encrypted { filename } => Some(filename),
+            _ => None,
+        }
+    }
+
+    /// True when the caller sent something unusable (a 4xx), false for the
+    /// crate's own failures (a 5xx).
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, AnalysisError::Write { .. })
+    }
+}
+
+/// Runs a third-party parser so that a panic inside it, provoked by a hostile
+/// file, becomes a `Corrupt` error instead of taking the worker down.
+pub(crate) fn guard<T>(
+    filename: &str,
+    f: impl FnOnce() -> Result<T, AnalysisError>,
+) -> Result<T, AnalysisError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(_) => Err(AnalysisError::corrupt(
+            filename,
+            "the parser gave up on this file",
+        )),
+    }
+}

@@ -1,0 +1,113 @@
+//! The analysis pipeline of the Decision Memory System, as a pure library:
+//! document bytes and plain types in, rows, JSON and documents out. No
+//! database, no HTTP, no clock and no randomness: the server passes the
+//! timestamps, stores the outputs and calls [`run`] inside
+//! `tokio::task::spawn_blocking`.
+//!
+//! The system extracts, aggregates and flags; it never scores, ranks or
+//! recommends.
+//!
+//! # Where the outputs of [`run`] go
+//!
+//! | output | table / use |
+//! |---|---|
+//! | `criteria[i]` | `dao_criteria` (`categorie, critere_nom, description, ponderation, type_reponse, seuil_elimination, ordre_affichage`; the caller adds `id, case_id, created_at`) |
+//! | `extractions[i]` | `offer_extractions` (`artifact_id, supplier_name`, `extracted_data_json()`, `missing_fields_json()`) |
+//! | `memory_entry` | `memory_entries.content_json` with `entry_type = 'extraction'` |
+//! | `cba.schema` | `cba_template_schemas` (`template_name`, `structure_json(template_id)`), when a template was given |
+//! | `cba.bytes` / `cba.filename` / `cba.template_used` | the `output_cba` file and artifact (`meta_json.template_used`) |
+//! | `pv.bytes` / `pv.filename` / `pv.template_used` / `pv.decision_included` | the `output_pv` file and artifact |
+//! | `summary` | the response's counts, `package_stats` and `warnings` (plus who was left out of the CBA, documents to read by hand, notes) |
+//!
+//! For `/api/decide`: [`packages_from_extractions`] rebuilds the packages from
+//! the stored `offer_extractions` of the latest run (the same aggregation as the
+//! run), [`check_decision`] validates the decision against them, and
+//! [`render_pv`] writes the PV with the decision.
+
+pub mod cba;
+pub mod criteria;
+mod docx_write;
+mod error;
+pub mod extract;
+pub mod offers;
+pub mod packages;
+pub mod pv;
+mod run;
+mod util;
+
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
+
+use serde::{Deserialize, Serialize};
+
+pub use cba::{CbaOutput, CbaTemplateSchema, LeftOut};
+pub use criteria::Criterion;
+pub use error::AnalysisError;
+pub use extract::{DocKind, ExtractedText, extract_text};
+pub use packages::SupplierPackage;
+pub use pv::{Decision, PvInput, PvOutput, docx_paragraphs, render_pv};
+pub use run::{
+    DecisionProblem, ManualReview, OfferExtraction, PackageStats, RunOutput, RunSummary,
+    StoredExtraction, Warnings, check_decision, find_analysed_supplier, packages_from_extractions,
+    run,
+};
+
+/// The case an analysis is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseInfo {
+    pub id: String,
+    pub title: String,
+    /// `cases.reference` or the DAO/RFQ reference, if known.
+    pub reference: Option<String>,
+    /// `cases.case_type`.
+    pub case_type: String,
+    pub lot: Option<String>,
+    /// Opening date (ISO), if known; the run's time otherwise.
+    pub opening_date: Option<String>,
+}
+
+/// An uploaded source document (DAO, template).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDoc {
+    pub artifact_id: String,
+    /// The client's filename (its suffix chooses the reader).
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A template (`cba_template` .xlsx or `pv_template` .docx).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateDoc {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An uploaded offer document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferDoc {
+    pub artifact_id: String,
+    /// The client's filename.
+    pub filename: String,
+    /// The `supplier_name` given at upload, if any (it wins: D-26).
+    pub supplier_name: Option<String>,
+    /// The `offer_type` given at upload (`technique`, `financiere`,
+    /// `administrative`, `registre`), if any.
+    pub offer_type: Option<String>,
+    /// UTC-ISO upload time (`artifacts.uploaded_at`).
+    pub uploaded_at: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything one analysis run reads.
+#[derive(Debug, Clone)]
+pub struct RunInput {
+    pub case: CaseInfo,
+    /// The case's newest DAO (.pdf or .docx).
+    pub dao: SourceDoc,
+    /// The case's offers, in any order (the run orders them newest first).
+    pub offers: Vec<OfferDoc>,
+    pub cba_template: Option<TemplateDoc>,
+    pub pv_template: Option<TemplateDoc>,
+    /// UTC-ISO time of the run, written into the outputs.
+    pub generated_at: String,
+}

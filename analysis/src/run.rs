@@ -1,0 +1,403 @@
+//! One analysis run (§7.1) and what `/api/decide` needs from it (§8).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::cba::{CbaInput, CbaOutput, LeftOut, build_cba};
+use crate::criteria::{Criterion, extract_criteria};
+use crate::error::AnalysisError;
+use crate::extract::{DAO_KINDS, OFFER_KINDS, extract_text};
+use crate::offers::{self, GuidedFields, Subtype};
+use crate::packages::{DocumentFacts, SupplierPackage, build_packages, supplier_key};
+use crate::pv::{PvInput, PvOutput, render_pv};
+use crate::{OfferDoc, RunInput};
+
+/// One `offer_extractions` row, without its id, case id and creation time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferExtraction {
+    pub artifact_id: String,
+    pub supplier_name: String,
+    /// `extracted_data_json`: the §7.6 fields, `subtype`, and
+    /// `needs_manual_review` / `supplier_name_source` / `source_filename`.
+    pub extracted_data: Value,
+    /// `missing_fields_json`.
+    pub missing_fields: Vec<String>,
+}
+
+impl OfferExtraction {
+    pub fn extracted_data_json(&self) -> String {
+        self.extracted_data.to_string()
+    }
+    pub fn missing_fields_json(&self) -> String {
+        serde_json::to_string(&self.missing_fields).unwrap_or_else(|_| "[]".to_string())
+    }
+}
+
+/// A document a human must read (no text layer, empty sheet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManualReview {
+    pub artifact_id: String,
+    pub filename: String,
+    pub reason: String,
+}
+
+/// `package_stats` of the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageStats {
+    pub complete: usize,
+    pub partial: usize,
+    pub financial_only: usize,
+}
+
+/// `warnings` of the response, with what production did not report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warnings {
+    pub missing_data_count: usize,
+    pub suppliers_with_missing_data: Vec<String>,
+    pub partial_offers_detected: bool,
+    pub note: String,
+    /// Suppliers the CBA could not hold, and why (empty when all are in).
+    pub left_out_of_cba: Vec<LeftOut>,
+    /// Documents without readable text.
+    pub manual_review_documents: Vec<ManualReview>,
+    /// Other remarks (e.g. the CBA template could not be used).
+    pub notes: Vec<String>,
+}
+
+/// The counts and warnings of the `/api/analyze` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub dao_criteria_count: usize,
+    /// Number of supplier packages.
+    pub offers_count: usize,
+    /// Number of offer documents.
+    pub raw_documents_count: usize,
+    pub package_stats: PackageStats,
+    pub warnings: Warnings,
+}
+
+/// Everything one run produces.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// `dao_criteria` rows, in `ordre_affichage` order.
+    pub criteria: Vec<Criterion>,
+    /// `offer_extractions` rows, one per offer document, newest upload first.
+    pub extractions: Vec<OfferExtraction>,
+    pub packages: Vec<SupplierPackage>,
+    /// `memory_entries.content_json` of the `extraction` entry.
+    pub memory_entry: Value,
+    /// The CBA workbook (filled template or standard workbook).
+    pub cba: CbaOutput,
+    /// The PV, without decision.
+    pub pv: PvOutput,
+    pub summary: RunSummary,
+}
+
+pub const PARTIAL_NOTE: &str = "Offres partielles acceptées: les pièces et données manquantes sont signalées (REVUE MANUELLE) et doivent être complétées ou validées par le comité. Le système ne note pas, ne classe pas et ne recommande pas.";
+pub const MEMORY_NOTE: &str = "Extraction automatique: aucune notation, aucun classement, aucune recommandation. Les manques sont signalés pour validation humaine.";
+
+fn declared_flags(offer_type: Option<&str>) -> (bool, bool, bool) {
+    match offer_type.map(str::trim) {
+        Some("financiere") => (true, false, false),
+        Some("technique") => (false, true, false),
+        Some("administrative") => (false, false, true),
+        _ => (false, false, false),
+    }
+}
+
+struct Analysed {
+    facts: DocumentFacts,
+    extraction: OfferExtraction,
+    review: Option<ManualReview>,
+}
+
+fn analyse_offer(
+    offer: &OfferDoc,
+    want_price: bool,
+    want_refs: bool,
+) -> Result<Analysed, AnalysisError> {
+    let extracted = extract_text(&offer.filename, &offer.bytes, OFFER_KINDS)?;
+    let given = offer
+        .supplier_name
+        .as_deref()
+        .map(offers::collapse_spaces)
+        .filter(|s| !s.is_empty());
+    let supplier = offers::supplier_name(given.as_deref(), &offer.filename, &extracted.text);
+    let name_source = if given.is_some() {
+        "upload"
+    } else if supplier == offers::UNKNOWN_SUPPLIER {
+        "unknown"
+    } else {
+        "guessed"
+    };
+    let detected = offers::detect_subtype(&extracted.text, &offer.filename);
+    let (f, t, a) = declared_flags(offer.offer_type.as_deref());
+    let subtype: Subtype = offers::subtype_from_flags(
+        detected.has_financial || f,
+        detected.has_technical || t,
+        detected.has_admin || a,
+    );
+    let fields: GuidedFields = offers::guided_fields(&extracted.text, want_price, want_refs);
+    let mut data = serde_json::to_value(&fields).unwrap_or_else(|_| json!({}));
+    if let Value::Object(map) = &mut data {
+        map.insert("subtype".into(), json!(subtype));
+        map.insert(
+            "needs_manual_review".into(),
+            json!(extracted.needs_manual_review),
+        );
+        map.insert("supplier_name_source".into(), json!(name_source));
+        map.insert("source_filename".into(), json!(offer.filename));
+        map.insert("uploaded_at".into(), json!(offer.uploaded_at));
+    }
+    let review = extracted.needs_manual_review.then(|| ManualReview {
+        artifact_id: offer.artifact_id.clone(),
+        filename: offer.filename.clone(),
+        reason:
+            "aucun texte lisible (document scanné sans couche texte ?): lecture humaine requise"
+                .to_string(),
+    });
+    Ok(Analysed {
+        facts: DocumentFacts {
+            artifact_id: offer.artifact_id.clone(),
+            supplier_name: supplier.clone(),
+            uploaded_at: offer.uploaded_at.clone(),
+            subtype,
+            fields: fields.clone(),
+        },
+        extraction: OfferExtraction {
+            artifact_id: offer.artifact_id.clone(),
+            supplier_name: supplier,
+            extracted_data: data,
+            missing_fields: fields.missing_fields,
+        },
+        review,
+    })
+}
+
+/// Runs one analysis: criteria, extractions, packages, memory entry, CBA and
+/// PV. Any unreadable document fails the whole run with an error naming it,
+/// so that the caller keeps the previous run.
+pub fn run(input: &RunInput) -> Result<RunOutput, AnalysisError> {
+    let dao_text = extract_text(&input.dao.filename, &input.dao.bytes, DAO_KINDS)?;
+    let criteria = extract_criteria(&dao_text.text);
+    if input.offers.is_empty() {
+        return Err(AnalysisError::MissingOffers);
+    }
+    let want_price = criteria.iter().any(|c| c.categorie == "commercial");
+    let want_refs = criteria.iter().any(|c| c.categorie == "technique");
+
+    let mut offers_sorted: Vec<&OfferDoc> = input.offers.iter().collect();
+    offers_sorted.sort_by(|a, b| {
+        b.uploaded_at
+            .cmp(&a.uploaded_at)
+            .then_with(|| a.artifact_id.cmp(&b.artifact_id))
+    });
+    let mut facts = Vec::with_capacity(offers_sorted.len());
+    let mut extractions = Vec::with_capacity(offers_sorted.len());
+    let mut reviews = Vec::new();
+    if dao_text.needs_manual_review {
+        reviews.push(ManualReview {
+            artifact_id: input.dao.artifact_id.clone(),
+            filename: input.dao.filename.clone(),
+            reason: "DAO sans texte lisible: aucun critère n'a pu être extrait".to_string(),
+        });
+    }
+    for offer in &offers_sorted {
+        let a = analyse_offer(offer, want_price, want_refs)?;
+        facts.push(a.facts);
+        extractions.push(a.extraction);
+        reviews.extend(a.review);
+    }
+    let packages = build_packages(&facts);
+
+    let cba = build_cba(&CbaInput {
+        case: &input.case,
+        criteria: &criteria,
+        packages: &packages,
+        template: input.cba_template.as_ref(),
+        generated_at: &input.generated_at,
+    })?;
+    let pv = render_pv(&PvInput {
+        case: &input.case,
+        criteria: &criteria,
+        packages: &packages,
+        decision: None,
+        template: input.pv_template.as_ref(),
+        generated_at: &input.generated_at,
+    })?;
+
+    let memory_entry = json!({
+        "dao_source": input.dao.filename,
+        "offers_sources": offers_sorted.iter().map(|o| o.filename.as_str()).collect::<Vec<_>>(),
+        "dao_criteria_count": criteria.len(),
+        "dao_criteria": criteria,
+        "raw_offers_count": offers_sorted.len(),
+        "supplier_packages_count": packages.len(),
+        "packages_summary": packages.iter().map(|p| json!({
+            "supplier": p.supplier_name,
+            "status": p.package_status,
+            "subtypes": facts.iter()
+                .filter(|f| supplier_key(&f.supplier_name) == supplier_key(&p.supplier_name))
+                .map(|f| f.subtype.subtype.clone())
+                .collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "offers_summary": packages,
+        "note": MEMORY_NOTE,
+    });
+
+    let summary = summarise(&criteria, &packages, extractions.len(), &cba, reviews);
+    Ok(RunOutput {
+        criteria,
+        extractions,
+        packages,
+        memory_entry,
+        cba,
+        pv,
+        summary,
+    })
+}
+
+fn summarise(
+    criteria: &[Criterion],
+    packages: &[SupplierPackage],
+    documents: usize,
+    cba: &CbaOutput,
+    reviews: Vec<ManualReview>,
+) -> RunSummary {
+    let with_missing: Vec<String> = packages
+        .iter()
+        .filter(|p| !p.missing_fields.is_empty())
+        .map(|p| p.supplier_name.clone())
+        .collect();
+    let stats = PackageStats {
+        complete: packages
+            .iter()
+            .filter(|p| p.package_status == "COMPLETE")
+            .count(),
+        partial: packages
+            .iter()
+            .filter(|p| p.package_status == "PARTIAL")
+            .count(),
+        financial_only: packages
+            .iter()
+            .filter(|p| p.has_financial && !p.has_technical)
+            .count(),
+    };
+    RunSummary {
+        dao_criteria_count: criteria.len(),
+        offers_count: packages.len(),
+        raw_documents_count: documents,
+        package_stats: stats,
+        warnings: Warnings {
+            missing_data_count: packages.iter().map(|p| p.missing_fields.len()).sum(),
+            suppliers_with_missing_data: with_missing,
+            partial_offers_detected: stats.partial > 0,
+            note: PARTIAL_NOTE.to_string(),
+            left_out_of_cba: cba.left_out.clone(),
+            manual_review_documents: reviews,
+            notes: cba.notes.clone(),
+        },
+    }
+}
+
+// ---------------------------------------------------------------- decide
+
+/// An `offer_extractions` row read back by `/api/decide`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredExtraction {
+    pub artifact_id: String,
+    pub supplier_name: String,
+    pub extracted_data_json: String,
+    /// The artifact's `uploaded_at` (orders the documents as the run did);
+    /// empty → the `uploaded_at` the run wrote into `extracted_data_json`.
+    pub uploaded_at: String,
+}
+
+/// Rebuilds the supplier packages from the stored extractions of the latest
+/// run, with the same aggregation as the run (D-24). Rows whose JSON cannot
+/// be read count as documents with nothing extracted.
+pub fn packages_from_extractions(rows: &[StoredExtraction]) -> Vec<SupplierPackage> {
+    let mut facts: Vec<DocumentFacts> = rows
+        .iter()
+        .map(|r| {
+            let data: Value = serde_json::from_str(&r.extracted_data_json).unwrap_or(Value::Null);
+            let fields: GuidedFields = serde_json::from_value(data.clone()).unwrap_or_default();
+            let subtype: Subtype = data
+                .get("subtype")
+                .cloned()
+                .and_then(|s| serde_json::from_value(s).ok())
+                .unwrap_or_else(|| offers::subtype_from_flags(false, false, false));
+            // The run also wrote the upload time into the JSON.
+            let uploaded_at = if r.uploaded_at.is_empty() {
+                data.get("uploaded_at")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            } else {
+                r.uploaded_at.clone()
+            };
+            DocumentFacts {
+                artifact_id: r.artifact_id.clone(),
+                supplier_name: r.supplier_name.clone(),
+                uploaded_at,
+                subtype,
+                fields,
+            }
+        })
+        .collect();
+    facts.sort_by(|a, b| {
+        b.uploaded_at
+            .cmp(&a.uploaded_at)
+            .then_with(|| a.artifact_id.cmp(&b.artifact_id))
+    });
+    build_packages(&facts)
+}
+
+/// The analysed package of the chosen supplier, compared without regard to
+/// case and spacing (D-34).
+pub fn find_analysed_supplier<'a>(
+    packages: &'a [SupplierPackage],
+    chosen: &str,
+) -> Option<&'a SupplierPackage> {
+    let key = supplier_key(chosen);
+    packages
+        .iter()
+        .find(|p| supplier_key(&p.supplier_name) == key)
+}
+
+/// Why a decision cannot be recorded (D-34).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionProblem {
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    #[error("no analysis has been run for this case")]
+    NotAnalysed,
+    #[error("'{0}' is not among the offers analysed")]
+    NotAmongOffers(String),
+}
+
+/// Checks a decision against the analysed packages (D-34): every field
+/// filled, an analysis done, and the chosen supplier one of the packages.
+/// Returns the supplier's name as the analysis wrote it.
+pub fn check_decision(
+    packages: &[SupplierPackage],
+    chosen_supplier: &str,
+    decision_reason: &str,
+    next_action: &str,
+) -> Result<String, DecisionProblem> {
+    for (name, value) in [
+        ("chosen_supplier", chosen_supplier),
+        ("decision_reason", decision_reason),
+        ("next_action", next_action),
+    ] {
+        if value.trim().is_empty() {
+            return Err(DecisionProblem::Empty(name));
+        }
+    }
+    if packages.is_empty() {
+        return Err(DecisionProblem::NotAnalysed);
+    }
+    find_analysed_supplier(packages, chosen_supplier)
+        .map(|p| p.supplier_name.clone())
+        .ok_or_else(|| DecisionProblem::NotAmongOffers(chosen_supplier.trim().to_string()))
+}
