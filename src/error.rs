@@ -20,6 +20,11 @@ pub enum Error {
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
 
+    /// A submitted file cannot be processed (corrupt, encrypted, of a type
+    /// the step cannot read): the client's 422, naming the file.
+    #[error("{0}")]
+    Unprocessable(String),
+
     /// The request conflicts with what is stored (client's 409).
     #[error("{0}")]
     Conflict(String),

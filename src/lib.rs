@@ -6,6 +6,7 @@
 //! reads and writes through the entities only, so the drift test
 //! (`tests/entities.rs`) covers everything the app assumes about the schema.
 
+pub mod analysis;
 pub mod audit;
 pub mod auth;
 pub mod cases;

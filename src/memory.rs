@@ -1,16 +1,14 @@
 //! The decision memory of a case: its entries (extractions, decisions),
-//! listed newest first, searched by value, and the committee's decision.
+//! listed newest first and searched by value.
 
 use entity::memory_entries;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::auth::{User, invalid_field};
-use crate::{Error, audit, db, timestamp};
+use crate::Error;
 
 /// An entry as the API shows it: the stored row plus its parsed content.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -107,64 +105,11 @@ fn value_contains(value: &Value, needle: &str) -> bool {
     }
 }
 
-/// The committee's decision on a case.
+/// The committee's decision on a case (recorded by
+/// [`crate::analysis::decide`], which checks it against the analysis).
 #[derive(Clone, Debug)]
 pub struct Decision {
     pub chosen_supplier: String,
     pub decision_reason: String,
     pub next_action: String,
-}
-
-/// Records `decision` on case `case_id` as a `decision` memory entry (with
-/// its audit row) and returns the stored content. `check_supplier` may
-/// refuse the supplier (the analysis knows which ones were analysed).
-pub async fn record_decision(
-    db: &DatabaseConnection,
-    user: &User,
-    case_id: &str,
-    decision: Decision,
-) -> Result<(memory_entries::Model, Value), Error> {
-    let decision = Decision {
-        chosen_supplier: decision.chosen_supplier.trim().to_owned(),
-        decision_reason: decision.decision_reason.trim().to_owned(),
-        next_action: decision.next_action.trim().to_owned(),
-    };
-    for (field, value) in [
-        ("chosen_supplier", &decision.chosen_supplier),
-        ("decision_reason", &decision.decision_reason),
-        ("next_action", &decision.next_action),
-    ] {
-        if value.is_empty() {
-            return Err(invalid_field(field, format!("{field} must not be empty")));
-        }
-        if value.chars().count() > 5000 {
-            return Err(invalid_field(
-                field,
-                format!("{field} is longer than 5000 characters"),
-            ));
-        }
-    }
-    let tx = db::begin_write(db).await?;
-    let case = crate::cases::lock(&tx, case_id).await?;
-    user.check_can_write(case.owner_id)?;
-    let content = serde_json::json!({
-        "chosen_supplier": decision.chosen_supplier,
-        "decision_reason": decision.decision_reason,
-        "next_action": decision.next_action,
-        "decided_at": timestamp::now(),
-        "decided_by": user.id,
-        "human_final": true,
-    });
-    let entry = memory_entries::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
-        case_id: Set(case_id.to_owned()),
-        entry_type: Set("decision".into()),
-        content_json: Set(content.to_string()),
-        created_at: Set(timestamp::now()),
-    }
-    .insert(&tx)
-    .await?;
-    audit::record(&tx, case_id, user.id, "decision_recorded", content.clone()).await?;
-    tx.commit().await?;
-    Ok((entry, content))
 }

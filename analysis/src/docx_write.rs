@@ -122,11 +122,13 @@ impl DocxBuilder {
     }
 
     /// An empty paragraph.
+    #[cfg_attr(not(feature = "fixtures"), allow(dead_code))]
     pub fn blank(&mut self) -> &mut Self {
         self.body.push_str("<w:p/>");
         self
     }
 
+    #[cfg_attr(not(feature = "fixtures"), allow(dead_code))]
     pub fn table(&mut self, rows: &[Vec<String>]) -> &mut Self {
         self.body.push_str(
             "<w:tbl><w:tblPr><w:tblStyle w:val=\"TableGrid\"/><w:tblW w:w=\"0\" w:type=\"auto\"/></w:tblPr>",

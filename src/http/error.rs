@@ -114,6 +114,7 @@ impl From<Error> for ApiError {
             Error::Validation { field, message } => {
                 ApiError::validation(&["body", &field], message)
             }
+            Error::Unprocessable(detail) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, detail),
             Error::Conflict(detail) => ApiError::new(StatusCode::CONFLICT, detail),
             Error::Forbidden(detail) => ApiError::forbidden(detail),
             Error::Unauthorized(detail) => ApiError::unauthorized(detail),

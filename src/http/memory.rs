@@ -84,22 +84,18 @@ async fn decide(
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<DecideRequest>,
 ) -> ApiResult<Json<Value>> {
-    let (entry, content) = crate::memory::record_decision(
-        &state.db,
-        &user,
-        &body.case_id,
-        Decision {
-            chosen_supplier: body.chosen_supplier,
-            decision_reason: body.decision_reason,
-            next_action: body.next_action,
-        },
-    )
-    .await?;
-    Ok(Json(json!({
-        "ok": true,
-        "case_id": body.case_id,
-        "decision_id": entry.id,
-        "decision": content,
-        "pv_with_decision": format!("/api/download/{}/output_pv", body.case_id),
-    })))
+    Ok(Json(
+        crate::analysis::decide(
+            &state.db,
+            &state.data,
+            &user,
+            &body.case_id,
+            Decision {
+                chosen_supplier: body.chosen_supplier,
+                decision_reason: body.decision_reason,
+                next_action: body.next_action,
+            },
+        )
+        .await?,
+    ))
 }

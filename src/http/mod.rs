@@ -2,6 +2,7 @@
 //! default. `router` builds the application from its state; `serve` runs it
 //! until SIGTERM or Ctrl-C, letting in-flight requests finish.
 
+mod analysis;
 mod auth;
 mod cases;
 pub mod error;
@@ -42,6 +43,7 @@ pub struct AppState {
 /// The application: every route, the body cap, request ids and the log.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
+        .merge(analysis::routes())
         .merge(auth::routes())
         .merge(cases::routes())
         .merge(memory::routes())

@@ -123,6 +123,24 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "POST",
+        "/api/analyze",
+        Access::CaseWriter,
+        "Run the analysis: criteria, supplier packages, CBA workbook and PV (replaces the previous run)",
+    ),
+    route(
+        "GET",
+        "/api/download/{case_id}/{kind}",
+        Access::Reader,
+        "Download the latest output_cba or output_pv",
+    ),
+    route(
+        "GET",
+        "/api/cases/{case_id}/artifacts/{artifact_id}",
+        Access::Reader,
+        "Download one file of the case (an uploaded source or an output)",
+    ),
+    route(
+        "POST",
         "/api/decide",
         Access::CaseWriter,
         "Record the committee's decision",
