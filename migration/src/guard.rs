@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 
-use crate::schema_ops::Drops;
+use crate::revision::Drops;
 use crate::seed;
 
 /// Rows that an operation would destroy.
@@ -23,6 +23,15 @@ impl std::fmt::Display for Loss {
             None => write!(f, "{} ({} rows)", self.table, self.rows),
         }
     }
+}
+
+/// The seed key column of a table the chain seeds, if it does.
+pub fn seed_key(table: &str) -> Option<&'static str> {
+    crate::REVISIONS
+        .iter()
+        .flat_map(|e| e.drops.tables.iter())
+        .find(|(t, _)| *t == table)
+        .and_then(|(_, key)| *key)
 }
 
 /// The revisions' own seed keys of `table`, by `key` column: those rows are

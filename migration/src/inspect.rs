@@ -16,6 +16,9 @@ use sea_orm_migration::sea_orm::{
     ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value,
 };
 
+/// The default of a generated key on MySQL and SQLite.
+pub const GENERATED: &str = "<generated>";
+
 /// Tables of the migration tools themselves, left out of every comparison.
 pub const BOOKKEEPING: [&str; 2] = ["alembic_version", "seaql_migrations"];
 
@@ -36,13 +39,18 @@ pub struct Table {
     pub checks: BTreeSet<String>,
     /// Only indexes named `idx_*` (operators refer to them): name -> columns.
     pub indexes: BTreeMap<String, Vec<String>>,
+    /// Column names in their physical order (PostgreSQL only; empty elsewhere,
+    /// where it is not compared).
+    pub order: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub ty: String,
     pub nullable: bool,
-    /// Normalised: `draft`, `0`, `true`, `CURRENT_TIMESTAMP`, `<generated>`.
+    /// Normalised: `draft`, `0`, `true`, `CURRENT_TIMESTAMP`; a generated
+    /// key is `<identity always>`, `<identity by default>` or `<serial>` on
+    /// PostgreSQL, `<generated>` elsewhere.
     pub default: Option<String>,
 }
 
@@ -125,7 +133,7 @@ fn normalize_default(default: &str) -> String {
     match d.to_lowercase().as_str() {
         "true" | "false" => d.to_lowercase(),
         "current_timestamp" | "current_timestamp()" => "CURRENT_TIMESTAMP".to_owned(),
-        _ if d.contains("nextval(") => "<generated>".to_owned(),
+        _ if d.contains("nextval(") => GENERATED.to_owned(),
         _ => d,
     }
 }
@@ -171,16 +179,18 @@ fn index_columns(def: &str) -> Vec<String> {
 }
 
 /// The columns of a PostgreSQL table of `schema` (an SQL expression), in
-/// name order, as the snapshot spells their types and defaults.
+/// name order, as the snapshot spells their types and defaults, each with
+/// its position in the table.
 async fn pg_columns<C: ConnectionTrait>(
     conn: &C,
     schema: &str,
     table: &str,
-) -> Result<Vec<(String, Column)>, DbErr> {
+) -> Result<Vec<(String, Column, i32)>, DbErr> {
     let sql = format!(
         "SELECT column_name::text, data_type::text, character_maximum_length::int, \
                 numeric_precision::int, numeric_scale::int, is_nullable::text, \
-                column_default::text, is_identity::text \
+                column_default::text, is_identity::text, identity_generation::text, \
+                ordinal_position::int \
          FROM information_schema.columns \
          WHERE table_schema = {schema} AND table_name = $1 ORDER BY column_name"
     );
@@ -198,9 +208,12 @@ async fn pg_columns<C: ConnectionTrait>(
         }
         let mut default = opt_text(&row, 6)?.map(|d| normalize_default(&d));
         if text(&row, 7)? == "YES" {
-            default = Some("<generated>".to_owned());
+            default = Some(format!("<identity {}>", text(&row, 8)?.to_lowercase()));
+        } else if default.as_deref() == Some(GENERATED) {
+            default = Some("<serial>".to_owned());
         }
         let nullable = text(&row, 5)? == "YES";
+        let position: i32 = row.try_get_by_index(9)?;
         columns.push((
             text(&row, 0)?,
             Column {
@@ -208,6 +221,7 @@ async fn pg_columns<C: ConnectionTrait>(
                 nullable,
                 default,
             },
+            position,
         ));
     }
     Ok(columns)
@@ -251,10 +265,10 @@ async fn postgres<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
         let mut table = Table::default();
         let mut fks = Fks::new();
         let t = vec![Value::from(name.as_str())];
-        table.columns = pg_columns(conn, "current_schema()", &name)
-            .await?
-            .into_iter()
-            .collect();
+        let mut columns = pg_columns(conn, "current_schema()", &name).await?;
+        columns.sort_by_key(|(_, _, position)| *position);
+        table.order = columns.iter().map(|(c, _, _)| c.clone()).collect();
+        table.columns = columns.into_iter().map(|(c, col, _)| (c, col)).collect();
         for (index, unique, primary, def) in pg_indexes(conn, "current_schema()", &name).await? {
             let columns = index_columns(&def);
             if primary {
@@ -377,7 +391,7 @@ async fn mysql<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
                 default = default.map(boolean_default);
             }
             if text(&row, 4)?.contains("auto_increment") {
-                default = Some("<generated>".to_owned());
+                default = Some(GENERATED.to_owned());
             }
             let nullable = text(&row, 2)? == "YES";
             table.columns.insert(
@@ -494,7 +508,7 @@ async fn sqlite<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
             }
             // An integer primary key declared AUTOINCREMENT is generated.
             if order > 0 && ty == "integer" && sql.to_uppercase().contains("AUTOINCREMENT") {
-                default = Some("<generated>".to_owned());
+                default = Some(GENERATED.to_owned());
             }
             if order > 0 {
                 pk.push((order, column.clone()));
@@ -593,6 +607,13 @@ pub fn diff(expected: &Schema, actual: &Schema) -> Vec<String> {
         {
             out.push(format!("column {name}.{col}: unexpected"));
         }
+        if !want.order.is_empty() && !have.order.is_empty() && want.order != have.order {
+            out.push(format!(
+                "column order {name}: expected ({}), found ({})",
+                want.order.join(", "),
+                have.order.join(", ")
+            ));
+        }
         if want.primary_key != have.primary_key {
             out.push(format!(
                 "primary key {name}: expected ({}), found ({})",
@@ -688,7 +709,10 @@ pub fn parse_reference(reference: &str) -> Schema {
             continue;
         };
         let line = line.trim();
-        if let Some(rest) = line.strip_prefix("column ") {
+        if let Some(rest) = line.strip_prefix("order ") {
+            let columns = rest.split_once(": ").map_or("", |(_, c)| c);
+            table.order = split(columns);
+        } else if let Some(rest) = line.strip_prefix("column ") {
             // column t.c TYPE null|not null [default D]
             let (qualified, rest) = rest.split_once(' ').unwrap_or((rest, ""));
             let column = qualified.split_once('.').map_or(qualified, |(_, c)| c);
@@ -761,6 +785,18 @@ fn is_key(table: &Table, column: &str) -> bool {
 pub fn expected_for(backend: DbBackend, reference: &Schema) -> Schema {
     let mut schema = reference.clone();
     for table in schema.tables.values_mut() {
+        if backend != DbBackend::Postgres {
+            table.order.clear();
+            for column in table.columns.values_mut() {
+                if column
+                    .default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with('<'))
+                {
+                    column.default = Some(GENERATED.to_owned());
+                }
+            }
+        }
         let keys: BTreeSet<String> = table
             .columns
             .keys()
@@ -807,7 +843,12 @@ pub async fn postgres_snapshot<C: ConnectionTrait>(conn: &C) -> Result<Vec<Strin
     for t in tables {
         out.push(format!("table {t}"));
         let v = vec![Value::from(t.as_str())];
-        for (name, c) in pg_columns(conn, "'public'", &t).await? {
+        let columns = pg_columns(conn, "'public'", &t).await?;
+        let mut order: Vec<&(String, Column, i32)> = columns.iter().collect();
+        order.sort_by_key(|(_, _, position)| *position);
+        let order: Vec<&str> = order.iter().map(|(c, _, _)| c.as_str()).collect();
+        out.push(format!("  order {t}: {}", order.join(", ")));
+        for (name, c, _) in columns {
             out.push(format!(
                 "  column {t}.{name} {} {}{}",
                 c.ty,

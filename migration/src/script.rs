@@ -27,6 +27,8 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// Records a statement. A poisoned list is not written to: `render`
+    /// then fails, so a partial script is never printed.
     fn push(&self, sql: String) {
         if let Ok(mut statements) = self.statements.lock() {
             statements.push(sql);
@@ -132,10 +134,12 @@ pub fn recorder(
 }
 
 /// The recorded statements as a script, one statement a line.
-pub fn render(statements: &Arc<Mutex<Vec<String>>>) -> String {
-    let statements = statements.lock().map(|s| s.clone()).unwrap_or_default();
-    statements
+pub fn render(statements: &Arc<Mutex<Vec<String>>>) -> Result<String, crate::runner::Error> {
+    let statements = statements.lock().map_err(|_| {
+        DbErr::Custom("the SQL recorder failed while recording; the script is incomplete".into())
+    })?;
+    Ok(statements
         .iter()
         .map(|s| format!("{};\n", s.trim_end_matches(';')))
-        .collect()
+        .collect())
 }
