@@ -97,13 +97,7 @@ pub async fn upgrade(
         return Ok(outcome);
     }
     bookkeeping::install(db).await?;
-    if let Some(rev) = book.alembic_only {
-        in_transaction(db, async |conn| {
-            bookkeeping::record_exactly(&conn, Some(rev)).await
-        })
-        .await?;
-        outcome.adopted = Some(rev.id());
-    }
+    outcome.adopted = adopt(db, &book).await?;
     // Indexes are built concurrently only where the tables may be live.
     let in_use = book.states.iter().any(|s| s.applied_at.is_some());
     run_all(
@@ -159,6 +153,22 @@ pub async fn downgrade(
     )
     .await?;
     Ok(outcome)
+}
+
+/// Records the revisions of a database that only Alembic recorded, the
+/// first time this tool changes it; returns that revision.
+async fn adopt(
+    db: &DatabaseConnection,
+    book: &bookkeeping::Book,
+) -> Result<Option<&'static str>, Error> {
+    let Some(rev) = book.alembic_only else {
+        return Ok(None);
+    };
+    in_transaction(db, async |conn| {
+        bookkeeping::record_exactly(&conn, Some(rev)).await
+    })
+    .await?;
+    Ok(Some(rev.id()))
 }
 
 /// The pending revisions an upgrade to `target` applies, oldest first.
