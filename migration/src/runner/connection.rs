@@ -98,6 +98,45 @@ fn connect_error(url: &str, source: DbErr) -> Error {
     }
 }
 
+/// The server's TCP address of a PostgreSQL or MySQL URL (`None`: SQLite,
+/// a Unix socket, or a URL the driver will reject with its own message).
+fn server_address(url: &str) -> Option<(String, u16)> {
+    let (host, port, socket) = if url.starts_with("postgres") {
+        let options: sqlx::postgres::PgConnectOptions = url.parse().ok()?;
+        let socket = options.get_socket().is_some();
+        (options.get_host().to_owned(), options.get_port(), socket)
+    } else if url.starts_with("mysql") {
+        let options: sqlx::mysql::MySqlConnectOptions = url.parse().ok()?;
+        let socket = options.get_socket().is_some();
+        (options.get_host().to_owned(), options.get_port(), socket)
+    } else {
+        return None;
+    };
+    (!socket && !host.starts_with('/')).then_some((host, port))
+}
+
+/// Whether the server answers on TCP. The driver's pool retries a refused
+/// connection until its timeout and then reports no cause; this says at
+/// once why the server cannot be reached.
+async fn reachable(url: &str) -> Result<(), DbErr> {
+    let Some((host, port)) = server_address(url) else {
+        return Ok(());
+    };
+    let io = |e: std::io::Error| DbErr::Conn(RuntimeErr::SqlxError(sqlx::Error::Io(e).into()));
+    match tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio::net::TcpStream::connect((host, port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(io(e)),
+        Err(_) => Err(DbErr::Conn(RuntimeErr::SqlxError(
+            sqlx::Error::PoolTimedOut.into(),
+        ))),
+    }
+}
+
 /// Connects to `url` with one connection: the migration lock is a session
 /// lock on it, and on SQLite the `PRAGMA foreign_keys` a revision sets must
 /// hold on the connection that runs it. Fails within [`CONNECT_TIMEOUT`]
@@ -116,8 +155,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
         .idle_timeout(None)
         .max_lifetime(None)
         .test_before_acquire(false);
-    // A refused or unreachable server is reported at once, not retried
-    // until the pool times out with no cause.
+    reachable(&url).await.map_err(|e| connect_error(&url, e))?;
     let connecting = tokio::time::timeout(CONNECT_TIMEOUT, Database::connect(options));
     match connecting.await {
         Ok(Ok(db)) => Ok(db),
