@@ -38,17 +38,35 @@ pub struct Book {
     pub alembic_only: Option<Rev>,
 }
 
-/// Creates `seaql_migrations` unless it exists.
+/// Creates `seaql_migrations` and `alembic_version` unless they exist. DDL:
+/// done before the transactions that write the bookkeeping rows, since
+/// MySQL would commit them half-way.
 pub async fn install<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
-    let mut create = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
-    create.if_not_exists();
-    let sql = match backend {
-        DbBackend::Postgres => create.to_string(PostgresQueryBuilder),
-        DbBackend::MySql => create.to_string(MysqlQueryBuilder),
-        _ => create.to_string(SqliteQueryBuilder),
-    };
-    conn.execute_unprepared(&sql).await?;
+    let mut seaql = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
+    seaql.if_not_exists();
+    let alembic = Table::create()
+        .table(Alias::new(ALEMBIC))
+        .if_not_exists()
+        .col(
+            ColumnDef::new(Alias::new("version_num"))
+                .string_len(32)
+                .not_null(),
+        )
+        .primary_key(
+            Index::create()
+                .name("alembic_version_pkc")
+                .col(Alias::new("version_num")),
+        )
+        .take();
+    for create in [seaql, alembic] {
+        let sql = match backend {
+            DbBackend::Postgres => create.to_string(PostgresQueryBuilder),
+            DbBackend::MySql => create.to_string(MysqlQueryBuilder),
+            _ => create.to_string(SqliteQueryBuilder),
+        };
+        conn.execute_unprepared(&sql).await?;
+    }
     Ok(())
 }
 
@@ -156,8 +174,8 @@ pub fn current(states: &[RevisionState]) -> Option<Rev> {
 /// at `None`) are applied, then brings `alembic_version` in step. No DDL of
 /// any revision runs: this is how an Alembic database is adopted and how
 /// `stamp` works.
+/// The tables must exist ([`install`]).
 pub async fn record_exactly<C: ConnectionTrait>(conn: &C, upto: Option<Rev>) -> Result<(), DbErr> {
-    install(conn).await?;
     let existing = recorded(conn).await?;
     let applied = |id: &str| Rev::find(id).is_some_and(|r| Some(r) <= upto);
     for model in &existing {
@@ -197,31 +215,12 @@ pub async fn unrecord<C: ConnectionTrait>(conn: &C, name: &str) -> Result<(), Db
     Ok(())
 }
 
-/// Writes `current` into `alembic_version` (one row; none at base).
+/// Writes `current` into `alembic_version` (one row; none at base). The
+/// table must exist ([`install`]).
 pub async fn sync_alembic_version<C: ConnectionTrait>(
     conn: &C,
     current: Option<&str>,
 ) -> Result<(), DbErr> {
-    let create = Table::create()
-        .table(Alias::new(ALEMBIC))
-        .if_not_exists()
-        .col(
-            ColumnDef::new(Alias::new("version_num"))
-                .string_len(32)
-                .not_null(),
-        )
-        .primary_key(
-            Index::create()
-                .name("alembic_version_pkc")
-                .col(Alias::new("version_num")),
-        )
-        .take();
-    let create = match conn.get_database_backend() {
-        DbBackend::Postgres => create.to_string(PostgresQueryBuilder),
-        DbBackend::MySql => create.to_string(MysqlQueryBuilder),
-        _ => create.to_string(SqliteQueryBuilder),
-    };
-    conn.execute_unprepared(&create).await?;
     conn.execute(&Query::delete().from_table(Alias::new(ALEMBIC)).take())
         .await?;
     if let Some(current) = current {

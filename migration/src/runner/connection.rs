@@ -8,7 +8,7 @@ use sea_orm_migration::sea_orm::{
     SqlxPostgresConnector, SqlxSqliteConnector,
 };
 
-use super::error::{Error, one_line};
+use super::error::{Error, describe, one_line};
 
 /// The embedded database used when no `DATABASE_URL` is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://dms.db?mode=rwc";
@@ -68,32 +68,10 @@ pub fn backend_of(url: &str) -> Result<DbBackend, Error> {
     })
 }
 
-/// The real cause of a failed connection, in one line and without the
-/// server's internals (source file, line, routine).
-fn cause(e: &DbErr) -> String {
-    let sqlx_error = match e {
-        DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
-            Some(e.as_ref())
-        }
-        _ => None,
-    };
-    match sqlx_error {
-        Some(sqlx::Error::Database(db)) => one_line(db.message()),
-        Some(sqlx::Error::Io(io)) => one_line(&io.to_string()),
-        Some(sqlx::Error::Tls(tls)) => format!("TLS: {}", one_line(&tls.to_string())),
-        Some(sqlx::Error::PoolTimedOut) => format!(
-            "no connection within {} s (the server did not answer)",
-            CONNECT_TIMEOUT.as_secs()
-        ),
-        Some(other) => one_line(&other.to_string()),
-        None => one_line(&e.to_string()),
-    }
-}
-
 fn connect_error(url: &str, source: DbErr) -> Error {
     Error::Connect {
         url: redact(url),
-        reason: cause(&source),
+        reason: describe(&source),
         source,
     }
 }

@@ -1,7 +1,7 @@
 //! The errors of the runner: every message is one line that says what to do,
 //! and keeps its cause as its source.
 
-use sea_orm_migration::sea_orm::DbErr;
+use sea_orm_migration::sea_orm::{DbErr, RuntimeErr, sqlx};
 
 use crate::revision::UnknownRevision;
 
@@ -33,7 +33,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{direction} of revision {revision} failed: {} ({hint})", one_line(&.source.to_string()))]
+    #[error("{direction} of revision {revision} failed: {} ({hint})", describe(.source))]
     Revision {
         direction: &'static str,
         revision: &'static str,
@@ -59,7 +59,7 @@ pub enum Error {
         "refusing to drop data: {0} would be lost (back it up, then re-run with --force; --dry-run shows the plan)"
     )]
     WouldLoseData(String),
-    #[error("database error: {} (check the database and run again)", one_line(&.0.to_string()))]
+    #[error("database error: {} (check the database and run again)", describe(.0))]
     Db(#[from] DbErr),
 }
 
@@ -76,4 +76,26 @@ impl Error {
 /// Text on one line, its white space collapsed.
 pub(crate) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What went wrong in a database call, in one line: the server's own message
+/// without its internals (source file, line, routine), the I/O or TLS cause.
+pub(crate) fn describe(e: &DbErr) -> String {
+    let sqlx_error = match e {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    };
+    match sqlx_error {
+        Some(sqlx::Error::Database(db)) => one_line(db.message()),
+        Some(sqlx::Error::Io(io)) => one_line(&io.to_string()),
+        Some(sqlx::Error::Tls(tls)) => format!("TLS: {}", one_line(&tls.to_string())),
+        Some(sqlx::Error::PoolTimedOut) => format!(
+            "no connection within {} s (the server did not answer)",
+            super::connection::CONNECT_TIMEOUT.as_secs()
+        ),
+        Some(other) => one_line(&other.to_string()),
+        None => one_line(&e.to_string()),
+    }
 }

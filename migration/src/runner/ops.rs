@@ -21,7 +21,6 @@ use sea_orm_migration::sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr, Statement,
     TransactionTrait,
 };
-use sea_orm_migration::sea_query::{Alias, Table};
 
 use super::error::Error;
 use super::target::{DownTarget, StampTarget, Target};
@@ -164,10 +163,9 @@ async fn adopt(
     let Some(rev) = book.alembic_only else {
         return Ok(None);
     };
-    in_transaction(db, async |conn| {
-        bookkeeping::record_exactly(&conn, Some(rev)).await
-    })
-    .await?;
+    let txn = db.begin().await?;
+    bookkeeping::record_exactly(&txn, Some(rev)).await?;
+    txn.commit().await?;
     Ok(Some(rev.id()))
 }
 
@@ -298,10 +296,9 @@ pub async fn stamp(db: &DatabaseConnection, target: StampTarget) -> Result<(), E
         StampTarget::Revision(rev) => Some(rev),
     };
     bookkeeping::install(db).await?;
-    in_transaction(db, async |conn| {
-        bookkeeping::record_exactly(&conn, upto).await
-    })
-    .await?;
+    let txn = db.begin().await?;
+    bookkeeping::record_exactly(&txn, upto).await?;
+    txn.commit().await?;
     Ok(())
 }
 
@@ -389,8 +386,13 @@ async fn apply(
 ) -> Result<(), DbErr> {
     let entry = rev.entry();
     let steps = entry.steps();
-    let concurrently =
-        in_use && db.get_database_backend() == DbBackend::Postgres && !entry.indexes.is_empty();
+    let backend = db.get_database_backend();
+    let concurrently = in_use && backend == DbBackend::Postgres && !entry.indexes.is_empty();
+    // The bookkeeping rows go in the revision's transaction where DDL is
+    // transactional; else (MySQL, or indexes built concurrently) in a
+    // transaction of their own after the work, so that `seaql_migrations`
+    // and `alembic_version` never disagree.
+    let record_apart = concurrently || backend == DbBackend::MySql;
     match direction {
         Direction::Up => {
             in_transaction(db, async |conn| {
@@ -401,6 +403,8 @@ async fn apply(
                         let name = index_name(table, column);
                         schema_ops::create_index(&manager, &name, table, &[column]).await?;
                     }
+                }
+                if !record_apart {
                     record(manager.get_connection(), rev, direction, current).await?;
                 }
                 Ok(())
@@ -408,12 +412,7 @@ async fn apply(
             .await?;
             if concurrently {
                 build_indexes_concurrently(db, entry.indexes).await?;
-                in_transaction(db, async |conn| {
-                    record(&conn, rev, direction, current).await
-                })
-                .await?;
             }
-            Ok(())
         }
         Direction::Down => {
             if concurrently {
@@ -434,11 +433,20 @@ async fn apply(
                     }
                 }
                 steps.down(&manager).await?;
-                record(manager.get_connection(), rev, direction, current).await
+                if !record_apart {
+                    record(manager.get_connection(), rev, direction, current).await?;
+                }
+                Ok(())
             })
-            .await
+            .await?;
         }
     }
+    if record_apart {
+        let txn = db.begin().await?;
+        record(&txn, rev, direction, current).await?;
+        txn.commit().await?;
+    }
+    Ok(())
 }
 
 /// Records that `rev` was applied or rolled back, and the newest applied
@@ -522,25 +530,43 @@ async fn table_names(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
         .collect()
 }
 
-/// Drops every table. Tables still referenced by another are retried after
-/// it, so no backend needs its foreign key checks switched off.
+/// Drops every table, whatever references what (the chain has a cycle:
+/// `cases.ref_id` and `procurement_references.case_id`): on PostgreSQL in
+/// one `DROP TABLE ... CASCADE`, elsewhere with foreign key checks off for
+/// the run's one connection.
 async fn drop_all_tables(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let mut remaining = table_names(db).await?;
-    while !remaining.is_empty() {
-        let mut failed = Vec::new();
-        let mut last_error = None;
-        for name in remaining.iter() {
-            let mut drop = Table::drop();
-            drop.table(Alias::new(name.as_str())).if_exists();
-            if let Err(e) = db.execute(&drop).await {
-                failed.push(name.clone());
-                last_error = Some(e);
+    let tables = table_names(db).await?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let names: Vec<String> = tables.iter().map(|t| format!("\"{t}\"")).collect();
+            let sql = format!("DROP TABLE IF EXISTS {} CASCADE", names.join(", "));
+            db.execute_unprepared(&sql).await?;
+        }
+        DbBackend::MySql => {
+            let names: Vec<String> = tables.iter().map(|t| format!("`{t}`")).collect();
+            db.execute_unprepared("SET FOREIGN_KEY_CHECKS = 0").await?;
+            let dropped = db
+                .execute_unprepared(&format!("DROP TABLE IF EXISTS {}", names.join(", ")))
+                .await;
+            db.execute_unprepared("SET FOREIGN_KEY_CHECKS = 1").await?;
+            dropped?;
+        }
+        _ => {
+            db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+            let mut dropped = Ok(());
+            for table in &tables {
+                let sql = format!("DROP TABLE IF EXISTS \"{table}\"");
+                if let Err(e) = db.execute_unprepared(&sql).await {
+                    dropped = Err(e);
+                    break;
+                }
             }
+            db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
+            dropped?;
         }
-        if let (true, Some(e)) = (failed.len() == remaining.len(), last_error) {
-            return Err(e);
-        }
-        remaining = failed;
     }
     Ok(())
 }
