@@ -633,10 +633,40 @@ async fn no_silent_data_loss(db: TestDb) {
     let out = run(&db, &["down", "--force"]);
     assert!(out.contains("dropped roles (1 rows)"), "{out}");
     assert_eq!(last_line(&run(&db, &["current"])), below_head(2));
-    // 003's drops: a column with a value.
+    // 003's drops: a column with a value, and a seed row an operator retuned.
+    exec(
+        &conn,
+        "UPDATE procurement_thresholds SET min_suppliers = 5 WHERE procedure_type = 'RFQ'",
+    )
+    .await;
     let out = cli_on(&db, &["down"]);
     assert_one_line_error(&out, 1, "cases.procedure_type (1 rows)");
+    assert!(
+        common::stderr(&out).contains("procurement_thresholds (1 rows)"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(
+        !common::stderr(&out).contains("procurement_categories"),
+        "seed rows as seeded are not data"
+    );
     assert_eq!(count(&conn, "cases").await, 1);
+}
+
+/// The seeded admin with a password an operator changed is data: `down`
+/// of the revision that seeded it refuses without `--force`.
+async fn changed_admin_password_is_data(db: TestDb) {
+    run(&db, &["upgrade", "004"]);
+    let conn = db.connect().await;
+    let hash = migration::password::hash("Changed-2026!").expect("hash");
+    exec(
+        &conn,
+        &format!("UPDATE users SET hashed_password = '{hash}' WHERE username = 'admin'"),
+    )
+    .await;
+    let out = cli_on(&db, &["down"]);
+    assert_one_line_error(&out, 1, "users (1 rows)");
+    assert_eq!(count(&conn, "users").await, 1);
 }
 
 /// Runs an offline script: PostgreSQL's through psql, as operators pipe it;
@@ -730,4 +760,5 @@ backend_tests!(
     lock_timeout_fails_clearly,
     killed_at_random_moments,
     no_silent_data_loss,
+    changed_admin_password_is_data,
 );
