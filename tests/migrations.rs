@@ -898,3 +898,33 @@ async fn postgres_invalid_index_is_rebuilt() {
     assert_eq!(valid, ["true"]);
     assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
 }
+
+/// The reference form parses into the model the readers fill.
+#[test]
+fn reference_lines_parse_into_the_model() {
+    let schema = schema::parse_reference(
+        "table users\n  column users.id integer not null default <generated>\n  \
+         column users.email varchar(320) not null\n  column users.role_id integer not null\n  \
+         foreign users: FOREIGN KEY (role_id) REFERENCES roles(id) ON DELETE CASCADE\n  \
+         primary users: PRIMARY KEY (id)\n  unique users: UNIQUE (email)\n  \
+         index users(email) unique\n  index users(role_id) idx_users_role\n",
+    );
+    let users = &schema.tables["users"];
+    assert_eq!(users.columns["id"].default.as_deref(), Some("<generated>"));
+    assert_eq!(users.columns["email"].ty, "varchar(320)");
+    assert!(!users.columns["email"].nullable);
+    assert_eq!(users.primary_key, ["id"]);
+    assert!(users.uniques.contains(&vec!["email".to_owned()]));
+    assert_eq!(users.indexes["idx_users_role"], ["role_id"]);
+    let fk = users.foreign_keys.iter().next().unwrap();
+    assert!(fk.on_delete_cascade && fk.ref_table == "roles");
+
+    let mysql = schema::expected_for(sea_orm::DbBackend::MySql, &schema);
+    assert_eq!(mysql.tables["users"].columns["role_id"].ty, "int");
+    let mut changed = mysql.clone();
+    changed.tables.get_mut("users").unwrap().indexes.clear();
+    assert_eq!(
+        migration::inspect::diff(&mysql, &changed),
+        ["index users.idx_users_role: missing"]
+    );
+}
