@@ -813,6 +813,16 @@ async fn explain(conn: &DatabaseConnection, sql: &str) -> String {
         .join("\n")
 }
 
+/// The revision before the one that indexes `offers.case_id`.
+fn before_offers_index() -> Rev {
+    let adds = Rev::all()
+        .find(|r| r.entry().indexes.contains(&("offers", "case_id")))
+        .expect("a revision indexes offers.case_id");
+    Rev::all()
+        .nth(adds.index() - 1)
+        .expect("a revision before it")
+}
+
 /// Loading a case's offers reads them by index once 005 is applied, where
 /// it scanned the whole table before, with 100 000 offers over 1 000 cases.
 /// The index is built concurrently here: the database is in use.
@@ -822,10 +832,7 @@ async fn postgres_case_file_reads_offers_by_index() {
         return;
     };
     let conn = db.connect().await;
-    let adds = Rev::all()
-        .find(|r| r.entry().indexes.contains(&("offers", "case_id")))
-        .expect("a revision indexes offers.case_id");
-    let before = Rev::all().nth(adds.index() - 1).expect("a revision before");
+    let before = before_offers_index();
     runner::upgrade(&conn, &Target::Revision(before), &Options::default())
         .await
         .expect("upgrade");
@@ -870,10 +877,7 @@ async fn postgres_invalid_index_is_rebuilt() {
         return;
     };
     let conn = db.connect().await;
-    let adds = Rev::all()
-        .find(|r| r.entry().indexes.contains(&("offers", "case_id")))
-        .expect("a revision indexes offers.case_id");
-    let below = Rev::all().nth(adds.index() - 1).expect("a revision before");
+    let below = before_offers_index();
     runner::downgrade(
         &conn,
         &runner::DownTarget::Revision(below),
