@@ -6,12 +6,16 @@
 //! an audit row. A failed run leaves the previous one intact.
 
 use analysis::{
-    CaseInfo, Criterion, OfferDoc, RunInput, SourceDoc, StoredExtraction, SupplierPackage, TemplateDoc,
+    CaseInfo, Criterion, OfferDoc, RunInput, SourceDoc, StoredExtraction, SupplierPackage,
+    TemplateDoc,
 };
-use entity::{analyses, artifacts, cba_template_schemas, dao_criteria, memory_entries, offer_extractions, procurement_references};
+use entity::{
+    analyses, artifacts, cba_template_schemas, dao_criteria, memory_entries, offer_extractions,
+    procurement_references,
+};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{Value, json};
 
@@ -26,7 +30,12 @@ pub const OUTPUT_PV: &str = "output_pv";
 
 /// Runs the analysis of case `case_id` and answers production's response
 /// (§7.1 step 11).
-pub async fn analyze(db: &DatabaseConnection, data: &DataDir, user: &User, case_id: &str) -> Result<Value, Error> {
+pub async fn analyze(
+    db: &DatabaseConnection,
+    data: &DataDir,
+    user: &User,
+    case_id: &str,
+) -> Result<Value, Error> {
     let case = crate::cases::find(db, case_id).await?;
     user.check_can_write(case.owner_id)?;
     let uploads = artifacts::Entity::find()
@@ -36,7 +45,8 @@ pub async fn analyze(db: &DatabaseConnection, data: &DataDir, user: &User, case_
         .all(db)
         .await?;
     let newest = |kind: &str| uploads.iter().find(|a| a.kind == kind);
-    let dao = newest("dao").ok_or_else(|| Error::Invalid("Missing DAO (upload kind=dao)".into()))?;
+    let dao =
+        newest("dao").ok_or_else(|| Error::Invalid("Missing DAO (upload kind=dao)".into()))?;
     let offers: Vec<&artifacts::Model> = uploads.iter().filter(|a| a.kind == "offer").collect();
     if offers.is_empty() {
         return Err(Error::Invalid("Missing OFFERS (upload kind=offer)".into()));
@@ -78,9 +88,18 @@ pub async fn analyze(db: &DatabaseConnection, data: &DataDir, user: &User, case_
     crate::cases::lock(&tx, case_id).await?;
     // The previous run's rows and outputs go; a decided PV stays.
     let previous_outputs = replaced_outputs(&tx, case_id).await?;
-    dao_criteria::Entity::delete_many().filter(dao_criteria::Column::CaseId.eq(case_id)).exec(&tx).await?;
-    offer_extractions::Entity::delete_many().filter(offer_extractions::Column::CaseId.eq(case_id)).exec(&tx).await?;
-    cba_template_schemas::Entity::delete_many().filter(cba_template_schemas::Column::CaseId.eq(case_id)).exec(&tx).await?;
+    dao_criteria::Entity::delete_many()
+        .filter(dao_criteria::Column::CaseId.eq(case_id))
+        .exec(&tx)
+        .await?;
+    offer_extractions::Entity::delete_many()
+        .filter(offer_extractions::Column::CaseId.eq(case_id))
+        .exec(&tx)
+        .await?;
+    cba_template_schemas::Entity::delete_many()
+        .filter(cba_template_schemas::Column::CaseId.eq(case_id))
+        .exec(&tx)
+        .await?;
     if !previous_outputs.is_empty() {
         artifacts::Entity::delete_many()
             .filter(artifacts::Column::Id.is_in(previous_outputs.iter().map(|a| a.id.clone())))
@@ -152,9 +171,29 @@ pub async fn analyze(db: &DatabaseConnection, data: &DataDir, user: &User, case_
         "template_used": output.cba.template_used,
         "left_out": output.cba.left_out,
     });
-    let cba_artifact = insert_output(&tx, case_id, user, OUTPUT_CBA, &output.cba.filename, &cba_path, cba_meta, &now).await?;
+    let cba_artifact = insert_output(
+        &tx,
+        case_id,
+        user,
+        OUTPUT_CBA,
+        &output.cba.filename,
+        &cba_path,
+        cba_meta,
+        &now,
+    )
+    .await?;
     let pv_meta = json!({"template_used": output.pv.template_used, "decision_included": false});
-    let pv_artifact = insert_output(&tx, case_id, user, OUTPUT_PV, &output.pv.filename, &pv_path, pv_meta, &now).await?;
+    let pv_artifact = insert_output(
+        &tx,
+        case_id,
+        user,
+        OUTPUT_PV,
+        &output.pv.filename,
+        &pv_path,
+        pv_meta,
+        &now,
+    )
+    .await?;
     audit::record(&tx, case_id, user.id, "analysis_run", summary.clone()).await?;
 
     write_output(data, &cba_path, &output.cba.bytes).await?;
@@ -215,10 +254,12 @@ pub async fn decide(
         &decision.next_action,
     )
     .map_err(|problem| match problem {
-        analysis::DecisionProblem::Empty(field) => invalid_field(field, format!("{field} must not be empty")),
-        analysis::DecisionProblem::NotAnalysed => {
-            Error::Conflict("No analysis has been run for this case: run the analysis before deciding".into())
+        analysis::DecisionProblem::Empty(field) => {
+            invalid_field(field, format!("{field} must not be empty"))
         }
+        analysis::DecisionProblem::NotAnalysed => Error::Conflict(
+            "No analysis has been run for this case: run the analysis before deciding".into(),
+        ),
         analysis::DecisionProblem::NotAmongOffers(name) => {
             Error::Invalid(format!("'{name}' is not among the offers analysed"))
         }
@@ -271,7 +312,17 @@ pub async fn decide(
     .insert(&tx)
     .await?;
     let meta = json!({"template_used": pv.template_used, "decision_included": true, "decision_id": entry.id});
-    let pv_artifact = insert_output(&tx, case_id, user, OUTPUT_PV, &pv.filename, &pv_path, meta, &decided_at).await?;
+    let pv_artifact = insert_output(
+        &tx,
+        case_id,
+        user,
+        OUTPUT_PV,
+        &pv.filename,
+        &pv_path,
+        meta,
+        &decided_at,
+    )
+    .await?;
     audit::record(&tx, case_id, user.id, "decision_recorded", content.clone()).await?;
     write_output(data, &pv_path, &pv.bytes).await?;
     if let Err(e) = tx.commit().await {
@@ -290,7 +341,10 @@ pub async fn decide(
 
 /// The supplier packages and criteria of the case's current analysis, as
 /// the analysis aggregated them.
-async fn analysed(db: &impl ConnectionTrait, case_id: &str) -> Result<(Vec<SupplierPackage>, Vec<Criterion>), Error> {
+async fn analysed(
+    db: &impl ConnectionTrait,
+    case_id: &str,
+) -> Result<(Vec<SupplierPackage>, Vec<Criterion>), Error> {
     let extractions: Vec<StoredExtraction> = offer_extractions::Entity::find()
         .filter(offer_extractions::Column::CaseId.eq(case_id))
         .order_by_asc(offer_extractions::Column::CreatedAt)
@@ -327,7 +381,10 @@ async fn analysed(db: &impl ConnectionTrait, case_id: &str) -> Result<(Vec<Suppl
 }
 
 /// Outputs a new run replaces: CBAs, and PVs without a decision.
-async fn replaced_outputs(db: &impl ConnectionTrait, case_id: &str) -> Result<Vec<artifacts::Model>, Error> {
+async fn replaced_outputs(
+    db: &impl ConnectionTrait,
+    case_id: &str,
+) -> Result<Vec<artifacts::Model>, Error> {
     Ok(artifacts::Entity::find()
         .filter(artifacts::Column::CaseId.eq(case_id))
         .filter(artifacts::Column::Kind.is_in([OUTPUT_CBA, OUTPUT_PV]))
@@ -338,7 +395,11 @@ async fn replaced_outputs(db: &impl ConnectionTrait, case_id: &str) -> Result<Ve
         .collect())
 }
 
-async fn newest_artifact(db: &impl ConnectionTrait, case_id: &str, kind: &str) -> Result<Option<artifacts::Model>, Error> {
+async fn newest_artifact(
+    db: &impl ConnectionTrait,
+    case_id: &str,
+    kind: &str,
+) -> Result<Option<artifacts::Model>, Error> {
     Ok(artifacts::Entity::find()
         .filter(artifacts::Column::CaseId.eq(case_id))
         .filter(artifacts::Column::Kind.eq(kind))
@@ -384,10 +445,18 @@ pub async fn artifact_file(
 fn file_of(data: &DataDir, artifact: &artifacts::Model) -> Result<std::path::PathBuf, Error> {
     data.resolve(&artifact.path)
         .filter(|p| p.is_file())
-        .ok_or_else(|| Error::not_found("file", format!("of artifact {} (missing on disk)", artifact.id)))
+        .ok_or_else(|| {
+            Error::not_found(
+                "file",
+                format!("of artifact {} (missing on disk)", artifact.id),
+            )
+        })
 }
 
-async fn case_info(db: &impl ConnectionTrait, case: &entity::cases::Model) -> Result<CaseInfo, Error> {
+async fn case_info(
+    db: &impl ConnectionTrait,
+    case: &entity::cases::Model,
+) -> Result<CaseInfo, Error> {
     let reference = procurement_references::Entity::find()
         .filter(procurement_references::Column::CaseId.eq(case.id.as_str()))
         .one(db)
@@ -412,15 +481,24 @@ fn meta_of(artifact: &artifacts::Model) -> Value {
 }
 
 async fn read(data: &DataDir, artifact: &artifacts::Model) -> Result<Vec<u8>, Error> {
-    let path = data
-        .resolve(&artifact.path)
-        .ok_or_else(|| Error::Internal(format!("artifact {} has a path outside the data directory", artifact.id)))?;
-    tokio::fs::read(&path)
-        .await
-        .map_err(|e| Error::io(format!("reading {} ({})", artifact.filename, artifact.id), e))
+    let path = data.resolve(&artifact.path).ok_or_else(|| {
+        Error::Internal(format!(
+            "artifact {} has a path outside the data directory",
+            artifact.id
+        ))
+    })?;
+    tokio::fs::read(&path).await.map_err(|e| {
+        Error::io(
+            format!("reading {} ({})", artifact.filename, artifact.id),
+            e,
+        )
+    })
 }
 
-async fn template(data: &DataDir, artifact: Option<&artifacts::Model>) -> Result<Option<TemplateDoc>, Error> {
+async fn template(
+    data: &DataDir,
+    artifact: Option<&artifacts::Model>,
+) -> Result<Option<TemplateDoc>, Error> {
     match artifact {
         Some(a) => Ok(Some(TemplateDoc {
             filename: a.filename.clone(),
@@ -434,15 +512,24 @@ async fn template(data: &DataDir, artifact: Option<&artifacts::Model>) -> Result
 fn output_path(case_id: &str, filename: &str) -> String {
     let safe: String = filename
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    format!("outputs/{case_id}/{}_{safe}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+    format!(
+        "outputs/{case_id}/{}_{safe}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
 }
 
 async fn write_output(data: &DataDir, stored: &str, bytes: &[u8]) -> Result<(), Error> {
-    let path = data
-        .resolve(stored)
-        .ok_or_else(|| Error::Internal(format!("output path {stored} leaves the data directory")))?;
+    let path = data.resolve(stored).ok_or_else(|| {
+        Error::Internal(format!("output path {stored} leaves the data directory"))
+    })?;
     if let Some(parent) = path.parent() {
         tokio::fs::create_dir_all(parent)
             .await

@@ -61,33 +61,19 @@ pub async fn ensure_schema(url: &str, policy: MigratePolicy) -> Result<(), Start
 }
 
 /// Revisions of the chain not yet applied to the database at `url`.
-async fn pending_revisions(url: &str) -> Result<Vec<String>, StartError> {
+async fn pending_revisions(url: &str) -> Result<Vec<&'static str>, StartError> {
     let db = migration::connect(url).await?;
-    let status = migration::runner::status(&db).await;
+    let pending = migration::pending(&db).await;
     db.close().await.ok();
-    Ok(status?
-        .into_iter()
-        .filter(|(_, applied)| !applied)
-        .map(|(name, _)| name)
-        .collect())
+    Ok(pending?)
 }
 
-/// Applies every pending revision the way `migration up` does: under the
-/// migration lock, keeping `alembic_version`.
+/// Applies every pending revision through the migration crate's guarded
+/// path (the same lock as `migration up`, `alembic_version` kept).
 async fn migrate_to_head(url: &str) -> Result<(), StartError> {
-    let lock = migration::lock::acquire(url, Duration::from_secs(60), || {
-        tracing::info!("waiting for another migration of this database to finish")
-    })
-    .await?;
     let db = migration::connect(url).await?;
-    let outcome = migration::runner::upgrade(
-        &db,
-        &migration::runner::UpTarget::Head,
-        &migration::runner::Options::default(),
-    )
-    .await;
+    let outcome = migration::upgrade(&db, migration::Target::Head).await;
     db.close().await.ok();
-    lock.release().await;
     let outcome = outcome?;
     if !outcome.revisions.is_empty() {
         tracing::info!(revisions = %outcome.revisions.join(", "), "database migrated");

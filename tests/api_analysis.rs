@@ -25,7 +25,15 @@ async fn prepared_case(server: &TestServer, officer: &TestUser) -> String {
     let case = server.create_case(officer, "DAO", "Kits scolaires").await;
     let id = case["id"].as_str().unwrap().to_owned();
     let token = Some(officer.token.as_str());
-    let res = server.upload(token, &format!("/api/cases/{id}/upload-dao"), "dao_kits.docx", fixtures::dao_docx(), &[]).await;
+    let res = server
+        .upload(
+            token,
+            &format!("/api/cases/{id}/upload-dao"),
+            "dao_kits.docx",
+            fixtures::dao_docx(),
+            &[],
+        )
+        .await;
     expect_json(res, StatusCode::OK).await;
     for offer in fixtures::offers() {
         let res = server
@@ -34,22 +42,45 @@ async fn prepared_case(server: &TestServer, officer: &TestUser) -> String {
                 &format!("/api/cases/{id}/upload-offer"),
                 offer.filename,
                 offer.bytes,
-                &[("supplier_name", offer.supplier_name), ("offer_type", offer.offer_type)],
+                &[
+                    ("supplier_name", offer.supplier_name),
+                    ("offer_type", offer.offer_type),
+                ],
             )
             .await;
         expect_json(res, StatusCode::OK).await;
     }
     for (kind, name, bytes) in [
-        ("cba_template", "cba_modele.xlsx", fixtures::cba_template_xlsx()),
-        ("pv_template", "pv_modele.docx", fixtures::pv_template_docx()),
+        (
+            "cba_template",
+            "cba_modele.xlsx",
+            fixtures::cba_template_xlsx(),
+        ),
+        (
+            "pv_template",
+            "pv_modele.docx",
+            fixtures::pv_template_docx(),
+        ),
     ] {
-        expect_json(server.upload(token, &format!("/api/upload/{id}/{kind}"), name, bytes, &[]).await, StatusCode::OK).await;
+        expect_json(
+            server
+                .upload(token, &format!("/api/upload/{id}/{kind}"), name, bytes, &[])
+                .await,
+            StatusCode::OK,
+        )
+        .await;
     }
     id
 }
 
 async fn analyze(server: &TestServer, user: &TestUser, case_id: &str) -> reqwest::Response {
-    server.post_json(Some(&user.token), "/api/analyze", json!({"case_id": case_id})).await
+    server
+        .post_json(
+            Some(&user.token),
+            "/api/analyze",
+            json!({"case_id": case_id}),
+        )
+        .await
 }
 
 async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
@@ -60,9 +91,15 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     let run = expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
     assert_eq!(run["ok"], true);
     assert_eq!(run["raw_documents_count"], 7);
-    assert_eq!(run["offers_count"], 3, "three suppliers, grouped from seven documents");
+    assert_eq!(
+        run["offers_count"], 3,
+        "three suppliers, grouped from seven documents"
+    );
     assert_eq!(run["output_cba_generated"], true);
-    assert_eq!(run["downloads"]["pv"], format!("/api/download/{id}/output_pv"));
+    assert_eq!(
+        run["downloads"]["pv"],
+        format!("/api/download/{id}/output_pv")
+    );
     let criteria_count = run["dao_criteria_count"].as_u64().unwrap();
     assert!(criteria_count >= 3, "{run}");
     let missing: Vec<&str> = run["warnings"]["suppliers_with_missing_data"]
@@ -71,18 +108,50 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
-    assert!(missing.iter().any(|s| s.contains("GAMMA")), "GAMMA has no price: {missing:?}");
-    let suppliers: Vec<&str> = run["analysis"]["suppliers"].as_array().unwrap().iter().map(|p| p["supplier_name"].as_str().unwrap()).collect();
-    assert!(suppliers.iter().all(|s| !s.starts_with("[PAGE") && !s.starts_with("OFFER ")), "D-26/D-27: {suppliers:?}");
+    assert!(
+        missing.iter().any(|s| s.contains("GAMMA")),
+        "GAMMA has no price: {missing:?}"
+    );
+    let suppliers: Vec<&str> = run["analysis"]["suppliers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["supplier_name"].as_str().unwrap())
+        .collect();
+    assert!(
+        suppliers
+            .iter()
+            .all(|s| !s.starts_with("[PAGE") && !s.starts_with("OFFER ")),
+        "D-26/D-27: {suppliers:?}"
+    );
 
     // The run is recorded: criteria, extractions, memory, analyses, audit.
     let db = &server.state().db;
-    let count_criteria = || dao_criteria::Entity::find().filter(dao_criteria::Column::CaseId.eq(id.as_str())).count(db);
+    let count_criteria = || {
+        dao_criteria::Entity::find()
+            .filter(dao_criteria::Column::CaseId.eq(id.as_str()))
+            .count(db)
+    };
     assert_eq!(count_criteria().await.unwrap(), criteria_count);
-    let extractions = || offer_extractions::Entity::find().filter(offer_extractions::Column::CaseId.eq(id.as_str())).count(db);
+    let extractions = || {
+        offer_extractions::Entity::find()
+            .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
+            .count(db)
+    };
     assert_eq!(extractions().await.unwrap(), 7);
-    assert_eq!(analyses::Entity::find().filter(analyses::Column::CaseId.eq(id.as_str())).count(db).await.unwrap(), 1);
-    let audit = audits::Entity::find().filter(audits::Column::Action.eq("analysis_run")).count(db).await.unwrap();
+    assert_eq!(
+        analyses::Entity::find()
+            .filter(analyses::Column::CaseId.eq(id.as_str()))
+            .count(db)
+            .await
+            .unwrap(),
+        1
+    );
+    let audit = audits::Entity::find()
+        .filter(audits::Column::Action.eq("analysis_run"))
+        .count(db)
+        .await
+        .unwrap();
     assert_eq!(audit, 1);
 
     // A rerun replaces the first (D-23): same counts, one CBA, one PV.
@@ -90,7 +159,12 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     assert_eq!(rerun["dao_criteria_count"], run["dao_criteria_count"]);
     assert_eq!(count_criteria().await.unwrap(), criteria_count);
     assert_eq!(extractions().await.unwrap(), 7);
-    let outputs = |kind: &'static str| artifacts::Entity::find().filter(artifacts::Column::CaseId.eq(id.as_str())).filter(artifacts::Column::Kind.eq(kind)).all(db);
+    let outputs = |kind: &'static str| {
+        artifacts::Entity::find()
+            .filter(artifacts::Column::CaseId.eq(id.as_str()))
+            .filter(artifacts::Column::Kind.eq(kind))
+            .all(db)
+    };
     assert_eq!(outputs("output_cba").await.unwrap().len(), 1);
     assert_eq!(outputs("output_pv").await.unwrap().len(), 1);
     let extraction_entries = memory_entries::Entity::find()
@@ -103,49 +177,147 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
 
     // Downloads: a viewer may read; types, disposition, ETag.
     let viewer = server.user(Role::Viewer).await;
-    let res = server.get(Some(&viewer.token), &format!("/api/download/{id}/output_cba")).await;
+    let res = server
+        .get(
+            Some(&viewer.token),
+            &format!("/api/download/{id}/output_cba"),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
-    assert!(disposition.starts_with("attachment; filename=\"CBA_") && disposition.contains("filename*=UTF-8''"), "{disposition}");
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"CBA_")
+            && disposition.contains("filename*=UTF-8''"),
+        "{disposition}"
+    );
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
     let workbook = res.bytes().await.unwrap().to_vec();
     let archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).expect("a workbook");
     assert!(archive.file_names().any(|n| n == "xl/workbook.xml"));
-    let again = server.http.get(server.url(&format!("/api/download/{id}/output_cba"))).bearer_auth(&viewer.token).header("if-none-match", &etag).send().await.unwrap();
+    let again = server
+        .http
+        .get(server.url(&format!("/api/download/{id}/output_cba")))
+        .bearer_auth(&viewer.token)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
-    assert_eq!(server.get(None, &format!("/api/download/{id}/output_cba")).await.status(), StatusCode::UNAUTHORIZED);
-    let detail = expect_detail(server.get(Some(&viewer.token), &format!("/api/download/{id}/report")).await, StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        server
+            .get(None, &format!("/api/download/{id}/output_cba"))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let detail = expect_detail(
+        server
+            .get(Some(&viewer.token), &format!("/api/download/{id}/report"))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(detail, "kind must be output_cba or output_pv");
     // An uploaded source can be downloaded by a reader too.
     let dao = outputs("dao").await.unwrap().remove(0);
-    let res = server.get(Some(&viewer.token), &format!("/api/cases/{id}/artifacts/{}", dao.id)).await;
+    let res = server
+        .get(
+            Some(&viewer.token),
+            &format!("/api/cases/{id}/artifacts/{}", dao.id),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.bytes().await.unwrap().to_vec(), fixtures::dao_docx());
-    assert_eq!(server.get(Some(&viewer.token), &format!("/api/cases/{id}/artifacts/nope")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        server
+            .get(
+                Some(&viewer.token),
+                &format!("/api/cases/{id}/artifacts/nope")
+            )
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     // The viewer cannot analyse or decide.
-    assert_eq!(analyze(&server, &viewer, &id).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        analyze(&server, &viewer, &id).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     // The decision: recorded, in a new PV, the earlier PV kept.
     let decision = json!({"case_id": id, "chosen_supplier": "alpha sarl", "decision_reason": "Offre complète et conforme", "next_action": "Notifier ALPHA"});
-    let decided = expect_json(server.post_json(Some(&officer.token), "/api/decide", &decision).await, StatusCode::OK).await;
+    let decided = expect_json(
+        server
+            .post_json(Some(&officer.token), "/api/decide", &decision)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(decided["ok"], true);
-    assert_eq!(decided["decision"]["chosen_supplier"], "ALPHA SARL", "the name as the analysis wrote it");
-    assert_eq!(decided["pv_with_decision"], format!("/api/download/{id}/output_pv"));
-    assert_eq!(outputs("output_pv").await.unwrap().len(), 2, "every PV is kept");
-    let pv = server.get(Some(&viewer.token), &format!("/api/download/{id}/output_pv")).await.bytes().await.unwrap().to_vec();
+    assert_eq!(
+        decided["decision"]["chosen_supplier"], "ALPHA SARL",
+        "the name as the analysis wrote it"
+    );
+    assert_eq!(
+        decided["pv_with_decision"],
+        format!("/api/download/{id}/output_pv")
+    );
+    assert_eq!(
+        outputs("output_pv").await.unwrap().len(),
+        2,
+        "every PV is kept"
+    );
+    let pv = server
+        .get(
+            Some(&viewer.token),
+            &format!("/api/download/{id}/output_pv"),
+        )
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
     let paragraphs = analysis::docx_paragraphs("pv.docx", &pv).unwrap();
-    assert!(paragraphs.iter().any(|p| p.contains("ALPHA SARL")), "{paragraphs:?}");
-    assert!(paragraphs.iter().any(|p| p.contains("Offre complète et conforme")), "{paragraphs:?}");
-    let search = expect_json(server.get(Some(&viewer.token), &format!("/api/search_memory/{id}?q=notifier")).await, StatusCode::OK).await;
+    assert!(
+        paragraphs.iter().any(|p| p.contains("ALPHA SARL")),
+        "{paragraphs:?}"
+    );
+    assert!(
+        paragraphs
+            .iter()
+            .any(|p| p.contains("Offre complète et conforme")),
+        "{paragraphs:?}"
+    );
+    let search = expect_json(
+        server
+            .get(
+                Some(&viewer.token),
+                &format!("/api/search_memory/{id}?q=notifier"),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(search["hits"].as_array().unwrap().len(), 1);
     assert_eq!(search["hits"][0]["entry_type"], "decision");
     // A new analysis replaces the analysis outputs but keeps the decided PV.
     expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
     let pvs = outputs("output_pv").await.unwrap();
     assert_eq!(pvs.len(), 2);
-    assert!(pvs.iter().any(|a| a.meta_json.as_deref().unwrap_or("").contains("\"decision_included\":true")));
+    assert!(pvs.iter().any(|a| {
+        a.meta_json
+            .as_deref()
+            .unwrap_or("")
+            .contains("\"decision_included\":true")
+    }));
 }
 
 async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
@@ -154,34 +326,86 @@ async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
     let id = prepared_case(&server, &officer).await;
     let run = expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
     let db = &server.state().db;
-    let before = offer_extractions::Entity::find().filter(offer_extractions::Column::CaseId.eq(id.as_str())).all(db).await.unwrap();
+    let before = offer_extractions::Entity::find()
+        .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
+        .all(db)
+        .await
+        .unwrap();
 
     // A PDF whose body is garbage passes the magic-byte check but cannot be read.
     let mut broken = b"%PDF-1.7\n".to_vec();
     broken.extend_from_slice(&[0xAB; 4096]);
     let res = server
-        .upload(Some(&officer.token), &format!("/api/cases/{id}/upload-offer"), "delta_offre.pdf", broken, &[("supplier_name", "DELTA"), ("offer_type", "technique")])
+        .upload(
+            Some(&officer.token),
+            &format!("/api/cases/{id}/upload-offer"),
+            "delta_offre.pdf",
+            broken,
+            &[("supplier_name", "DELTA"), ("offer_type", "technique")],
+        )
         .await;
     expect_json(res, StatusCode::OK).await;
-    let detail = expect_detail(analyze(&server, &officer, &id).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert!(detail.contains("delta_offre.pdf"), "the error names the file: {detail}");
+    let detail = expect_detail(
+        analyze(&server, &officer, &id).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        detail.contains("delta_offre.pdf"),
+        "the error names the file: {detail}"
+    );
 
-    let after = offer_extractions::Entity::find().filter(offer_extractions::Column::CaseId.eq(id.as_str())).all(db).await.unwrap();
+    let after = offer_extractions::Entity::find()
+        .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
+        .all(db)
+        .await
+        .unwrap();
     assert_eq!(after, before, "the previous run is intact");
-    let criteria = dao_criteria::Entity::find().filter(dao_criteria::Column::CaseId.eq(id.as_str())).count(db).await.unwrap();
+    let criteria = dao_criteria::Entity::find()
+        .filter(dao_criteria::Column::CaseId.eq(id.as_str()))
+        .count(db)
+        .await
+        .unwrap();
     assert_eq!(Some(criteria), run["dao_criteria_count"].as_u64());
     assert_eq!(analyses::Entity::find().count(db).await.unwrap(), 1);
-    let res = server.get(Some(&officer.token), &format!("/api/download/{id}/output_cba")).await;
-    assert_eq!(res.status(), StatusCode::OK, "the previous outputs are still served");
+    let res = server
+        .get(
+            Some(&officer.token),
+            &format!("/api/download/{id}/output_cba"),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the previous outputs are still served"
+    );
 
     // Missing pieces are the client's 400.
     let empty = server.create_case(&officer, "RFQ", "Vide").await;
-    let detail = expect_detail(analyze(&server, &officer, empty["id"].as_str().unwrap()).await, StatusCode::BAD_REQUEST).await;
+    let detail = expect_detail(
+        analyze(&server, &officer, empty["id"].as_str().unwrap()).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert_eq!(detail, "Missing DAO (upload kind=dao)");
-    assert_eq!(expect_detail(analyze(&server, &officer, "nope").await, StatusCode::NOT_FOUND).await, "Case not found");
-    let res = server.post_json(Some(&officer.token), "/api/analyze", json!({})).await;
+    assert_eq!(
+        expect_detail(
+            analyze(&server, &officer, "nope").await,
+            StatusCode::NOT_FOUND
+        )
+        .await,
+        "Case not found"
+    );
+    let res = server
+        .post_json(Some(&officer.token), "/api/analyze", json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let download = server.get(Some(&officer.token), &format!("/api/download/{}/output_pv", empty["id"].as_str().unwrap())).await;
+    let download = server
+        .get(
+            Some(&officer.token),
+            &format!("/api/download/{}/output_pv", empty["id"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(download.status(), StatusCode::NOT_FOUND);
 }
 
@@ -202,9 +426,15 @@ async fn decisions_are_checked_against_the_analysis(db: TestDb) {
     expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
     let detail = expect_detail(decide("OMEGA CORP", "ok").await, StatusCode::BAD_REQUEST).await;
     assert!(detail.contains("not among the offers analysed"), "{detail}");
-    let out: Value = expect_json(decide("ALPHA SARL", "   ").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let out: Value = expect_json(
+        decide("ALPHA SARL", "   ").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert!(out["detail"].is_array());
-    let res = server.post_json(Some(&officer.token), "/api/decide", json!({"case_id": id})).await;
+    let res = server
+        .post_json(Some(&officer.token), "/api/decide", json!({"case_id": id}))
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let other = server.user(Role::ProcurementOfficer).await;
     let res = server
@@ -212,7 +442,15 @@ async fn decisions_are_checked_against_the_analysis(db: TestDb) {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let db = &server.state().db;
-    let decisions = memory_entries::Entity::find().filter(memory_entries::Column::EntryType.eq("decision")).count(db).await.unwrap();
+    let decisions = memory_entries::Entity::find()
+        .filter(memory_entries::Column::EntryType.eq("decision"))
+        .count(db)
+        .await
+        .unwrap();
     assert_eq!(decisions, 0, "no refused decision was recorded");
-    expect_json(decide("GAMMA TRADING", "Seule offre dans le budget").await, StatusCode::OK).await;
+    expect_json(
+        decide("GAMMA TRADING", "Seule offre dans le budget").await,
+        StatusCode::OK,
+    )
+    .await;
 }

@@ -3,14 +3,25 @@
 
 mod common;
 
-use common::{Backend, TestDb, count, exec, reference, schema};
-use migration::runner::{self, Options};
+use std::collections::BTreeSet;
+
+use common::{Backend, TestDb, column_strings, count, exec, reference, schema};
+use migration::runner::{self, Options, Target};
+use migration::{REVISIONS, Rev};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement};
 use serde_json::Value as Json;
 
 const REF_002: &str = "schema_postgres_002_add_couche_a.txt";
-const REF_003: &str = "schema_postgres_003_add_procurement_extensions.txt";
-const REF_004: &str = "schema_postgres_004_users_rbac.txt";
+
+/// The reference file of the schema at revision `id`.
+fn ref_of(id: &str) -> String {
+    format!("schema_postgres_{id}.txt")
+}
+
+/// The reference file of the schema at head.
+fn ref_head() -> String {
+    ref_of(migration::HEAD)
+}
 const COUCHE_A: [&str; 6] = [
     "lots",
     "offers",
@@ -65,11 +76,11 @@ async fn assert_schema(
     }
 }
 
-async fn migrate(conn: &DatabaseConnection, steps: Option<u32>) -> Vec<String> {
+async fn migrate(conn: &DatabaseConnection, steps: Option<u32>) -> Vec<&'static str> {
     runner::up(conn, steps).await.expect("up")
 }
 
-async fn rollback(conn: &DatabaseConnection, steps: u32) -> Vec<String> {
+async fn rollback(conn: &DatabaseConnection, steps: u32) -> Vec<&'static str> {
     runner::down(conn, Some(steps), &Options::force())
         .await
         .expect("down")
@@ -123,15 +134,11 @@ fn seed(table: &str) -> Vec<serde_json::Map<String, Json>> {
 
 async fn schema_after_each_revision(db: TestDb) {
     let conn = db.connect().await;
-    assert_eq!(migrate(&conn, Some(1)).await, ["002_add_couche_a"]);
-    assert_schema(&db, &conn, &expected(REF_002), Some(REF_002)).await;
-    assert_eq!(
-        migrate(&conn, Some(1)).await,
-        ["003_add_procurement_extensions"]
-    );
-    assert_schema(&db, &conn, &expected(REF_003), Some(REF_003)).await;
-    assert_eq!(migrate(&conn, None).await, ["004_users_rbac"]);
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    for entry in REVISIONS {
+        assert_eq!(migrate(&conn, Some(1)).await, [entry.id]);
+        let file = ref_of(entry.id);
+        assert_schema(&db, &conn, &expected(&file), Some(&file)).await;
+    }
     assert!(
         migrate(&conn, None).await.is_empty(),
         "head has nothing pending"
@@ -403,7 +410,7 @@ async fn up_succeeds_when_objects_exist(db: TestDb) {
     exec(&conn, hand_made_cases(db.backend)).await;
     exec(&conn, "INSERT INTO cases (id, case_type, title, created_at) VALUES ('hand', 'DAO', 'Made by hand', '2026-01-01')").await;
     migrate(&conn, None).await;
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
     assert_eq!(
         one_string(&conn, "SELECT title FROM cases WHERE id = 'hand'")
             .await
@@ -415,8 +422,8 @@ async fn up_succeeds_when_objects_exist(db: TestDb) {
     // whole chain again.
     exec(&conn, "DELETE FROM seaql_migrations").await;
     exec(&conn, "DELETE FROM alembic_version").await;
-    assert_eq!(migrate(&conn, None).await.len(), 3);
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    assert_eq!(migrate(&conn, None).await.len(), REVISIONS.len());
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
 
     // Some objects are missing: a re-run puts back only those.
     exec(
@@ -431,7 +438,13 @@ async fn up_succeeds_when_objects_exist(db: TestDb) {
     exec(&conn, drop_index).await;
     exec(&conn, "ALTER TABLE cases DROP COLUMN closing_date").await;
     migrate(&conn, None).await;
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    // A column added again comes last: PostgreSQL's order shows it (as `check` does).
+    let mut readded = expected(&ref_head());
+    if let Some(cases) = readded.tables.get_mut("cases") {
+        cases.order.retain(|c| c != "closing_date");
+        cases.order.push("closing_date".to_owned());
+    }
+    assert_schema(&db, &conn, &readded, None).await;
     assert_eq!(count(&conn, "users").await, 1);
 }
 
@@ -446,7 +459,8 @@ async fn down_succeeds_when_objects_are_gone(db: TestDb) {
     ] {
         exec(&conn, &format!("DROP TABLE {table}")).await;
     }
-    assert_eq!(rollback(&conn, 3).await.len(), 3);
+    let all = REVISIONS.len() as u32;
+    assert_eq!(rollback(&conn, all).await.len(), REVISIONS.len());
     assert_schema(&db, &conn, &expected_base(), None).await;
     // Couche A already gone and 002 recorded again: its downgrade still succeeds.
     exec(
@@ -461,18 +475,19 @@ async fn down_succeeds_when_objects_are_gone(db: TestDb) {
 async fn downgrades_are_exact_inverses(db: TestDb) {
     let conn = db.connect().await;
     migrate(&conn, None).await;
-    assert_eq!(rollback(&conn, 1).await, ["004_users_rbac"]);
-    assert_schema(&db, &conn, &expected(REF_003), Some(REF_003)).await;
-    assert_eq!(rollback(&conn, 1).await, ["003_add_procurement_extensions"]);
-    assert_schema(&db, &conn, &expected(REF_002), Some(REF_002)).await;
-    assert_eq!(rollback(&conn, 1).await, ["002_add_couche_a"]);
-    assert_schema(&db, &conn, &expected_base(), None).await;
+    for (i, entry) in REVISIONS.iter().enumerate().rev() {
+        assert_eq!(rollback(&conn, 1).await, [entry.id]);
+        match i.checked_sub(1).map(|p| ref_of(REVISIONS[p].id)) {
+            Some(file) => assert_schema(&db, &conn, &expected(&file), Some(&file)).await,
+            None => assert_schema(&db, &conn, &expected_base(), None).await,
+        }
+    }
     assert!(
         rollback(&conn, 1).await.is_empty(),
         "nothing left to roll back"
     );
     migrate(&conn, None).await;
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
 }
 
 /// One row in every table, through every foreign key.
@@ -502,7 +517,8 @@ async fn downgrade_to_base_keeps_decision_memory(db: TestDb) {
     migrate(&conn, None).await;
     write_one_of_everything(&conn).await;
 
-    assert_eq!(rollback(&conn, 3).await.len(), 3);
+    let all = REVISIONS.len() as u32;
+    assert_eq!(rollback(&conn, all).await.len(), REVISIONS.len());
     for table in COUCHE_B {
         assert_eq!(count(&conn, table).await, 1, "{table} lost its rows");
     }
@@ -529,7 +545,7 @@ async fn downgrade_to_base_keeps_decision_memory(db: TestDb) {
     );
 
     migrate(&conn, None).await;
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
     for table in COUCHE_B {
         assert_eq!(count(&conn, table).await, 1, "{table} lost its rows");
     }
@@ -575,14 +591,12 @@ async fn failed_revision_is_not_half_applied(db: TestDb) {
     assert!(err.contains("003_add_procurement_extensions"), "{err}");
     assert!(!err.contains('\n'), "one line: {err}");
     let status = runner::status(&conn).await.unwrap();
-    assert_eq!(
-        status,
-        [
-            ("002_add_couche_a".to_owned(), true),
-            ("003_add_procurement_extensions".to_owned(), false),
-            ("004_users_rbac".to_owned(), false),
-        ]
-    );
+    let want: Vec<(&str, bool)> = REVISIONS
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id, i == 0))
+        .collect();
+    assert_eq!(status, want);
     assert_eq!(count(&conn, "cases").await, 1);
     match db.backend {
         // Transactional DDL: nothing of 003 is left.
@@ -602,7 +616,7 @@ async fn failed_revision_is_not_half_applied(db: TestDb) {
     }
     exec(&conn, "DROP TABLE procurement_thresholds").await;
     migrate(&conn, None).await;
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
     assert_eq!(count(&conn, "procurement_categories").await, 6);
     assert_eq!(count(&conn, "procurement_thresholds").await, 3);
 }
@@ -615,7 +629,7 @@ async fn refresh_reset_and_fresh(db: TestDb) {
     runner::refresh(&conn, &Options::force())
         .await
         .expect("refresh");
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
     assert_eq!(
         count(&conn, "cases").await,
         1,
@@ -636,7 +650,7 @@ async fn refresh_reset_and_fresh(db: TestDb) {
     runner::fresh(&conn, &Options::force())
         .await
         .expect("fresh");
-    assert_schema(&db, &conn, &expected(REF_004), Some(REF_004)).await;
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
     assert_eq!(
         count(&conn, "cases").await,
         0,
@@ -645,7 +659,88 @@ async fn refresh_reset_and_fresh(db: TestDb) {
     assert_eq!(count(&conn, "users").await, 1);
 }
 
+/// Each revision's declaration (what its downgrade drops, the indexes it
+/// adds) is what its upgrade really adds: the guard and the messages read
+/// the declaration, so it must not drift from the code.
+async fn each_revision_declares_what_it_adds(db: TestDb) {
+    let conn = db.connect().await;
+    let mut before = schema::introspect(&conn).await.expect("introspect");
+    for (i, entry) in REVISIONS.iter().enumerate() {
+        migrate(&conn, Some(1)).await;
+        let after = schema::introspect(&conn).await.expect("introspect");
+        let added_tables: BTreeSet<&str> = after
+            .tables
+            .keys()
+            .filter(|t| !before.tables.contains_key(*t))
+            .map(String::as_str)
+            .collect();
+        let mut declared: BTreeSet<&str> = entry.drops.tables.iter().map(|(t, _)| *t).collect();
+        // The base's downgrade keeps the decision memory on purpose.
+        if i == 0 {
+            declared.extend(COUCHE_B);
+        }
+        assert_eq!(added_tables, declared, "tables of {}", entry.id);
+        let mut added_columns = BTreeSet::new();
+        let mut added_indexes = BTreeSet::new();
+        for (name, table) in &after.tables {
+            let Some(old) = before.tables.get(name) else {
+                continue;
+            };
+            for column in table
+                .columns
+                .keys()
+                .filter(|c| !old.columns.contains_key(*c))
+            {
+                added_columns.insert((name.clone(), column.clone()));
+            }
+            for index in table
+                .indexes
+                .keys()
+                .filter(|i| !old.indexes.contains_key(*i))
+            {
+                added_indexes.insert(index.clone());
+            }
+        }
+        let declared: BTreeSet<(String, String)> = entry
+            .drops
+            .columns
+            .iter()
+            .map(|(t, c, _)| ((*t).to_owned(), (*c).to_owned()))
+            .collect();
+        assert_eq!(added_columns, declared, "columns of {}", entry.id);
+        for (table, column) in entry.indexes {
+            let name = migration::revision::index_name(table, column);
+            assert!(added_indexes.contains(&name), "{} adds no {name}", entry.id);
+        }
+        before = after;
+    }
+}
+
+/// The application's entry point: `pending` lists what `upgrade` applies,
+/// with a pool of several connections as an application has.
+async fn application_upgrade_and_pending(db: TestDb) {
+    let pool = sea_orm::Database::connect(&db.url).await.expect("pool");
+    let all: Vec<&str> = REVISIONS.iter().map(|e| e.id).collect();
+    assert_eq!(migration::pending(&pool).await.expect("pending"), all);
+    let outcome = migration::upgrade(&pool, Target::Head)
+        .await
+        .expect("upgrade");
+    assert_eq!(outcome.revisions, all);
+    assert!(migration::pending(&pool).await.expect("pending").is_empty());
+    assert_eq!(
+        column_strings(&pool, "SELECT version_num FROM alembic_version").await,
+        [migration::HEAD]
+    );
+    let again = migration::upgrade(&pool, Target::Head)
+        .await
+        .expect("again");
+    assert!(again.revisions.is_empty());
+    assert_schema(&db, &pool, &expected(&ref_head()), Some(&ref_head())).await;
+}
+
 backend_tests!(
+    each_revision_declares_what_it_adds,
+    application_upgrade_and_pending,
     schema_after_each_revision,
     seed_rows_match_reference,
     admin_role_is_found_by_name,
@@ -658,20 +753,182 @@ backend_tests!(
     refresh_reset_and_fresh,
 );
 
-/// SeaORM's own `Migrator::down` on SQLite keeps foreign keys on: rebuilding
-/// `cases` there would cascade into the decision memory, so it must refuse.
+/// `check` on PostgreSQL sees a key generated `BY DEFAULT` where production
+/// has `ALWAYS`, and a column out of production's order; 005 converges the
+/// identity kind (the order stays reported: a column cannot move).
 #[tokio::test]
-async fn sqlite_rebuild_refuses_with_foreign_keys_on() {
-    use migration::{Migrator, MigratorTrait};
-    let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
+async fn postgres_check_sees_identity_kind_and_column_order() {
+    let Some(db) = TestDb::migrated(Backend::Postgres).await else {
+        return;
+    };
     let conn = db.connect().await;
+    let check = async || runner::check(&conn, &db.url).await.expect("check").1;
+    assert_eq!(check().await, Vec::<String>::new());
+
+    // What the earlier 004 built: identity BY DEFAULT, upload size last.
+    exec(
+        &conn,
+        "ALTER TABLE users ALTER COLUMN id SET GENERATED BY DEFAULT",
+    )
+    .await;
+    exec(&conn, "ALTER TABLE cases DROP COLUMN total_upload_size").await;
+    exec(
+        &conn,
+        "ALTER TABLE cases ADD COLUMN total_upload_size bigint DEFAULT 0",
+    )
+    .await;
+    let differences = check().await;
+    assert_eq!(differences.len(), 2, "{differences:?}");
+    assert!(differences.contains(
+        &"column users.id: expected integer not null default <identity always>, found integer not null default <identity by default>".to_owned()
+    ), "{differences:?}");
+    assert!(
+        differences
+            .iter()
+            .any(|d| d.starts_with("column order cases: expected (")
+                && d.ends_with("procedure_type, owner_id, total_upload_size)")),
+        "{differences:?}"
+    );
+
+    // 005 again (it is the revision that normalises): the identity converges.
+    let normalises = Rev::find("005_add_fk_indexes").expect("005");
+    let below = Rev::all().nth(normalises.index() - 1).expect("004");
+    runner::downgrade(
+        &conn,
+        &runner::DownTarget::Revision(below),
+        &Options::default(),
+    )
+    .await
+    .expect("downgrade");
     migrate(&conn, None).await;
-    write_one_of_everything(&conn).await;
-    let err = Migrator::down(&conn, Some(1))
+    let differences = check().await;
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert!(differences[0].starts_with("column order cases"));
+}
+
+async fn explain(conn: &DatabaseConnection, sql: &str) -> String {
+    exec(conn, "ANALYZE").await;
+    column_strings(conn, &format!("EXPLAIN {sql}"))
         .await
-        .expect_err("must refuse");
-    assert!(err.to_string().contains("foreign keys on"), "{err}");
-    for table in COUCHE_B {
-        assert_eq!(count(&conn, table).await, 1, "{table} lost its rows");
-    }
+        .join("\n")
+}
+
+/// The revision before the one that indexes `offers.case_id`.
+fn before_offers_index() -> Rev {
+    let adds = Rev::all()
+        .find(|r| r.entry().indexes.contains(&("offers", "case_id")))
+        .expect("a revision indexes offers.case_id");
+    Rev::all()
+        .nth(adds.index() - 1)
+        .expect("a revision before it")
+}
+
+/// Loading a case's offers reads them by index once 005 is applied, where
+/// it scanned the whole table before, with 100 000 offers over 1 000 cases.
+/// The index is built concurrently here: the database is in use.
+#[tokio::test]
+async fn postgres_case_file_reads_offers_by_index() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let conn = db.connect().await;
+    let before = before_offers_index();
+    runner::upgrade(&conn, &Target::Revision(before), &Options::default())
+        .await
+        .expect("upgrade");
+    exec(
+        &conn,
+        "INSERT INTO cases (id, case_type, title, created_at) \
+         SELECT 'case-' || g, 'DAO', 'Case ' || g, '2026-01-01' FROM generate_series(1, 1000) g",
+    )
+    .await;
+    exec(
+        &conn,
+        "INSERT INTO offers (id, case_id, supplier_name, offer_type, submitted_at, created_at) \
+         SELECT 'offer-' || g, 'case-' || (g % 1000 + 1), 'Supplier', 'technique', '2026-01-02', '2026-01-02' \
+         FROM generate_series(1, 100000) g",
+    )
+    .await;
+    assert_eq!(count(&conn, "offers").await, 100_000);
+    let query = "SELECT * FROM offers WHERE case_id = 'case-42'";
+    let plan = explain(&conn, query).await;
+    assert!(plan.contains("Seq Scan on offers"), "{plan}");
+
+    migrate(&conn, None).await;
+    let plan = explain(&conn, query).await;
+    assert!(!plan.contains("Seq Scan"), "{plan}");
+    assert!(plan.contains("Index Scan"), "{plan}");
+    assert!(plan.contains("idx_offers_case_id"), "{plan}");
+    // Built concurrently, and valid.
+    let invalid = column_strings(
+        &conn,
+        "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE NOT i.indisvalid",
+    )
+    .await;
+    assert!(invalid.is_empty(), "{invalid:?}");
+}
+
+/// A `CREATE INDEX CONCURRENTLY` that a killed run left invalid is dropped
+/// and built again by the next run.
+#[tokio::test]
+async fn postgres_invalid_index_is_rebuilt() {
+    let Some(db) = TestDb::migrated(Backend::Postgres).await else {
+        return;
+    };
+    let conn = db.connect().await;
+    let below = before_offers_index();
+    runner::downgrade(
+        &conn,
+        &runner::DownTarget::Revision(below),
+        &Options::default(),
+    )
+    .await
+    .expect("downgrade");
+    // An invalid index as a killed build leaves it: marked invalid by hand.
+    exec(&conn, "CREATE INDEX idx_offers_case_id ON offers (case_id)").await;
+    exec(
+        &conn,
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'idx_offers_case_id'::regclass",
+    )
+    .await;
+    migrate(&conn, None).await;
+    let valid = column_strings(
+        &conn,
+        "SELECT i.indisvalid::text FROM pg_index i \
+         WHERE i.indexrelid = 'idx_offers_case_id'::regclass",
+    )
+    .await;
+    assert_eq!(valid, ["true"]);
+    assert_schema(&db, &conn, &expected(&ref_head()), Some(&ref_head())).await;
+}
+
+/// The reference form parses into the model the readers fill.
+#[test]
+fn reference_lines_parse_into_the_model() {
+    let schema = schema::parse_reference(
+        "table users\n  column users.id integer not null default <generated>\n  \
+         column users.email varchar(320) not null\n  column users.role_id integer not null\n  \
+         foreign users: FOREIGN KEY (role_id) REFERENCES roles(id) ON DELETE CASCADE\n  \
+         primary users: PRIMARY KEY (id)\n  unique users: UNIQUE (email)\n  \
+         index users(email) unique\n  index users(role_id) idx_users_role\n",
+    );
+    let users = &schema.tables["users"];
+    assert_eq!(users.columns["id"].default.as_deref(), Some("<generated>"));
+    assert_eq!(users.columns["email"].ty, "varchar(320)");
+    assert!(!users.columns["email"].nullable);
+    assert_eq!(users.primary_key, ["id"]);
+    assert!(users.uniques.contains(&vec!["email".to_owned()]));
+    assert_eq!(users.indexes["idx_users_role"], ["role_id"]);
+    let fk = users.foreign_keys.iter().next().unwrap();
+    assert!(fk.on_delete_cascade && fk.ref_table == "roles");
+
+    let mysql = schema::expected_for(sea_orm::DbBackend::MySql, &schema);
+    assert_eq!(mysql.tables["users"].columns["role_id"].ty, "int");
+    let mut changed = mysql.clone();
+    changed.tables.get_mut("users").unwrap().indexes.clear();
+    assert_eq!(
+        migration::inspect::diff(&mysql, &changed),
+        ["index users.idx_users_role: missing"]
+    );
 }

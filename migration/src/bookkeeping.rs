@@ -5,39 +5,79 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, EntityTrait, Statement};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Schema, Statement};
 use sea_orm_migration::seaql_migrations;
 
-use crate::Migrator;
+use crate::revision::{Rev, known};
 use crate::runner::Error;
 
 const ALEMBIC: &str = "alembic_version";
 const SEAQL: &str = "seaql_migrations";
 
-/// The revision ids of the chain, oldest first.
-pub fn chain() -> Vec<String> {
-    Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect()
-}
-
 /// One revision of the chain and when it was applied (Unix seconds; 0 when
 /// recorded without a time, as by adoption of an Alembic database).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevisionState {
-    pub name: String,
+    pub rev: Rev,
     pub applied_at: Option<i64>,
+}
+
+impl RevisionState {
+    pub fn name(&self) -> &'static str {
+        self.rev.id()
+    }
+}
+
+/// What the bookkeeping of a database says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Book {
+    /// Every revision of the chain, oldest first.
+    pub states: Vec<RevisionState>,
+    /// Set when only Alembic recorded the database (at this revision): the
+    /// first change adopts it.
+    pub alembic_only: Option<Rev>,
+}
+
+/// Creates `seaql_migrations` and `alembic_version` unless they exist. DDL:
+/// done before the transactions that write the bookkeeping rows, since
+/// MySQL would commit them half-way.
+pub async fn install<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    let mut seaql = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
+    seaql.if_not_exists();
+    let alembic = Table::create()
+        .table(Alias::new(ALEMBIC))
+        .if_not_exists()
+        .col(
+            ColumnDef::new(Alias::new("version_num"))
+                .string_len(32)
+                .not_null(),
+        )
+        .primary_key(
+            Index::create()
+                .name("alembic_version_pkc")
+                .col(Alias::new("version_num")),
+        )
+        .take();
+    for create in [seaql, alembic] {
+        let sql = match backend {
+            DbBackend::Postgres => create.to_string(PostgresQueryBuilder),
+            DbBackend::MySql => create.to_string(MysqlQueryBuilder),
+            _ => create.to_string(SqliteQueryBuilder),
+        };
+        conn.execute_unprepared(&sql).await?;
+    }
+    Ok(())
 }
 
 async fn has_table<C: ConnectionTrait>(conn: &C, table: &str) -> Result<bool, DbErr> {
     let backend = conn.get_database_backend();
     let sql = match backend {
-        sea_orm_migration::sea_orm::DbBackend::Postgres => {
-            "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = $1"
+        DbBackend::Postgres => {
+            "SELECT COUNT(*) FROM pg_catalog.pg_tables \
+             WHERE schemaname = current_schema() AND tablename = $1"
         }
-        sea_orm_migration::sea_orm::DbBackend::MySql => {
+        DbBackend::MySql => {
             "SELECT COUNT(*) FROM information_schema.tables \
              WHERE table_schema = DATABASE() AND table_name = ?"
         }
@@ -76,85 +116,79 @@ async fn recorded<C: ConnectionTrait>(conn: &C) -> Result<Vec<seaql_migrations::
     seaql_migrations::Entity::find().all(conn).await
 }
 
-/// The state of every revision of the chain, oldest first, read without
-/// writing anything. A database recorded by Alembic only reads as applied up
-/// to its `alembic_version`. Refuses a database that records a revision
-/// this binary does not know.
-pub async fn states<C: ConnectionTrait>(conn: &C) -> Result<Vec<RevisionState>, Error> {
-    let chain = chain();
+/// The bookkeeping of the database, read without writing anything. A
+/// database recorded by Alembic only reads as applied up to its
+/// `alembic_version`. Refuses a database that records a revision this
+/// binary does not know.
+pub async fn read<C: ConnectionTrait>(conn: &C) -> Result<Book, Error> {
     let recorded = recorded(conn).await?;
-    if let Some(unknown) = recorded.iter().find(|m| !chain.contains(&m.version)) {
+    if let Some(unknown) = recorded.iter().find(|m| Rev::find(&m.version).is_none()) {
         return Err(Error::DatabaseAhead(unknown.version.clone()));
     }
     if recorded.is_empty()
         && let Some(alembic) = alembic_revision(conn).await?
     {
-        let upto = position(&chain, &alembic).ok_or(Error::UnknownAlembic(alembic))?;
-        return Ok(chain
-            .into_iter()
-            .enumerate()
-            .map(|(i, name)| RevisionState {
-                name,
-                applied_at: (i <= upto).then_some(0),
-            })
-            .collect());
+        let upto = Rev::find(&alembic).ok_or_else(|| Error::UnknownAlembic {
+            given: alembic,
+            known: known(),
+        })?;
+        return Ok(Book {
+            states: Rev::all()
+                .map(|rev| RevisionState {
+                    rev,
+                    applied_at: (rev <= upto).then_some(0),
+                })
+                .collect(),
+            alembic_only: Some(upto),
+        });
     }
-    Ok(chain
-        .into_iter()
-        .map(|name| RevisionState {
-            applied_at: recorded
-                .iter()
-                .find(|m| m.version == name)
-                .map(|m| m.applied_at),
-            name,
-        })
-        .collect())
+    Ok(Book {
+        states: Rev::all()
+            .map(|rev| RevisionState {
+                rev,
+                applied_at: recorded
+                    .iter()
+                    .find(|m| m.version == rev.id())
+                    .map(|m| m.applied_at),
+            })
+            .collect(),
+        alembic_only: None,
+    })
 }
 
-fn position(chain: &[String], name: &str) -> Option<usize> {
-    chain.iter().position(|n| n == name)
+/// The state of every revision of the chain, oldest first (see [`read`]).
+pub async fn states<C: ConnectionTrait>(conn: &C) -> Result<Vec<RevisionState>, Error> {
+    Ok(read(conn).await?.states)
 }
 
 /// The newest applied revision, `None` at base.
-pub fn current(states: &[RevisionState]) -> Option<&str> {
+pub fn current(states: &[RevisionState]) -> Option<Rev> {
     states
         .iter()
         .rev()
         .find(|s| s.applied_at.is_some())
-        .map(|s| s.name.as_str())
+        .map(|s| s.rev)
 }
 
-/// Records the revisions an Alembic-managed database is at, the first time
-/// this tool sees it; returns that revision. Nothing else changes.
-pub async fn adopt<C: ConnectionTrait>(conn: &C) -> Result<Option<String>, Error> {
-    if !recorded(conn).await?.is_empty() {
-        return Ok(None);
-    }
-    let Some(alembic) = alembic_revision(conn).await? else {
-        return Ok(None);
-    };
-    let chain = chain();
-    let upto = position(&chain, &alembic).ok_or_else(|| Error::UnknownAlembic(alembic.clone()))?;
-    record_exactly(conn, &chain[..=upto]).await?;
-    Ok(Some(alembic))
-}
-
-/// Makes the bookkeeping say exactly `applied` (a prefix of the chain), then
-/// brings `alembic_version` in step. No DDL of any revision runs.
-pub async fn record_exactly<C: ConnectionTrait>(conn: &C, applied: &[String]) -> Result<(), DbErr> {
-    Migrator::install(conn).await?;
+/// Makes the bookkeeping say exactly that the revisions up to `upto` (none
+/// at `None`) are applied, then brings `alembic_version` in step. No DDL of
+/// any revision runs: this is how an Alembic database is adopted and how
+/// `stamp` works.
+/// The tables must exist ([`install`]).
+pub async fn record_exactly<C: ConnectionTrait>(conn: &C, upto: Option<Rev>) -> Result<(), DbErr> {
     let existing = recorded(conn).await?;
+    let applied = |id: &str| Rev::find(id).is_some_and(|r| Some(r) <= upto);
     for model in &existing {
-        if !applied.contains(&model.version) {
+        if !applied(&model.version) {
             unrecord(conn, &model.version).await?;
         }
     }
-    for name in applied {
-        if !existing.iter().any(|m| &m.version == name) {
-            record(conn, name).await?;
+    for rev in Rev::all().filter(|r| Some(*r) <= upto) {
+        if !existing.iter().any(|m| m.version == rev.id()) {
+            record(conn, rev.id()).await?;
         }
     }
-    sync_alembic_version(conn, applied.last().map(String::as_str)).await
+    sync_alembic_version(conn, upto.map(Rev::id)).await
 }
 
 /// Adds `name` to `seaql_migrations`.
@@ -181,35 +215,12 @@ pub async fn unrecord<C: ConnectionTrait>(conn: &C, name: &str) -> Result<(), Db
     Ok(())
 }
 
-/// The newest of `applied` in chain order, `None` when empty.
-pub fn newest<'a>(applied: impl IntoIterator<Item = &'a String>) -> Option<String> {
-    let applied: Vec<&String> = applied.into_iter().collect();
-    chain()
-        .into_iter()
-        .rev()
-        .find(|name| applied.contains(&name))
-}
-
-/// Writes `current` into `alembic_version` (one row; none at base).
+/// Writes `current` into `alembic_version` (one row; none at base). The
+/// table must exist ([`install`]).
 pub async fn sync_alembic_version<C: ConnectionTrait>(
     conn: &C,
     current: Option<&str>,
 ) -> Result<(), DbErr> {
-    let create = Table::create()
-        .table(Alias::new(ALEMBIC))
-        .if_not_exists()
-        .col(
-            ColumnDef::new(Alias::new("version_num"))
-                .string_len(32)
-                .not_null(),
-        )
-        .primary_key(
-            Index::create()
-                .name("alembic_version_pkc")
-                .col(Alias::new("version_num")),
-        )
-        .take();
-    conn.execute(&create).await?;
     conn.execute(&Query::delete().from_table(Alias::new(ALEMBIC)).take())
         .await?;
     if let Some(current) = current {

@@ -1,9 +1,15 @@
 //! The DMS migration chain: the production Alembic revisions
-//! `002_add_couche_a -> 003_add_procurement_extensions -> 004_users_rbac`,
-//! rewritten on sea-orm-migration, and the runner that applies them.
+//! `002_add_couche_a -> 003_add_procurement_extensions -> 004_users_rbac`
+//! and `005_add_fk_indexes`, rewritten on sea-orm-migration, and the
+//! guarded runner that applies them (lock, bookkeeping, data-loss guard).
+//!
+//! Applications migrate through [`upgrade`] and ask [`pending`]; the CLI
+//! (`src/main.rs`) uses [`runner`]. Adding a revision is one file and one
+//! line in [`REVISIONS`].
 
 pub use sea_orm_migration::prelude::*;
 
+mod app;
 pub mod bookkeeping;
 pub mod guard;
 pub mod inspect;
@@ -11,90 +17,31 @@ pub mod lock;
 mod m002_add_couche_a;
 mod m003_add_procurement_extensions;
 mod m004_users_rbac;
+mod m005_add_fk_indexes;
 pub mod password;
+pub mod revision;
 pub mod runner;
 mod schema_ops;
 mod script;
 mod seed;
 
+pub use app::{LOCK_TIMEOUT, pending, upgrade};
 pub use m004_users_rbac::ADMIN_PASSWORD_ENV;
-pub use runner::{DEFAULT_DATABASE_URL, Error, connect};
+pub use revision::{Rev, Revision};
+pub use runner::{DEFAULT_DATABASE_URL, DownTarget, Error, Outcome, Target, UpTarget, connect};
 
-pub struct Migrator;
+use revision::Entry;
 
-#[async_trait::async_trait]
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(m002_add_couche_a::Migration),
-            Box::new(m003_add_procurement_extensions::Migration),
-            Box::new(m004_users_rbac::Migration),
-        ]
-    }
-}
+/// The chain, oldest first: the only place revisions are listed.
+pub const REVISIONS: &[Entry] = &[
+    Entry::of::<m002_add_couche_a::Migration>(),
+    Entry::of::<m003_add_procurement_extensions::Migration>(),
+    Entry::of::<m004_users_rbac::Migration>(),
+    Entry::of::<m005_add_fk_indexes::Migration>(),
+];
 
-/// What the downgrade of revision `name` drops.
-pub(crate) fn drops(name: &str) -> schema_ops::Drops {
-    match name {
-        "002_add_couche_a" => m002_add_couche_a::DROPS,
-        "003_add_procurement_extensions" => m003_add_procurement_extensions::DROPS,
-        "004_users_rbac" => m004_users_rbac::DROPS,
-        _ => schema_ops::Drops {
-            tables: &[],
-            columns: &[],
-        },
-    }
-}
-
-/// The seed key column of a table the chain seeds, if it does.
-pub(crate) fn seed_key(table: &str) -> Option<&'static str> {
-    [
-        m002_add_couche_a::DROPS,
-        m003_add_procurement_extensions::DROPS,
-        m004_users_rbac::DROPS,
-    ]
-    .iter()
-    .flat_map(|d| d.tables.iter())
-    .find(|(t, _)| *t == table)
-    .and_then(|(_, key)| *key)
-}
-
-/// One line on what revision `name` does.
-pub fn description(name: &str) -> &'static str {
-    match name {
-        "002_add_couche_a" => {
-            "Couche B (cases, artifacts, memory entries, DAO criteria, CBA templates, offer extractions) and Couche A (lots, offers, documents, extractions, analyses, audits)"
-        }
-        "003_add_procurement_extensions" => {
-            "procurement and purchase categories, thresholds, references; their columns on cases and lots; seed rows"
-        }
-        "004_users_rbac" => {
-            "users, roles, permissions; case owner and upload size, artifact author; seeded roles and admin"
-        }
-        _ => "unknown revision",
-    }
-}
-
-/// What the downgrade of revision `name` drops, in words.
-pub fn downgrade_summary(name: &str) -> String {
-    let drops = drops(name);
-    let tables: Vec<&str> = drops.tables.iter().map(|(t, _)| *t).collect();
-    let columns: Vec<String> = drops
-        .columns
-        .iter()
-        .map(|(t, c, _)| format!("{t}.{c}"))
-        .collect();
-    match (tables.is_empty(), columns.is_empty()) {
-        (true, true) => "nothing".to_owned(),
-        (false, true) => format!("tables {}", tables.join(", ")),
-        (true, false) => format!("columns {}", columns.join(", ")),
-        (false, false) => format!(
-            "tables {}; columns {}",
-            tables.join(", "),
-            columns.join(", ")
-        ),
-    }
-}
+/// The id of the newest revision.
+pub const HEAD: &str = REVISIONS[REVISIONS.len() - 1].id;
 
 /// A Unix time as `2026-11-25 07:00:00 UTC`.
 pub fn format_unix_time(secs: i64) -> String {

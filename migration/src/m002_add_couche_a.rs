@@ -9,15 +9,11 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::schema_ops::{Drops, TableShape, create_table, drop_table, fk_name, key_text};
+use crate::revision::{Drops, Revision, Steps};
+use crate::schema_ops::{TableShape, create_table, drop_table, fk_name, key_text};
 
+#[derive(Default)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "002_add_couche_a"
-    }
-}
 
 #[derive(DeriveIden, Clone, Copy)]
 enum Cases {
@@ -160,7 +156,7 @@ enum Audits {
 }
 
 /// What the downgrade drops: Couche A, whole, children first.
-pub const DROPS: Drops = Drops {
+const DROPS: Drops = Drops {
     tables: &[
         ("extractions", None),
         ("analyses", None),
@@ -389,8 +385,14 @@ fn couche_a(backend: DbBackend) -> Vec<TableCreateStatement> {
     ]
 }
 
+impl Revision for Migration {
+    const ID: &'static str = "002_add_couche_a";
+    const DESCRIPTION: &'static str = "Couche B (cases, artifacts, memory entries, DAO criteria, CBA templates, offer extractions) and Couche A (lots, offers, documents, extractions, analyses, audits)";
+    const DROPS: Drops = DROPS;
+}
+
 #[async_trait::async_trait]
-impl MigrationTrait for Migration {
+impl Steps for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
         for table in couche_b(backend).into_iter().chain(couche_a(backend)) {

@@ -6,19 +6,15 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::m002_add_couche_a as m002;
+use crate::revision::{Drops, Revision, Steps};
 use crate::schema_ops::{
-    AddedColumn, Drops, TableShape, add_columns, create_index, create_table, drop_columns,
-    drop_table, fk_name, key_text,
+    AddedColumn, TableShape, add_columns, create_index, create_table, drop_columns, drop_table,
+    fk_name, identity_id, key_text,
 };
 use crate::seed;
 
+#[derive(Default)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "003_add_procurement_extensions"
-    }
-}
 
 #[derive(DeriveIden, Clone, Copy)]
 enum Cases {
@@ -221,13 +217,7 @@ fn new_tables(backend: DbBackend) -> Vec<TableCreateStatement> {
             .take(),
         Table::create()
             .table(ProcurementThresholds::Table)
-            .col(
-                ColumnDef::new(ProcurementThresholds::Id)
-                    .integer()
-                    .not_null()
-                    .auto_increment()
-                    .primary_key(),
-            )
+            .col(identity_id(backend, ProcurementThresholds::Id))
             .col(
                 key_text(backend, ProcurementThresholds::ProcedureType)
                     .not_null()
@@ -310,7 +300,7 @@ fn new_tables(backend: DbBackend) -> Vec<TableCreateStatement> {
 
 /// What the downgrade drops, in order; seed rows (by these key columns) are the
 /// revision's own.
-pub const DROPS: Drops = Drops {
+const DROPS: Drops = Drops {
     tables: &[
         ("procurement_references", None),
         ("procurement_thresholds", Some("procedure_type")),
@@ -384,8 +374,14 @@ async fn seed(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     Ok(())
 }
 
+impl Revision for Migration {
+    const ID: &'static str = "003_add_procurement_extensions";
+    const DESCRIPTION: &'static str = "procurement and purchase categories, thresholds, references; their columns on cases and lots; seed rows";
+    const DROPS: Drops = DROPS;
+}
+
 #[async_trait::async_trait]
-impl MigrationTrait for Migration {
+impl Steps for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
         for table in new_tables(backend) {

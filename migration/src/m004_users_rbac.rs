@@ -6,19 +6,15 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::m002_add_couche_a as m002;
 use crate::m003_add_procurement_extensions as m003;
+use crate::revision::{Drops, Revision, Steps};
 use crate::schema_ops::{
-    AddedColumn, Drops, add_columns, create_index, create_table, drop_columns, drop_table, fk_name,
-    serial_id,
+    AddedColumn, add_columns, create_index, create_table, drop_columns, drop_table, fk_name,
+    identity_id,
 };
 use crate::{password, seed};
 
+#[derive(Default)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "004_users_rbac"
-    }
-}
 
 /// Environment variable that replaces the default admin password at migration time.
 pub const ADMIN_PASSWORD_ENV: &str = "DMS_ADMIN_PASSWORD";
@@ -76,9 +72,6 @@ enum Users {
 
 fn case_columns() -> Vec<AddedColumn> {
     vec![
-        AddedColumn::new(ColumnDef::new(Cases::OwnerId).integer().null().take())
-            .references(Users::Table, Users::Id)
-            .indexed("idx_cases_owner"),
         AddedColumn::new(
             ColumnDef::new(Cases::TotalUploadSize)
                 .big_integer()
@@ -86,6 +79,9 @@ fn case_columns() -> Vec<AddedColumn> {
                 .default(0)
                 .take(),
         ),
+        AddedColumn::new(ColumnDef::new(Cases::OwnerId).integer().null().take())
+            .references(Users::Table, Users::Id)
+            .indexed("idx_cases_owner"),
     ]
 }
 
@@ -96,11 +92,11 @@ fn artifact_columns() -> Vec<AddedColumn> {
     ]
 }
 
-fn new_tables() -> Vec<TableCreateStatement> {
+fn new_tables(backend: DbBackend) -> Vec<TableCreateStatement> {
     vec![
         Table::create()
             .table(Roles::Table)
-            .col(serial_id(Roles::Id))
+            .col(identity_id(backend, Roles::Id))
             .col(
                 ColumnDef::new(Roles::Name)
                     .string_len(50)
@@ -112,7 +108,7 @@ fn new_tables() -> Vec<TableCreateStatement> {
             .take(),
         Table::create()
             .table(Permissions::Table)
-            .col(serial_id(Permissions::Id))
+            .col(identity_id(backend, Permissions::Id))
             .col(
                 ColumnDef::new(Permissions::Name)
                     .string_len(100)
@@ -160,7 +156,7 @@ fn new_tables() -> Vec<TableCreateStatement> {
             .take(),
         Table::create()
             .table(Users::Table)
-            .col(serial_id(Users::Id))
+            .col(identity_id(backend, Users::Id))
             .col(
                 ColumnDef::new(Users::Email)
                     .string_len(320)
@@ -206,7 +202,7 @@ fn new_tables() -> Vec<TableCreateStatement> {
 
 /// What the downgrade drops, in order; seed rows (by these key columns) are the
 /// revision's own.
-pub const DROPS: Drops = Drops {
+const DROPS: Drops = Drops {
     tables: &[
         ("role_permissions", None),
         ("users", Some("username")),
@@ -214,8 +210,8 @@ pub const DROPS: Drops = Drops {
         ("roles", Some("name")),
     ],
     columns: &[
-        ("cases", "owner_id", None),
         ("cases", "total_upload_size", Some("0")),
+        ("cases", "owner_id", None),
         ("artifacts", "created_by", None),
     ],
 };
@@ -292,10 +288,16 @@ async fn insert_with_role(
     Ok(())
 }
 
+impl Revision for Migration {
+    const ID: &'static str = "004_users_rbac";
+    const DESCRIPTION: &'static str = "users, roles, permissions; case upload size and owner, artifact author; seeded roles and admin";
+    const DROPS: Drops = DROPS;
+}
+
 #[async_trait::async_trait]
-impl MigrationTrait for Migration {
+impl Steps for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in new_tables() {
+        for table in new_tables(manager.get_database_backend()) {
             create_table(manager, table).await?;
         }
         create_index(manager, "idx_users_role", "users", &["role_id"]).await?;

@@ -6,15 +6,15 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use migration::bookkeeping::{self, RevisionState};
-use migration::runner::{self, DownTarget, Error, Options, Outcome, UpTarget};
+use migration::lock::{self, MigrationLock};
+use migration::runner::{self, DownTarget, Error, Options, Outcome, StampTarget, Target};
+use migration::{REVISIONS, Rev};
+use sea_orm::DbBackend;
 
 #[derive(Parser)]
-#[command(
-    name = "migration",
-    about = "Apply and roll back the DMS migration chain (002_add_couche_a -> 003_add_procurement_extensions -> 004_users_rbac)"
-)]
+#[command(name = "migration")]
 struct Cli {
     /// Database URL; else DATABASE_URL from the environment or a .env file;
     /// else the embedded SQLite file dms.db.
@@ -119,22 +119,70 @@ enum Command {
     Check,
 }
 
-impl Command {
-    /// Whether the command may change the database, and so takes the lock.
+/// A command with its targets resolved to revisions of the chain.
+enum Action {
+    Upgrade(Target, Options, bool),
+    Downgrade(DownTarget, Options, bool),
+    Refresh(Options),
+    Reset(Options),
+    Fresh(Options),
+    Stamp(StampTarget),
+    Status,
+    Current,
+    History { verbose: bool },
+    Check,
+}
+
+impl Action {
+    /// Resolves the targets of `command`; an unknown one is an error here,
+    /// before anything is touched.
+    fn resolve(command: Command) -> Result<Action, Error> {
+        Ok(match command {
+            Command::Up { num, guard } => {
+                Action::Upgrade(num.map_or(Target::Head, Target::Steps), guard.into(), false)
+            }
+            Command::Upgrade { target, sql, guard } => {
+                Action::Upgrade(target.parse()?, guard.into(), sql)
+            }
+            Command::Down { num, guard } => {
+                Action::Downgrade(DownTarget::Steps(num), guard.into(), false)
+            }
+            Command::Downgrade { target, sql, guard } => {
+                Action::Downgrade(target.parse()?, guard.into(), sql)
+            }
+            Command::Refresh { guard } => Action::Refresh(guard.into()),
+            Command::Reset { guard } => Action::Reset(guard.into()),
+            Command::Fresh { guard } => Action::Fresh(guard.into()),
+            Command::Stamp { target } => Action::Stamp(target.parse()?),
+            Command::Status => Action::Status,
+            Command::Current => Action::Current,
+            Command::History { verbose } => Action::History { verbose },
+            Command::Check => Action::Check,
+        })
+    }
+
+    /// Whether the action may change the database, and so takes the lock.
     fn writes(&self) -> bool {
         match self {
-            Command::Status | Command::Current | Command::History { .. } | Command::Check => false,
-            Command::Upgrade { sql: true, .. } | Command::Downgrade { sql: true, .. } => false,
-            Command::Up { guard, .. }
-            | Command::Down { guard, .. }
-            | Command::Fresh { guard }
-            | Command::Refresh { guard }
-            | Command::Reset { guard }
-            | Command::Upgrade { guard, .. }
-            | Command::Downgrade { guard, .. } => !guard.dry_run,
-            Command::Stamp { .. } => true,
+            Action::Status | Action::Current | Action::History { .. } | Action::Check => false,
+            Action::Upgrade(_, options, sql) | Action::Downgrade(_, options, sql) => {
+                !options.dry_run && !sql
+            }
+            Action::Refresh(options) | Action::Reset(options) | Action::Fresh(options) => {
+                !options.dry_run
+            }
+            Action::Stamp(_) => true,
         }
     }
+}
+
+/// The help's first line, from the chain itself.
+fn about() -> String {
+    let chain: Vec<&str> = REVISIONS.iter().map(|e| e.id).collect();
+    format!(
+        "Apply and roll back the DMS migration chain ({})",
+        chain.join(" -> ")
+    )
 }
 
 fn main() -> ExitCode {
@@ -145,11 +193,18 @@ fn main() -> ExitCode {
         eprintln!("error: cannot read .env: {e} (fix or remove the .env file)");
         return ExitCode::from(2);
     }
-    let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let matches = Cli::command().about(about()).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!("error: cannot start the async runtime: {e} (check the system's limits)");
             return ExitCode::FAILURE;
         }
     };
@@ -168,31 +223,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| migration::DEFAULT_DATABASE_URL.to_owned());
     // Arguments first: a bad revision is reported before anything is touched.
-    let up_target = match &cli.command {
-        Command::Upgrade { target, .. } => Some(target.parse::<UpTarget>()?),
-        _ => None,
-    };
-    let down_target = match &cli.command {
-        Command::Downgrade { target, .. } => Some(target.parse::<DownTarget>()?),
-        _ => None,
-    };
-    let stamp_target = match &cli.command {
-        Command::Stamp { target } if target == "base" => Some(None),
-        Command::Stamp { target } if target == "head" => bookkeeping::chain().pop().map(Some),
-        Command::Stamp { target } => Some(Some(runner::resolve(target)?)),
-        _ => None,
-    };
+    let action = Action::resolve(cli.command)?;
 
     // Offline SQL: no lock, no connection.
-    match (&cli.command, &up_target, &down_target) {
-        (Command::Upgrade { sql: true, .. }, Some(target), _) => {
+    match &action {
+        Action::Upgrade(target, _, true) => {
             print!(
                 "{}",
                 runner::upgrade_sql(runner::backend_of(&url)?, target).await?
             );
             return Ok(ExitCode::SUCCESS);
         }
-        (Command::Downgrade { sql: true, .. }, _, Some(target)) => {
+        Action::Downgrade(target, _, true) => {
             print!(
                 "{}",
                 runner::downgrade_sql(runner::backend_of(&url)?, target).await?
@@ -202,84 +244,83 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         _ => {}
     }
 
-    let lock = if cli.command.writes() {
-        let timeout = cli.lock_timeout;
-        Some(
-            migration::lock::acquire(&url, Duration::from_secs(timeout), || {
-                println!(
-                    "waiting for another migration of this database to finish (up to {timeout} s)"
-                )
-            })
-            .await?,
+    let timeout = Duration::from_secs(cli.lock_timeout);
+    let waiting = || {
+        println!(
+            "waiting for another migration of this database to finish (up to {} s)",
+            timeout.as_secs()
         )
+    };
+    let writes = action.writes();
+    let sqlite = runner::backend_of(&url)? == DbBackend::Sqlite;
+    // SQLite: the lock file before the database is opened.
+    let file_lock = if writes && sqlite {
+        Some(lock::for_sqlite_url(&url, timeout, waiting).await?)
     } else {
         None
     };
-    let db = migration::connect(&url).await?;
+    let db = runner::connect(&url).await?;
+    let lock = match file_lock {
+        Some(lock) => lock,
+        None if writes => lock::session(&db, timeout, waiting).await?,
+        None => MigrationLock::None,
+    };
     println!("database: {}", runner::redact(&url));
+    let result = execute(&db, &url, action).await;
+    lock.release(&db).await;
+    let _ = db.close().await;
+    result
+}
 
-    match cli.command {
-        Command::Up { num, guard } => {
-            let target = num.map_or(UpTarget::Head, UpTarget::Steps);
-            report(
-                &runner::upgrade(&db, &target, &guard.into()).await?,
-                "applied",
-            );
+async fn execute(
+    db: &sea_orm::DatabaseConnection,
+    url: &str,
+    action: Action,
+) -> Result<ExitCode, Error> {
+    match action {
+        Action::Upgrade(target, options, _) => {
+            report(&runner::upgrade(db, &target, &options).await?, "applied");
         }
-        Command::Upgrade { guard, .. } => {
-            let target = up_target.unwrap_or(UpTarget::Head);
+        Action::Downgrade(target, options, _) => {
             report(
-                &runner::upgrade(&db, &target, &guard.into()).await?,
-                "applied",
-            );
-        }
-        Command::Down { num, guard } => {
-            let outcome = runner::downgrade(&db, &DownTarget::Steps(num), &guard.into()).await?;
-            report(&outcome, "rolled back");
-        }
-        Command::Downgrade { guard, .. } => {
-            let target = down_target.unwrap_or(DownTarget::Steps(1));
-            report(
-                &runner::downgrade(&db, &target, &guard.into()).await?,
+                &runner::downgrade(db, &target, &options).await?,
                 "rolled back",
             );
         }
-        Command::Refresh { guard } => {
-            report(&runner::refresh(&db, &guard.into()).await?, "re-ran");
-        }
-        Command::Reset { guard } => {
-            report(&runner::reset(&db, &guard.into()).await?, "rolled back");
-        }
-        Command::Fresh { guard } => {
-            let outcome = runner::fresh(&db, &guard.into()).await?;
+        Action::Refresh(options) => report(&runner::refresh(db, &options).await?, "re-ran"),
+        Action::Reset(options) => report(&runner::reset(db, &options).await?, "rolled back"),
+        Action::Fresh(options) => {
+            let outcome = runner::fresh(db, &options).await?;
             if !outcome.dry_run {
                 println!("dropped every table");
             }
             report(&outcome, "applied");
         }
-        Command::Stamp { .. } => {
-            let target = stamp_target.flatten();
-            runner::stamp(&db, target.as_deref()).await?;
-            println!("stamped {}", target.as_deref().unwrap_or("base"));
+        Action::Stamp(target) => {
+            runner::stamp(db, target).await?;
+            match target {
+                StampTarget::Base => println!("stamped base"),
+                StampTarget::Revision(rev) => println!("stamped {rev}"),
+            }
         }
-        Command::Status => {
-            for state in bookkeeping::states(&db).await? {
+        Action::Status => {
+            for state in bookkeeping::states(db).await? {
                 let mark = if state.applied_at.is_some() {
                     "applied"
                 } else {
                     "pending"
                 };
-                println!("{:<34} {mark}", state.name);
+                println!("{:<34} {mark}", state.name());
             }
         }
-        Command::Current => {
-            let states = bookkeeping::states(&db).await?;
-            println!("{}", label(bookkeeping::current(&states), &states));
+        Action::Current => {
+            let states = bookkeeping::states(db).await?;
+            println!("{}", label(bookkeeping::current(&states)));
         }
-        Command::History { verbose } => history(&bookkeeping::states(&db).await?, verbose),
-        Command::Check => {
-            let (revision, differences) = runner::check(&db, &url).await?;
-            let at = revision.as_deref().unwrap_or("base");
+        Action::History { verbose } => history(&bookkeeping::states(db).await?, verbose),
+        Action::Check => {
+            let (revision, differences) = runner::check(db, url).await?;
+            let at = revision.map_or("base", Rev::id);
             if !differences.is_empty() {
                 for line in &differences {
                     println!("{line}");
@@ -293,28 +334,24 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             println!("the schema matches {at}");
         }
     }
-    if let Some(lock) = lock {
-        lock.release().await;
-    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `004_users_rbac (head)`, `003_add_procurement_extensions`, or `base`.
-fn label(current: Option<&str>, states: &[RevisionState]) -> String {
+/// `005_add_fk_indexes (head)`, `003_add_procurement_extensions`, or `base`.
+fn label(current: Option<Rev>) -> String {
     match current {
         None => "base".to_owned(),
-        Some(name) if states.last().is_some_and(|s| s.name == name) => format!("{name} (head)"),
-        Some(name) => name.to_owned(),
+        Some(rev) if rev == Rev::head() => format!("{rev} (head)"),
+        Some(rev) => rev.id().to_owned(),
     }
 }
 
 fn history(states: &[RevisionState], verbose: bool) {
     let current = bookkeeping::current(states);
     for (i, state) in states.iter().enumerate() {
-        let parent = if i == 0 {
-            "<base>"
-        } else {
-            states[i - 1].name.as_str()
+        let parent = match i.checked_sub(1).and_then(|p| states.get(p)) {
+            None => "<base>",
+            Some(previous) => previous.name(),
         };
         let applied = match state.applied_at {
             None => "pending".to_owned(),
@@ -322,10 +359,10 @@ fn history(states: &[RevisionState], verbose: bool) {
             Some(at) => format!("applied {}", migration::format_unix_time(at)),
         };
         let mut marks = Vec::new();
-        if i + 1 == states.len() {
+        if state.rev == Rev::head() {
             marks.push("head");
         }
-        if current == Some(state.name.as_str()) {
+        if current == Some(state.rev) {
             marks.push("current");
         }
         let marks = if marks.is_empty() {
@@ -333,13 +370,19 @@ fn history(states: &[RevisionState], verbose: bool) {
         } else {
             format!(" ({})", marks.join(", "))
         };
-        println!("{parent} -> {}{marks}, {applied}", state.name);
+        println!("{parent} -> {}{marks}, {applied}", state.name());
         if verbose {
-            println!("    {}", migration::description(&state.name));
-            println!(
-                "    downgrade drops: {}",
-                migration::downgrade_summary(&state.name)
-            );
+            let entry = state.rev.entry();
+            println!("    {}", entry.description);
+            println!("    downgrade drops: {}", entry.drops.summary());
+            if !entry.indexes.is_empty() {
+                let names: Vec<String> = entry
+                    .indexes
+                    .iter()
+                    .map(|(t, c)| migration::revision::index_name(t, c))
+                    .collect();
+                println!("    adds indexes: {}", names.join(", "));
+            }
         }
     }
 }

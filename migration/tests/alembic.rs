@@ -6,15 +6,24 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::{
     Backend, TestDb, assert_ok, assert_one_line_error, cli, column_strings, command, count, exec,
     reference, schema, stdout,
 };
+use migration::{HEAD, REVISIONS};
 use sea_orm::DatabaseConnection;
 
-const HEAD: &str = "004_users_rbac";
+/// `current`'s answer at head.
+fn at_head() -> String {
+    format!("{HEAD} (head)")
+}
+
+/// The id of the revision `back` places below head.
+fn below_head(back: usize) -> &'static str {
+    REVISIONS[REVISIONS.len() - 1 - back].id
+}
 
 /// Runs the CLI on `db`.
 fn cli_on(db: &TestDb, args: &[&str]) -> std::process::Output {
@@ -36,7 +45,7 @@ async fn alembic_version(conn: &DatabaseConnection) -> Vec<String> {
 }
 
 async fn assert_head_schema(db: &TestDb, conn: &DatabaseConnection) {
-    let expected = schema::parse_reference(&reference("schema_postgres_004_users_rbac.txt"));
+    let expected = schema::parse_reference(&reference(&format!("schema_postgres_{HEAD}.txt")));
     let actual = schema::introspect(conn).await.expect("introspect");
     let diff = schema::diff(db.backend.db_backend(), &expected, &actual);
     assert!(diff.is_empty(), "{:?}:\n{}", db.backend, diff.join("\n"));
@@ -69,19 +78,19 @@ async fn runbook_commands(db: TestDb) {
         "003_add_procurement_extensions"
     );
     run(&db, &["upgrade", "head"]);
-    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    assert_eq!(last_line(&run(&db, &["current"])), at_head());
     let conn = db.connect().await;
     assert_eq!(alembic_version(&conn).await, [HEAD]);
 
     let history = run(&db, &["history"]);
     let lines: Vec<&str> = history.lines().skip(1).collect();
-    assert_eq!(lines.len(), 3, "{history}");
+    assert_eq!(lines.len(), REVISIONS.len(), "{history}");
     assert!(
         lines[0].starts_with("<base> -> 002_add_couche_a, applied 20"),
         "{history}"
     );
     assert!(
-        lines[2].contains("004_users_rbac (head, current), applied"),
+        lines[REVISIONS.len() - 1].contains(&format!("{HEAD} (head, current), applied")),
         "{history}"
     );
     let verbose = run(&db, &["history", "--verbose"]);
@@ -91,10 +100,7 @@ async fn runbook_commands(db: TestDb) {
     );
 
     run(&db, &["downgrade", "-1"]);
-    assert_eq!(
-        alembic_version(&conn).await,
-        ["003_add_procurement_extensions"]
-    );
+    assert_eq!(alembic_version(&conn).await, [below_head(1)]);
     run(&db, &["downgrade", "002_add_couche_a"]);
     assert_eq!(last_line(&run(&db, &["current"])), "002_add_couche_a");
     assert_eq!(alembic_version(&conn).await, ["002_add_couche_a"]);
@@ -104,7 +110,7 @@ async fn runbook_commands(db: TestDb) {
 
     // stamp records without running DDL.
     run(&db, &["stamp", "head"]);
-    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    assert_eq!(last_line(&run(&db, &["current"])), at_head());
     assert_eq!(alembic_version(&conn).await, [HEAD]);
     assert!(
         !schema::introspect(&conn)
@@ -123,33 +129,33 @@ async fn runbook_commands(db: TestDb) {
 async fn unknown_revisions_are_refused(db: TestDb) {
     run(&db, &["up"]);
     for args in [
-        &["upgrade", "005_future"][..],
+        &["upgrade", "999_future"][..],
         &["downgrade", "nope"],
         &["stamp", "zzz"],
         &["upgrade", "+x"],
     ] {
         let out = cli_on(&db, args);
         assert_one_line_error(&out, 2, "unknown revision");
-        assert!(
-            common::stderr(&out)
-                .contains("002_add_couche_a, 003_add_procurement_extensions, 004_users_rbac")
-        );
+        assert!(common::stderr(&out).contains(&migration::revision::known()));
     }
     // A database ahead of this binary is refused, never migrated.
     let conn = db.connect().await;
     exec(
         &conn,
-        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('005_future', 0)",
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('999_future', 0)",
     )
     .await;
     for args in [&["up"][..], &["down"], &["current"], &["stamp", "head"]] {
         assert_one_line_error(
             &cli_on(&db, args),
             1,
-            "'005_future', which this binary does not know",
+            "'999_future', which this binary does not know",
         );
     }
-    assert_eq!(count(&conn, "seaql_migrations").await, 4);
+    assert_eq!(
+        count(&conn, "seaql_migrations").await,
+        REVISIONS.len() as i64 + 1
+    );
     assert_head_schema(&db, &conn).await;
 }
 
@@ -172,9 +178,10 @@ async fn alembic_version_names_unknown_revision(db: TestDb) {
     );
 }
 
-/// A hand-made Alembic database at 004 on any backend: adopted, not re-run.
+/// A hand-made Alembic database at 004 (production's head) on any backend:
+/// adopted at 004, 002 to 004 not re-run, only what follows applied.
 async fn adoption_records_without_rerunning(db: TestDb) {
-    run(&db, &["up"]);
+    run(&db, &["upgrade", "004"]);
     let conn = db.connect().await;
     // Make it look like Alembic's: no SeaORM bookkeeping, a marker row.
     exec(&conn, "DROP TABLE seaql_migrations").await;
@@ -184,16 +191,34 @@ async fn adoption_records_without_rerunning(db: TestDb) {
     )
     .await;
     let out = run(&db, &["up"]);
-    assert!(
-        out.contains("adopted the Alembic database at 004_users_rbac"),
-        "{out}"
+    assert_adopted_at(&out, "004_users_rbac");
+    assert_eq!(
+        count(&conn, "seaql_migrations").await,
+        REVISIONS.len() as i64
     );
-    assert!(out.contains("nothing to do"), "{out}");
-    assert_eq!(count(&conn, "seaql_migrations").await, 3);
     assert_eq!(
         column_strings(&conn, "SELECT hashed_password FROM users").await,
         ["legacy"]
     );
+}
+
+/// `up`'s output adopted the database at `at` and applied exactly the
+/// revisions after it.
+fn assert_adopted_at(out: &str, at: &str) {
+    assert!(
+        out.contains(&format!(
+            "adopted the Alembic database at {at} (recorded, not re-run)"
+        )),
+        "{out}"
+    );
+    let position = REVISIONS
+        .iter()
+        .position(|e| e.id == at)
+        .expect("a revision");
+    for (i, entry) in REVISIONS.iter().enumerate() {
+        let applied = out.contains(&format!("applied {}", entry.id));
+        assert_eq!(applied, i > position, "{}: {out}", entry.id);
+    }
 }
 
 /// Every table of a dump: its name and column list, from the COPY lines.
@@ -219,7 +244,8 @@ async fn dump_rows(conn: &DatabaseConnection, tables: &[(String, String)]) -> Ve
     rows
 }
 
-async fn adopt_dump(file: &str) {
+async fn adopt_dump(at: &str) {
+    let file = format!("alembic_db_{at}.sql");
     let Some(db) = TestDb::new(Backend::Postgres).await else {
         return;
     };
@@ -238,8 +264,8 @@ async fn adopt_dump(file: &str) {
     assert!(before.len() >= 20, "the dump has rows: {before:?}");
 
     let out = run(&db, &["up"]);
-    assert!(out.contains("adopted the Alembic database at 00"), "{out}");
-    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    assert_adopted_at(&out, at);
+    assert_eq!(last_line(&run(&db, &["current"])), at_head());
     run(&db, &["check"]);
     assert_head_schema(&db, &conn).await;
     assert_eq!(alembic_version(&conn).await, [HEAD]);
@@ -249,7 +275,7 @@ async fn adopt_dump(file: &str) {
         "a row of the dump changed"
     );
     let snapshot = schema::postgres_snapshot(&conn).await.unwrap();
-    let reference: Vec<String> = reference("schema_postgres_004_users_rbac.txt")
+    let reference: Vec<String> = reference(&format!("schema_postgres_{HEAD}.txt"))
         .lines()
         .map(str::to_owned)
         .collect();
@@ -258,17 +284,21 @@ async fn adopt_dump(file: &str) {
 
 #[tokio::test]
 async fn adopts_the_alembic_dump_at_003() {
-    adopt_dump("alembic_db_003_add_procurement_extensions.sql").await;
+    adopt_dump("003_add_procurement_extensions").await;
 }
 
 #[tokio::test]
 async fn adopts_the_alembic_dump_at_004() {
-    adopt_dump("alembic_db_004_users_rbac.sql").await;
+    adopt_dump("004_users_rbac").await;
 }
 
+/// Eight runs at once: while a lock is held, all eight wait (they overlap);
+/// once it is released, the chain is applied once, and the database says so.
 async fn eight_concurrent_runs(db: TestDb) {
+    use std::io::{BufRead, BufReader, Read};
+    let held = hold_lock(&db).await;
     let dir = tempfile::tempdir().unwrap();
-    let children: Vec<_> = (0..8)
+    let mut children: Vec<_> = (0..8)
         .map(|_| {
             command(dir.path(), &["-u", &db.url, "up"], &[])
                 .stdout(Stdio::piped())
@@ -277,19 +307,41 @@ async fn eight_concurrent_runs(db: TestDb) {
                 .expect("spawn")
         })
         .collect();
-    let outputs: Vec<_> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait"))
-        .collect();
-    for out in &outputs {
-        assert_ok(out);
+    // Each run says it waits before the lock is released.
+    let mut readers = Vec::new();
+    for child in &mut children {
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut seen = String::new();
+        while !seen.contains("waiting for another migration") {
+            let mut line = String::new();
+            let read = reader.read_line(&mut line).expect("read");
+            assert!(read > 0, "a run ended without waiting: {seen}");
+            seen.push_str(&line);
+        }
+        readers.push((reader, seen));
     }
-    let all: String = outputs.iter().map(stdout).collect();
-    for rev in ["002_add_couche_a", "003_add_procurement_extensions", HEAD] {
-        assert_eq!(all.matches(&format!("applied {rev}")).count(), 1, "{all}");
+    held.release().await;
+    let mut all = String::new();
+    for (child, (mut reader, seen)) in children.into_iter().zip(readers) {
+        let mut rest = String::new();
+        reader.read_to_string(&mut rest).expect("read");
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        all.push_str(&seen);
+        all.push_str(&rest);
+    }
+    for entry in REVISIONS {
+        let applied = format!("applied {}", entry.id);
+        assert_eq!(all.matches(&applied).count(), 1, "{all}");
     }
     assert_eq!(all.matches("nothing to do").count(), 7, "{all}");
     let conn = db.connect().await;
+    // The database's own record: each revision once, at head.
+    assert_eq!(
+        count(&conn, "seaql_migrations").await,
+        REVISIONS.len() as i64
+    );
+    assert_eq!(alembic_version(&conn).await, [HEAD]);
     assert_head_schema(&db, &conn).await;
     assert_seeded_once(&conn).await;
 }
@@ -335,7 +387,6 @@ async fn hold_lock(db: &TestDb) -> Held {
 
 async fn lock_timeout_fails_clearly(db: TestDb) {
     let held = hold_lock(&db).await;
-    let started = Instant::now();
     let out = cli_on(&db, &["--lock-timeout", "1", "up"]);
     assert_one_line_error(&out, 1, "still holds the lock after 1 s");
     assert!(
@@ -343,7 +394,6 @@ async fn lock_timeout_fails_clearly(db: TestDb) {
         "{}",
         stdout(&out)
     );
-    assert!(started.elapsed() < Duration::from_secs(30));
     held.release().await;
     // Released: the next run proceeds.
     run(&db, &["up"]);
@@ -359,51 +409,169 @@ fn jitter(seed: u64, i: u64) -> f64 {
     ((x >> 33) % 1000) as f64 / 1000.0
 }
 
+/// The seed rows by content (not by count), and whether the admin's
+/// password is the seeded one.
+async fn seed_content(db: &TestDb, conn: &DatabaseConnection) -> Vec<String> {
+    let text = match db.backend {
+        Backend::Postgres => "text",
+        Backend::MySql => "char",
+        Backend::Sqlite => "text",
+    };
+    let mut content = Vec::new();
+    for (table, key, columns) in [
+        (
+            "procurement_categories",
+            "code",
+            &[
+                "name_en",
+                "name_fr",
+                "threshold_usd",
+                "requires_technical_eval",
+                "min_suppliers",
+            ][..],
+        ),
+        (
+            "purchase_categories",
+            "code",
+            &["label", "is_high_risk", "requires_expert"],
+        ),
+        (
+            "procurement_thresholds",
+            "procedure_type",
+            &[
+                "min_amount_usd",
+                "max_amount_usd",
+                "min_suppliers",
+                "description_en",
+                "description_fr",
+            ],
+        ),
+        ("roles", "name", &["description"]),
+        (
+            "users",
+            "username",
+            &["email", "full_name", "is_active", "is_superuser"],
+        ),
+    ] {
+        for column in std::iter::once(&key).chain(columns) {
+            let sql = format!(
+                "SELECT COALESCE(CAST({column} AS {text}), 'NULL') FROM {table} ORDER BY {key}"
+            );
+            let values = column_strings(conn, &sql).await;
+            content.push(format!("{table}.{column}: {}", values.join(" | ")));
+        }
+    }
+    let hashes = column_strings(
+        conn,
+        "SELECT hashed_password FROM users WHERE username = 'admin'",
+    )
+    .await;
+    let seeded = hashes
+        .iter()
+        .all(|h| migration::password::verify("Admin123!", h));
+    content.push(format!("admin password seeded: {seeded}"));
+    content
+}
+
+/// Where a database stands: its revision and its tables.
+async fn standing(db: &TestDb) -> (String, Vec<String>) {
+    let current = last_line(&run(db, &["current"])).to_owned();
+    let conn = db.connect().await;
+    let tables = schema::introspect(&conn)
+        .await
+        .expect("introspect")
+        .tables
+        .into_keys()
+        .collect();
+    let _ = conn.close().await;
+    (current, tables)
+}
+
+/// `up`, `downgrade base` and `fresh`, each killed at moments spread over
+/// its own run: the next run completes the work, and the rows are the
+/// seed's. Each kill is classified by what it left; some must land while
+/// the run was changing the database (neither where it started nor where
+/// it ends).
 async fn killed_at_random_moments(first: TestDb) {
-    // How long a whole `up` takes here, to spread the kills over it.
-    let started = Instant::now();
-    run(&first, &["up"]);
-    let full = started.elapsed();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    run(&first, &["up"]);
+    let reference_seed = seed_content(&first, &first.connect().await).await;
+    let head = standing(&first).await;
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..20u64 {
-        let Some(db) = TestDb::new(first.backend).await else {
+    let mut midway = 0;
+    for args in [
+        &["up"][..],
+        &["downgrade", "base", "--force"],
+        &["fresh", "--force"],
+    ] {
+        let from_head = args[0] != "up";
+        // How long this run takes here, to spread the kills over it.
+        let Some(timed) = TestDb::new(first.backend).await else {
             return;
         };
-        let delay = full.mul_f64((i as f64 + jitter(seed, i)) / 20.0);
-        let mut child = command(dir.path(), &["-u", &db.url, "up"], &[])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn");
-        tokio::time::sleep(delay).await;
-        let _ = child.kill();
-        let _ = child.wait();
-
-        let out = cli(dir.path(), &["-u", &db.url, "up"], &[]);
-        assert!(
-            out.status.success(),
-            "iteration {i} (seed {seed}, killed after {delay:?}): {}",
-            common::stderr(&out)
-        );
-        let conn = db.connect().await;
-        assert_head_schema(&db, &conn).await;
-        assert_seeded_once(&conn).await;
-        assert_eq!(alembic_version(&conn).await, [HEAD], "iteration {i}");
+        if from_head {
+            run(&timed, &["up"]);
+        }
+        let start = standing(&timed).await;
+        let started = Instant::now();
+        run(&timed, args);
+        let full = started.elapsed();
+        let end = standing(&timed).await;
+        for i in 0..7u64 {
+            let Some(db) = TestDb::new(first.backend).await else {
+                return;
+            };
+            if from_head {
+                run(&db, &["up"]);
+            }
+            let delay = full.mul_f64((i as f64 + jitter(seed, i)) / 7.0);
+            let mut all = vec!["-u", db.url.as_str()];
+            all.extend_from_slice(args);
+            let mut child = command(dir.path(), &all, &[])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn");
+            tokio::time::sleep(delay).await;
+            let _ = child.kill();
+            let _ = child.wait();
+            let left = standing(&db).await;
+            if left != start && left != end {
+                midway += 1;
+            }
+            let context = format!("{args:?} killed after {delay:?} (seed {seed}), left {left:?}");
+            let out = cli(dir.path(), &all, &[]);
+            assert!(out.status.success(), "{context}: {}", common::stderr(&out));
+            assert_eq!(standing(&db).await, end, "{context}");
+            if end == head {
+                let conn = db.connect().await;
+                assert_head_schema(&db, &conn).await;
+                assert_eq!(seed_content(&db, &conn).await, reference_seed, "{context}");
+                assert_eq!(alembic_version(&conn).await, [HEAD], "{context}");
+            }
+        }
     }
+    assert!(
+        midway > 0,
+        "no kill landed while a run was changing the database (seed {seed})"
+    );
 }
 
 async fn no_silent_data_loss(db: TestDb) {
     run(&db, &["up"]);
     let conn = db.connect().await;
     // Empty objects (seed rows aside): a downgrade proceeds.
-    run(&db, &["down"]);
+    run(&db, &["downgrade", "base"]);
+    run(&db, &["up"]);
+    // 005 drops no data: it rolls back freely.
+    assert!(run(&db, &["down"]).contains(&format!("rolled back {HEAD}")));
     run(&db, &["up"]);
 
-    exec(&conn, "INSERT INTO cases (id, case_type, title, created_at, owner_id) VALUES ('c1', 'DAO', 'Mopti', '2026', 1)").await;
+    // User data in what each revision's downgrade drops.
+    exec(&conn, "INSERT INTO cases (id, case_type, title, created_at, owner_id, procedure_type) VALUES ('c1', 'DAO', 'Mopti', '2026', 1, 'devis_simple')").await;
     exec(
         &conn,
         "INSERT INTO lots (id, case_id, lot_number, created_at) VALUES ('l1', 'c1', '1', '2026')",
@@ -415,6 +583,8 @@ async fn no_silent_data_loss(db: TestDb) {
     )
     .await;
 
+    // Down to 004: nothing lost. Below: 004's drops hold rows.
+    run(&db, &["downgrade", "-1"]);
     let out = cli_on(&db, &["down"]);
     assert_one_line_error(&out, 1, "refusing to drop data");
     let err = common::stderr(&out);
@@ -428,6 +598,8 @@ async fn no_silent_data_loss(db: TestDb) {
     );
     for args in [
         &["downgrade", "base"][..],
+        &["downgrade", "-1"],
+        &["downgrade", "002"],
         &["reset"],
         &["refresh"],
         &["fresh"],
@@ -435,24 +607,66 @@ async fn no_silent_data_loss(db: TestDb) {
     ] {
         assert_one_line_error(&cli_on(&db, args), 1, "refusing to drop data");
     }
-    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
+    assert_eq!(last_line(&run(&db, &["current"])), below_head(1));
     assert_eq!(count(&conn, "roles").await, 4);
 
-    let plan = run(&db, &["downgrade", "base", "--dry-run"]);
-    assert!(
-        plan.contains("would have rolled back 004_users_rbac"),
-        "{plan}"
-    );
-    assert!(plan.contains("would drop lots (1 rows)"), "{plan}");
+    // Dry runs show the plan, 003's and 002's drops included, and change nothing.
+    for args in [
+        &["downgrade", "base", "--dry-run"][..],
+        &["reset", "--dry-run"],
+        &["refresh", "--dry-run"],
+    ] {
+        let plan = run(&db, args);
+        assert!(plan.contains(&format!(" {}\n", below_head(1))), "{plan}");
+        assert!(plan.contains("would drop lots (1 rows)"), "{plan}");
+        assert!(
+            plan.contains("would drop cases.procedure_type (1 rows)"),
+            "{plan}"
+        );
+    }
+    let plan = run(&db, &["fresh", "--dry-run"]);
+    assert!(plan.contains("would drop cases (1 rows)"), "{plan}");
+    assert!(plan.contains("would drop roles (1 rows)"), "{plan}");
     assert_eq!(count(&conn, "lots").await, 1, "a dry run changes nothing");
+    assert_eq!(last_line(&run(&db, &["current"])), below_head(1));
 
     let out = run(&db, &["down", "--force"]);
     assert!(out.contains("dropped roles (1 rows)"), "{out}");
-    assert_eq!(
-        last_line(&run(&db, &["current"])),
-        "003_add_procurement_extensions"
+    assert_eq!(last_line(&run(&db, &["current"])), below_head(2));
+    // 003's drops: a column with a value, and a seed row an operator retuned.
+    exec(
+        &conn,
+        "UPDATE procurement_thresholds SET min_suppliers = 5 WHERE procedure_type = 'RFQ'",
+    )
+    .await;
+    let out = cli_on(&db, &["down"]);
+    assert_one_line_error(&out, 1, "cases.procedure_type (1 rows)");
+    assert!(
+        common::stderr(&out).contains("procurement_thresholds (1 rows)"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert!(
+        !common::stderr(&out).contains("procurement_categories"),
+        "seed rows as seeded are not data"
     );
     assert_eq!(count(&conn, "cases").await, 1);
+}
+
+/// The seeded admin with a password an operator changed is data: `down`
+/// of the revision that seeded it refuses without `--force`.
+async fn changed_admin_password_is_data(db: TestDb) {
+    run(&db, &["upgrade", "004"]);
+    let conn = db.connect().await;
+    let hash = migration::password::hash("Changed-2026!").expect("hash");
+    exec(
+        &conn,
+        &format!("UPDATE users SET hashed_password = '{hash}' WHERE username = 'admin'"),
+    )
+    .await;
+    let out = cli_on(&db, &["down"]);
+    assert_one_line_error(&out, 1, "users (1 rows)");
+    assert_eq!(count(&conn, "users").await, 1);
 }
 
 /// Runs an offline script: PostgreSQL's through psql, as operators pipe it;
@@ -493,11 +707,11 @@ async fn offline_sql_scripts(db: TestDb) {
     assert_head_schema(&db, &conn).await;
     assert_seeded_once(&conn).await;
     assert_eq!(alembic_version(&conn).await, [HEAD]);
-    assert_eq!(last_line(&run(&db, &["current"])), "004_users_rbac (head)");
-    assert!(last_line(&run(&db, &["check"])).contains("matches 004_users_rbac"));
+    assert_eq!(last_line(&run(&db, &["current"])), at_head());
+    assert!(last_line(&run(&db, &["check"])).contains(&format!("matches {HEAD}")));
     if db.backend == Backend::Postgres {
         let snapshot = schema::postgres_snapshot(&conn).await.unwrap();
-        let reference: Vec<String> = reference("schema_postgres_004_users_rbac.txt")
+        let reference: Vec<String> = reference(&format!("schema_postgres_{HEAD}.txt"))
             .lines()
             .map(str::to_owned)
             .collect();
@@ -532,7 +746,7 @@ fn offline_sql_connects_to_nothing() {
         assert!(!script.contains("users"), "stops at 003: {script}");
         let out = cli(dir.path(), &["-u", url, "downgrade", "-1", "--sql"], &[]);
         assert_ok(&out);
-        assert!(stdout(&out).contains("role_permissions"));
+        assert!(stdout(&out).contains("DROP INDEX"), "{}", stdout(&out));
     }
 }
 
@@ -546,4 +760,5 @@ backend_tests!(
     lock_timeout_fails_clearly,
     killed_at_random_moments,
     no_silent_data_loss,
+    changed_admin_password_is_data,
 );

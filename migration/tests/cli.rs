@@ -5,6 +5,12 @@
 mod common;
 
 use common::{Backend, TestDb, assert_ok, assert_one_line_error, cli, count, stderr, stdout};
+use migration::REVISIONS;
+
+/// The id of the revision `back` places below head.
+fn below_head(back: usize) -> &'static str {
+    REVISIONS[REVISIONS.len() - 1 - back].id
+}
 
 #[test]
 fn up_on_the_embedded_default() {
@@ -13,18 +19,14 @@ fn up_on_the_embedded_default() {
     assert_ok(&out);
     assert!(dir.path().join("dms.db").is_file(), "dms.db not created");
     let text = stdout(&out);
-    for rev in [
-        "002_add_couche_a",
-        "003_add_procurement_extensions",
-        "004_users_rbac",
-    ] {
-        assert!(text.contains(&format!("applied {rev}")), "{text}");
+    for entry in REVISIONS {
+        assert!(text.contains(&format!("applied {}", entry.id)), "{text}");
     }
     let status = cli(dir.path(), &["status"], &[]);
     assert_ok(&status);
     assert_eq!(
         stdout(&status).matches("applied").count(),
-        3,
+        REVISIONS.len(),
         "{}",
         stdout(&status)
     );
@@ -93,12 +95,19 @@ fn bad_urls_get_one_clear_line() {
             "oracle://scott@db/orcl",
             "unsupported database URL scheme 'oracle'",
         ),
-        ("postgres://postgres@127.0.0.1:1/dms", "cannot connect"),
-        ("mysql://root@127.0.0.1:1/dms", "cannot connect"),
+        (
+            "postgres://postgres@127.0.0.1:1/dms",
+            "cannot connect to postgres://postgres@127.0.0.1:1/dms: Connection refused",
+        ),
+        ("mysql://root@127.0.0.1:1/dms", "Connection refused"),
         ("postgres://u:s3cret@127.0.0.1:1/dms", "u:***@"),
         (
             "sqlite:///nonexistent/dir/dms.db?mode=rwc",
-            "cannot connect",
+            "cannot take the migration lock file /nonexistent/dir/dms.db.migrate.lock",
+        ),
+        (
+            "sqlite:///nonexistent/dir/dms.db?mode=rwc",
+            "cannot take the migration lock file",
         ),
     ] {
         let out = cli(dir.path(), &["-u", url, "up"], &[]);
@@ -109,6 +118,20 @@ fn bad_urls_get_one_clear_line() {
             stderr(&out)
         );
     }
+}
+
+/// A database missing on a running server: the server's own words, and
+/// nothing of its internals (source file, line, routine).
+#[test]
+fn missing_database_is_named_without_server_detail() {
+    let Ok(server) = std::env::var("DMS_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/dms_no_such_database", server.trim_end_matches('/'));
+    let out = cli(dir.path(), &["-u", &url, "current"], &[]);
+    assert_one_line_error(&out, 1, "database \"dms_no_such_database\" does not exist");
+    assert!(!stderr(&out).contains(" line "), "{}", stderr(&out));
 }
 
 #[test]
@@ -139,11 +162,12 @@ async fn every_command(db: TestDb) {
         status.contains("002_add_couche_a") && status.contains("pending"),
         "{status}"
     );
-    assert!(run(&["up"]).contains("applied 004_users_rbac"));
-    assert!(run(&["down"]).contains("rolled back 004_users_rbac"));
+    assert!(run(&["up"]).contains(&format!("applied {}", migration::HEAD)));
+    assert!(run(&["down"]).contains(&format!("rolled back {}", migration::HEAD)));
     let out = run(&["down", "-n", "2"]);
     assert!(
-        out.contains("rolled back 003") && out.contains("rolled back 002"),
+        out.contains(&format!("rolled back {}", below_head(1)))
+            && out.contains(&format!("rolled back {}", below_head(2))),
         "{out}"
     );
     assert_eq!(run(&["status"]).matches("pending").count(), 3);
@@ -169,7 +193,7 @@ async fn every_command(db: TestDb) {
     );
     run(&["fresh", "--force"]);
     assert_eq!(count(&conn, "cases").await, 0);
-    assert_eq!(run(&["status"]).matches("applied").count(), 3);
+    assert_eq!(run(&["status"]).matches("applied").count(), REVISIONS.len());
 }
 
 backend_tests!(every_command);

@@ -20,7 +20,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/analyze", post(analyze))
         .route("/api/download/{case_id}/{kind}", get(download))
-        .route("/api/cases/{case_id}/artifacts/{artifact_id}", get(artifact))
+        .route(
+            "/api/cases/{case_id}/artifacts/{artifact_id}",
+            get(artifact),
+        )
 }
 
 #[derive(Deserialize)]
@@ -33,7 +36,9 @@ async fn analyze(
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<AnalyzeRequest>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(crate::analysis::analyze(&state.db, &state.data, &user, &body.case_id).await?))
+    Ok(Json(
+        crate::analysis::analyze(&state.db, &state.data, &user, &body.case_id).await?,
+    ))
 }
 
 async fn download(
@@ -44,9 +49,12 @@ async fn download(
 ) -> ApiResult<Response> {
     let kind = kind.trim().to_lowercase();
     if kind != OUTPUT_CBA && kind != OUTPUT_PV {
-        return Err(ApiError::bad_request("kind must be output_cba or output_pv"));
+        return Err(ApiError::bad_request(
+            "kind must be output_cba or output_pv",
+        ));
     }
-    let (artifact, path) = crate::analysis::download(&state.db, &state.data, &case_id, &kind).await?;
+    let (artifact, path) =
+        crate::analysis::download(&state.db, &state.data, &case_id, &kind).await?;
     send_file(&artifact, &path, &headers).await
 }
 
@@ -57,14 +65,19 @@ async fn artifact(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     crate::cases::find(&state.db, &case_id).await?;
-    let (artifact, path) = crate::analysis::artifact_file(&state.db, &state.data, &case_id, &artifact_id).await?;
+    let (artifact, path) =
+        crate::analysis::artifact_file(&state.db, &state.data, &case_id, &artifact_id).await?;
     send_file(&artifact, &path, &headers).await
 }
 
 /// Streams a stored file with its type, a `Content-Disposition` that keeps
 /// non-ASCII names (RFC 6266 `filename*`), and an `ETag`: an artifact's file
 /// never changes, so its id is a strong validator.
-async fn send_file(artifact: &entity::artifacts::Model, path: &std::path::Path, headers: &HeaderMap) -> ApiResult<Response> {
+async fn send_file(
+    artifact: &entity::artifacts::Model,
+    path: &std::path::Path,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let etag = format!("\"{}\"", artifact.id);
     if headers
         .get(header::IF_NONE_MATCH)
@@ -83,7 +96,10 @@ async fn send_file(artifact: &entity::artifacts::Model, path: &std::path::Path, 
         .len();
     let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let out = response.headers_mut();
-    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&artifact.filename)));
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&artifact.filename)),
+    );
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if let Ok(v) = HeaderValue::from_str(&content_disposition(&artifact.filename)) {
         out.insert(header::CONTENT_DISPOSITION, v);
@@ -91,12 +107,20 @@ async fn send_file(artifact: &entity::artifacts::Model, path: &std::path::Path, 
     if let Ok(v) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, v);
     }
-    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
     Ok(response)
 }
 
 fn content_type(filename: &str) -> &'static str {
-    match filename.rsplit('.').next().map(str::to_ascii_lowercase).as_deref() {
+    match filename
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         Some("pdf") => "application/pdf",
@@ -110,7 +134,13 @@ fn content_type(filename: &str) -> &'static str {
 pub fn content_disposition(filename: &str) -> String {
     let fallback: String = filename
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = filename
         .bytes()

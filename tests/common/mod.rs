@@ -124,6 +124,18 @@ impl TestDb {
         })
     }
 
+    /// A fresh database of `backend` at head, migrated as the application
+    /// migrates (`migration::upgrade`), or `None` as [`TestDb::new`].
+    pub async fn migrated(backend: Backend) -> Option<TestDb> {
+        let db = TestDb::new(backend).await?;
+        let conn = db.connect().await;
+        migration::upgrade(&conn, migration::Target::Head)
+            .await
+            .unwrap_or_else(|e| panic!("cannot migrate {}: {e}", db.url));
+        let _ = conn.close().await;
+        Some(db)
+    }
+
     /// A connection as the application makes it (`migration::connect`).
     pub async fn connect(&self) -> DatabaseConnection {
         migration::connect(&self.url)

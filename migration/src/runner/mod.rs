@@ -1,0 +1,29 @@
+//! The runner: connecting, targets, applying and rolling back revisions,
+//! `check`, and offline SQL. One file per concern:
+//!
+//! - `error`: the one error type, one line each;
+//! - `connection`: URLs and the one connection of a run;
+//! - `target`: targets resolved to revisions of the chain;
+//! - `ops`: upgrade, downgrade and the operations built on them;
+//! - `check`: the live schema against the chain's;
+//! - `offline`: `--sql` scripts.
+
+mod check;
+mod connection;
+mod error;
+mod offline;
+mod ops;
+mod target;
+
+pub use check::check;
+pub use connection::{
+    CONNECT_TIMEOUT, DEFAULT_DATABASE_URL, backend_of, connect, normalize_url, redact,
+};
+pub(crate) use connection::{dedicated, sqlite_file};
+pub use error::Error;
+pub use offline::{downgrade_sql, upgrade_sql};
+pub use ops::{
+    INDEX_LOCK_TIMEOUT_SECS, Options, Outcome, down, downgrade, fresh, refresh, reset, stamp,
+    status, up, upgrade,
+};
+pub use target::{DownTarget, StampTarget, Target, UpTarget};
