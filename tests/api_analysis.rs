@@ -200,7 +200,11 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
     let workbook = res.bytes().await.unwrap().to_vec();
     let archive = zip::ZipArchive::new(std::io::Cursor::new(workbook)).expect("a workbook");
-    assert!(archive.file_names().any(|n| n == "xl/workbook.xml"));
+    assert!(
+        archive
+            .file_names()
+            .any(|n| n.is_ok_and(|n| n == "xl/workbook.xml"))
+    );
     let again = server
         .http
         .get(server.url(&format!("/api/download/{id}/output_cba")))
