@@ -3,15 +3,17 @@
 //! every backend.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use analysis::fixtures;
 use common::TestDb;
-use common::server::{TestServer, TestUser, expect_detail, expect_json};
 use dms::auth::Role;
 use entity::{analyses, artifacts, audits, dao_criteria, memory_entries, offer_extractions};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use server::{TestServer, TestUser, expect_detail, expect_json};
 
 server_tests!(
     case_goes_from_uploads_to_analysis_decision_and_download,

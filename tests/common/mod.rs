@@ -9,7 +9,6 @@
 #![allow(dead_code)]
 
 pub mod schema;
-pub mod server;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
