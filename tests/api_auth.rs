@@ -3,15 +3,17 @@
 //! hashes, inactive users, rate limits, the key file.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use base64::Engine;
 use common::TestDb;
-use common::server::{TestServer, expect_detail, expect_json};
 use dms::auth::Role;
 use entity::users;
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use server::{TestServer, expect_detail, expect_json};
 
 server_tests!(
     login_gives_an_hs256_token_with_production_claims,

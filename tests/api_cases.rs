@@ -3,14 +3,16 @@
 //! the detail, lots, and reference numbering under concurrent creation.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use std::collections::BTreeSet;
 
 use common::TestDb;
-use common::server::{TestServer, expect_detail, expect_json, pdf_bytes};
 use dms::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use server::{TestServer, expect_detail, expect_json, pdf_bytes};
 
 server_tests!(
     create_answers_200_with_the_case_and_its_reference,

@@ -4,14 +4,16 @@
 //! `GET /api/search_memory/{id}?q=` (values, never JSON keys).
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use common::TestDb;
-use common::server::{TestServer, TestUser, expect_detail, expect_json};
 use dms::auth::Role;
 use entity::{audits, memory_entries};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use server::{TestServer, TestUser, expect_detail, expect_json};
 
 server_tests!(
     decide_records_an_entry_and_an_audit_row,
@@ -409,13 +411,13 @@ async fn search_matches_values_not_keys(db: TestDb) {
     // Every entry of the case has a key containing "supplier"; only the one
     // whose value says it is found (production matched them all: §10.2).
     let body = search(&server, &viewer, id, "supplier").await;
-    assert_eq!(hit_ids(&body), [explained.clone()]);
+    assert_eq!(hit_ids(&body), [explained.as_str()]);
     assert_eq!(body["q"], "supplier");
 
     let body = search(&server, &viewer, id, "  AcMe ").await;
     assert_eq!(body["case_id"], id);
     assert_eq!(body["q"], "acme", "trimmed and lower-cased");
-    assert_eq!(hit_ids(&body), [acme.clone()]);
+    assert_eq!(hit_ids(&body), [acme.as_str()]);
     let hit = &body["hits"][0];
     assert_eq!(hit["entry_type"], "decision");
     assert!(hit["created_at"].is_string());
@@ -424,15 +426,15 @@ async fn search_matches_values_not_keys(db: TestDb) {
     // Newest first; nested values, numbers and array items count.
     assert_eq!(
         hit_ids(&search(&server, &viewer, id, "beta corp").await),
-        [explained.clone(), extraction.clone()]
+        [explained.as_str(), extraction.as_str()]
     );
     assert_eq!(
         hit_ids(&search(&server, &viewer, id, "30 JOURS").await),
-        [extraction.clone()]
+        [extraction.as_str()]
     );
     assert_eq!(
         hit_ids(&search(&server, &viewer, id, "1234.5").await),
-        [extraction.clone()]
+        [extraction.as_str()]
     );
     // Keys and JSON punctuation are not searched.
     for q in [

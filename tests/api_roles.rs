@@ -5,15 +5,17 @@
 //! answers the status its `Access` promises; a refused write writes nothing.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use common::TestDb;
-use common::server::{TestServer, TestUser, pdf_bytes};
 use dms::auth::Role;
 use dms::http::routes::{Access, ROUTES, Route};
 use entity::audits;
 use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use server::{TestServer, TestUser, pdf_bytes};
 
 server_tests!(every_route_answers_as_its_access_says);
 

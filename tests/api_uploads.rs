@@ -5,11 +5,10 @@
 //! crash.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use common::TestDb;
-use common::server::{
-    TestServer, docx_bytes, expect_detail, expect_json, ooxml, pdf_bytes, xlsx_bytes,
-};
 use dms::auth::Role;
 use entity::{artifacts, audits, cases, documents, offers};
 use reqwest::StatusCode;
@@ -17,6 +16,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::{Value, json};
+use server::{TestServer, docx_bytes, expect_detail, expect_json, ooxml, pdf_bytes, xlsx_bytes};
 
 server_tests!(
     dao_upload_stores_file_rows_and_audit,

@@ -1,5 +1,6 @@
 //! The real server, started in-process on a random port against a fresh
 //! database (one per test), and a client that speaks HTTP to it.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use dms::server::{Config, Running};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use super::TestDb;
+use crate::common::TestDb;
 
 /// A running server and what a test needs to talk to it.
 pub struct TestServer {
