@@ -31,6 +31,7 @@ server_tests!(
     openapi_lists_every_route,
     unknown_paths_answer_json,
     json_bodies_over_1_mib_are_413,
+    refused_uploads_close_the_connection,
     internal_errors_are_opaque_and_carry_the_request_id,
     serve_refuses_a_database_behind_unless_told_to_migrate,
     user_commands_read_the_password_from_standard_input,
@@ -314,6 +315,32 @@ async fn unknown_paths_answer_json(db: TestDb) {
         expect_detail(res, StatusCode::METHOD_NOT_ALLOWED).await,
         "Method Not Allowed"
     );
+}
+
+async fn refused_uploads_close_the_connection(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let officer = server.user(Role::ProcurementOfficer).await;
+    // A refused upload is answered before its body is read: the client is
+    // told not to reuse the connection.
+    for (token, status) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(officer.token.as_str()), StatusCode::NOT_FOUND),
+    ] {
+        let path = "/api/cases/no-such-case/upload-dao";
+        let res = server
+            .upload(token, path, "dao.pdf", pdf_bytes("x"), &[])
+            .await;
+        assert_eq!(res.headers().get("connection").unwrap(), "close");
+        expect_detail(res, status).await;
+    }
+    // An accepted one keeps it.
+    let case = server.create_case(&officer, "DAO", "Connexion").await;
+    let path = format!("/api/cases/{}/upload-dao", case["id"].as_str().unwrap());
+    let res = server
+        .upload(Some(&officer.token), &path, "dao.pdf", pdf_bytes("x"), &[])
+        .await;
+    assert!(res.headers().get("connection").is_none());
+    expect_json(res, StatusCode::OK).await;
 }
 
 async fn json_bodies_over_1_mib_are_413(db: TestDb) {
