@@ -483,6 +483,36 @@ async fn internal_errors_are_opaque_and_carry_the_request_id(db: TestDb) {
     assert_eq!(artifacts, 0);
 }
 
+async fn panicking_handler() -> &'static str {
+    panic!("a bug in a handler")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_an_internal_error_with_the_request_id() {
+    // No route of the API can be made to panic from outside: the server's
+    // request middleware is put around one that does.
+    let app = axum::Router::new()
+        .route("/boom", axum::routing::get(panicking_handler))
+        .layer(axum::middleware::from_fn(dms::http::request::track));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    for n in 0..2 {
+        let id = format!("boom-{n}");
+        let res = http
+            .get(format!("http://{addr}/boom"))
+            .header("x-request-id", &id)
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(res.headers().get("x-request-id").unwrap(), id.as_str());
+        let body = expect_json(res, StatusCode::INTERNAL_SERVER_ERROR).await;
+        assert_eq!(body, json!({"detail": "internal error", "request_id": id}));
+    }
+    serving.abort();
+}
+
 /// The `dms` binary, run in `dir` with a clean environment for the
 /// variables it reads.
 fn dms(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
