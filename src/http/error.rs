@@ -154,6 +154,13 @@ impl IntoResponse for ApiError {
         for (name, value) in this.headers {
             response.headers_mut().insert(name, value);
         }
+        if this.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body is never read: the connection cannot
+            // carry another request, and the client must not reuse it.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response
     }
 }

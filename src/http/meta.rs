@@ -121,3 +121,9 @@ async fn docs() -> Html<String> {
 pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "Not Found")
 }
+
+/// A known path with another method: production's JSON 405 (axum keeps
+/// the `Allow` header).
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+}

@@ -51,7 +51,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         // Uploads stream their body and count it themselves (413 at 50 MiB).
         .merge(uploads::routes().layer(DefaultBodyLimit::disable()));
+    // Set last: it applies to the routes registered before it.
     api.fallback(meta::not_found)
+        .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(axum::middleware::from_fn(request::track))
         .with_state(state)
 }

@@ -1,14 +1,17 @@
 //! Request ids and the access log: every request gets an id (the client's
 //! `X-Request-Id` when it sends a sane one, else a new UUID), echoed in the
 //! response, known to the error responses of its task, and one log line
-//! when it ends.
+//! when it ends. A panic in a handler is answered as an internal error.
 
 use std::time::Instant;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+
+use super::error::ApiError;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -40,7 +43,22 @@ pub async fn track(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = Instant::now();
-    let mut response = CURRENT.scope(id.clone(), next.run(request)).await;
+    // A handler that panics still gets its answer (a logged internal
+    // error with the request id) instead of a dropped connection.
+    let run = std::panic::AssertUnwindSafe(next.run(request)).catch_unwind();
+    let mut response = match CURRENT.scope(id.clone(), run).await {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            CURRENT.sync_scope(id.clone(), || {
+                ApiError::internal(format!("handler panicked: {what}")).into_response()
+            })
+        }
+    };
     tracing::info!(
         request_id = %id,
         %method,

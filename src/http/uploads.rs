@@ -4,7 +4,8 @@
 //! file as it arrives, and the answer is 413 as soon as it passes 50 MiB.
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -21,6 +22,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/cases/{case_id}/upload-dao", post(upload_dao))
         .route("/api/cases/{case_id}/upload-offer", post(upload_offer))
         .route("/api/upload/{case_id}/{kind}", post(upload_any))
+        .layer(axum::middleware::map_response(close_after_refusal))
+}
+
+/// A refused upload (bad token, not the owner, too large...) is answered
+/// before its body is read to the end: the connection cannot carry another
+/// request, so the client is told not to reuse it.
+async fn close_after_refusal(mut response: Response) -> Response {
+    if !response.status().is_success() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Multipart overhead allowed above the file limit before the declared

@@ -9,6 +9,9 @@
 #![allow(dead_code)]
 
 pub mod schema;
+// The server harness (`server.rs`) is declared by the API tests themselves
+// (`#[path = "common/server.rs"] mod server;`): the migration package
+// includes this file too, and has neither `dms` nor `reqwest`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -3,7 +3,6 @@
 //!
 //! The real server, started in-process on a random port against a fresh
 //! database (one per test), and a client that speaks HTTP to it.
-
 #![allow(dead_code)]
 
 use std::time::Duration;
