@@ -64,9 +64,11 @@ async fn insert_entry(
     id
 }
 
+/// The decision entries of a case (the analysis wrote its own entry too).
 async fn entries_of(server: &TestServer, case_id: &str) -> Vec<memory_entries::Model> {
     memory_entries::Entity::find()
         .filter(memory_entries::Column::CaseId.eq(case_id))
+        .filter(memory_entries::Column::EntryType.eq("decision"))
         .all(&server.state().db)
         .await
         .expect("memory entries")
@@ -75,8 +77,10 @@ async fn entries_of(server: &TestServer, case_id: &str) -> Vec<memory_entries::M
 async fn decide_records_an_entry_and_an_audit_row(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    let case = server.create_case(&officer, "DAO", "Décision").await;
-    let id = case["id"].as_str().unwrap();
+    let id = server
+        .analysed_case(&officer, &["ACME Sarl", "Beta", "Gamma"])
+        .await;
+    let id = id.as_str();
 
     let body = json!({
         "case_id": id,
@@ -234,7 +238,7 @@ async fn memory_lists_newest_first_and_paginates(db: TestDb) {
     let other_id = other["id"].as_str().unwrap();
 
     // Two old extractions (inserted out of order), then three decisions
-    // made now: newest first is decisions 3, 2, 1, then extraction B, A.
+    // made later: newest first is decisions 3, 2, 1, then extraction B, A.
     let b = insert_entry(
         &server,
         id,
@@ -260,7 +264,14 @@ async fn memory_lists_newest_first_and_paginates(db: TestDb) {
     )
     .await;
     for n in 1..=3 {
-        decide(&server, &officer, &decision(id, &format!("S{n}"), "r")).await;
+        insert_entry(
+            &server,
+            id,
+            "decision",
+            &json!({"chosen_supplier": format!("S{n}"), "decision_reason": "r", "human_final": true}),
+            &format!("2026-01-0{n}T10:00:00.000000"),
+        )
+        .await;
     }
 
     let res = server
@@ -395,18 +406,17 @@ async fn search_matches_values_not_keys(db: TestDb) {
         "2025-01-03T10:00:00.000000",
     )
     .await;
-    decide(
+    // A decision as `/api/decide` writes it (deciding needs an analysis,
+    // which tests/api_analysis.rs covers).
+    let acme = insert_entry(
         &server,
-        &officer,
-        &decision(id, "ACME Industries", "Moins cher"),
+        id,
+        "decision",
+        &json!({"chosen_supplier": "ACME Industries", "decision_reason": "Moins cher",
+                "next_action": "Notifier le fournisseur", "human_final": true}),
+        "2025-01-04T10:00:00.000000",
     )
     .await;
-    let acme = entries_of(&server, id)
-        .await
-        .into_iter()
-        .find(|e| e.content_json.contains("ACME"))
-        .expect("the decision entry")
-        .id;
 
     // Every entry of the case has a key containing "supplier"; only the one
     // whose value says it is found (production matched them all: §10.2).

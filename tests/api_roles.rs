@@ -47,7 +47,7 @@ const CALLERS: [Caller; 4] = [
 
 /// Whether the route is about one case (in its path or its body).
 fn case_bound(route: &Route) -> bool {
-    route.path.contains("{case_id}") || route.path == "/api/decide"
+    route.path.contains("{case_id}") || route.path == "/api/decide" || route.path == "/api/analyze"
 }
 
 /// The status a call must get: `success` when the access allows it.
@@ -96,6 +96,21 @@ async fn call(
     let mut success = StatusCode::OK;
     let request = match (route.method, route.path) {
         ("GET", "/api/search_memory/{case_id}") => server.http.get(url).query(&[("q", "acme")]),
+        ("GET", "/api/download/{case_id}/{kind}") => server
+            .http
+            .get(server.url(&path.replace("{kind}", "output_pv"))),
+        ("GET", "/api/cases/{case_id}/artifacts/{artifact_id}") => {
+            let artifact = entity::artifacts::Entity::find()
+                .filter(entity::artifacts::Column::CaseId.eq(case_id))
+                .one(&server.state().db)
+                .await
+                .expect("artifact lookup")
+                .map_or_else(|| "none".to_owned(), |a| a.id);
+            server
+                .http
+                .get(server.url(&path.replace("{artifact_id}", &artifact)))
+        }
+        ("POST", "/api/analyze") => server.http.post(url).json(&json!({"case_id": case_id})),
         // Any other read needs no body: a new GET route is covered as is.
         ("GET", _) => server.http.get(url),
         ("POST", "/auth/token") => server
@@ -158,6 +173,44 @@ fn pdf_form() -> reqwest::multipart::Form {
 
 /// What a route needs on a case before it can succeed there.
 async fn prepare(server: &TestServer, admin: &TestUser, route: &Route, case_id: &str) {
+    if matches!(
+        route.path,
+        "/api/analyze"
+            | "/api/decide"
+            | "/api/download/{case_id}/{kind}"
+            | "/api/cases/{case_id}/artifacts/{artifact_id}"
+    ) {
+        // These need an analysable (or analysed) case: a DAO and an offer of
+        // ACME; the reads and the decision need a run done.
+        let token = Some(admin.token.as_str());
+        let res = server
+            .upload(
+                token,
+                &format!("/api/cases/{case_id}/upload-dao"),
+                "dao.docx",
+                analysis::fixtures::dao_docx(),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "DAO");
+        let res = server
+            .upload(
+                token,
+                &format!("/api/cases/{case_id}/upload-offer"),
+                "offre.pdf",
+                pdf_bytes("OFFRE ACME"),
+                &[("supplier_name", "ACME"), ("offer_type", "technique")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "offer");
+        if route.path != "/api/analyze" {
+            let res = server
+                .post_json(token, "/api/analyze", json!({"case_id": case_id}))
+                .await;
+            assert_eq!(res.status(), StatusCode::OK, "analysis");
+        }
+        return;
+    }
     if route.path == "/api/cases/{case_id}/upload-offer" {
         let res = server
             .upload(

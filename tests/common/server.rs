@@ -209,6 +209,47 @@ impl TestServer {
         req.send().await.expect("upload")
     }
 
+    /// A case of `owner` with the fixture DAO and one offer per supplier
+    /// of `suppliers`, analysed; returns its id.
+    pub async fn analysed_case(&self, owner: &TestUser, suppliers: &[&str]) -> String {
+        let case = self.create_case(owner, "DAO", "Analysed").await;
+        let id = case["id"].as_str().expect("id").to_owned();
+        let token = Some(owner.token.as_str());
+        let res = self
+            .upload(
+                token,
+                &format!("/api/cases/{id}/upload-dao"),
+                "dao.docx",
+                analysis::fixtures::dao_docx(),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "DAO upload");
+        for supplier in suppliers {
+            let text = format!("OFFRE TECHNIQUE {supplier} Montant total : 1.500.000 FCFA");
+            let res = self
+                .upload(
+                    token,
+                    &format!("/api/cases/{id}/upload-offer"),
+                    "offre.pdf",
+                    pdf_bytes(&text),
+                    &[("supplier_name", supplier), ("offer_type", "technique")],
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK, "offer upload");
+        }
+        let res = self
+            .post_json(token, "/api/analyze", json!({"case_id": id}))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "analysis: {}",
+            res.text().await.unwrap_or_default()
+        );
+        id
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(running) = self.running.take() {
             running.shutdown().await.expect("clean shutdown");
