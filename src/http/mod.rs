@@ -12,6 +12,7 @@ mod meta;
 pub mod request;
 pub mod routes;
 mod uploads;
+mod users;
 mod views;
 
 use std::net::SocketAddr;
@@ -46,9 +47,12 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::routes())
         .merge(memory::routes())
         .merge(meta::routes())
+        .merge(users::routes())
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         // Uploads stream their body and count it themselves (413 at 50 MiB).
-        .merge(uploads::routes().layer(DefaultBodyLimit::disable()));
+        .merge(uploads::routes().layer(DefaultBodyLimit::disable()))
+        // The web pages set their own body limits.
+        .merge(crate::web::routes());
     api.fallback(meta::not_found)
         .layer(axum::middleware::from_fn(request::track))
         .with_state(state)
