@@ -210,7 +210,11 @@ impl Browser {
                 return text;
             }
             if Instant::now() > deadline {
-                panic!("{css} never contained {needle:?}; it says: {text}");
+                let progress = self
+                    .eval("return Array.from(document.querySelectorAll('.progress, .error')).map(e => e.innerText).join(' | ');", vec![])
+                    .await;
+                self.screenshot("failure").await;
+                panic!("{css} never contained {needle:?}; it says: {text}; messages: {progress}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

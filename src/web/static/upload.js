@@ -66,7 +66,13 @@
         if (button) { button.disabled = false; }
         // Show the new file in its place (grouped by supplier) once all went.
         if (anyOk && !form.querySelector(".refused")) {
-          window.location.assign(window.location.pathname + "?ok=fichier#documents");
+          // (Same address: only a reload shows the new state; assigning it
+          // would be a jump within the page.)
+          if (window.location.search === "?ok=fichier") {
+            window.location.reload();
+          } else {
+            window.location.assign(window.location.pathname + "?ok=fichier#documents");
+          }
         }
         return;
       }
