@@ -74,9 +74,13 @@ pub async fn search_cases(db: &impl ConnectionTrait, query: CaseQuery) -> Result
     if let Some(owner) = query.owner_id {
         select = select.filter(cases::Column::OwnerId.eq(owner));
     }
-    if let Some(text) = query.text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
-        let in_title =
-            Func::lower(Expr::col((cases::Entity, cases::Column::Title))).like(contains_pattern(&text));
+    if let Some(text) = query
+        .text
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+    {
+        let in_title = Func::lower(Expr::col((cases::Entity, cases::Column::Title)))
+            .like(contains_pattern(&text));
         let in_reference = cases::Column::Id.in_subquery(
             Query::select()
                 .column(procurement_references::Column::CaseId)

@@ -29,7 +29,9 @@ pub async fn update_user(
     change: Change,
 ) -> Result<User, Error> {
     if !actor.is_admin() {
-        return Err(Error::Forbidden("Only an administrator can change accounts".into()));
+        return Err(Error::Forbidden(
+            "Only an administrator can change accounts".into(),
+        ));
     }
     if user_id == actor.id
         && (change.role.is_some_and(|r| r != Role::Admin) || change.is_active == Some(false))

@@ -33,7 +33,9 @@ async fn sign_in(browser: &Browser, server: &TestServer, username: &str, passwor
     browser.goto(&server.url("/connexion")).await;
     browser.type_into("#username", username).await;
     browser.type_into("#password", password).await;
-    browser.click("form[action='/connexion'] button[type=submit]").await;
+    browser
+        .click("form[action='/connexion'] button[type=submit]")
+        .await;
     browser.wait("form.who").await;
 }
 
@@ -60,22 +62,40 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     sign_in(&browser, &server, &officer.username, "Password123!").await;
     browser.click("a[href='/dossiers/nouveau']").await;
     browser.select("#case_type", "DAO").await;
-    browser.type_into("#title", "Construction d'un forage à Kati").await;
+    browser
+        .type_into("#title", "Construction d'un forage à Kati")
+        .await;
     browser.type_into("#estimated_value", "45 000").await;
-    browser.click("form[action='/dossiers'] button[type=submit]").await;
+    browser
+        .click("form[action='/dossiers'] button[type=submit]")
+        .await;
     let created = browser.wait_text("#created", "Dossier créé").await;
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(created.contains(&format!("DAO-{year}-0001")), "{created}");
-    assert!(browser.text("#procedure").await.contains("RFP") || !browser.text("#procedure").await.is_empty());
+    assert!(
+        browser.text("#procedure").await.contains("RFP")
+            || !browser.text("#procedure").await.is_empty()
+    );
 
     browser.type_into("#lot_number", "Lot 1").await;
-    browser.type_into("#lot_description", "Forage et équipement").await;
-    browser.click("form[action$='/lots'] button[type=submit]").await;
+    browser
+        .type_into("#lot_description", "Forage et équipement")
+        .await;
+    browser
+        .click("form[action$='/lots'] button[type=submit]")
+        .await;
     browser.wait_text("#lots", "Forage et équipement").await;
 
     // The DAO, then offers: the page's script sends them with progress.
-    browser.type_into("#file-dao", &file(&files, "dao_forage.pdf", &pdf_bytes("DAO forage"))).await;
-    browser.click("form[action$='/fichiers/dao'] button[type=submit]").await;
+    browser
+        .type_into(
+            "#file-dao",
+            &file(&files, "dao_forage.pdf", &pdf_bytes("DAO forage")),
+        )
+        .await;
+    browser
+        .click("form[action$='/fichiers/dao'] button[type=submit]")
+        .await;
     browser.wait_text("#dao-file", "dao_forage.pdf").await;
 
     for (supplier, offer_type, name) in [
@@ -85,19 +105,38 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     ] {
         browser.type_into("#supplier_name", supplier).await;
         browser.select("#offer_type", offer_type).await;
-        browser.type_into("#file-offer", &file(&files, name, &pdf_bytes(supplier))).await;
-        browser.click("form[action$='/fichiers/offer'] button[type=submit]").await;
+        browser
+            .type_into("#file-offer", &file(&files, name, &pdf_bytes(supplier)))
+            .await;
+        browser
+            .click("form[action$='/fichiers/offer'] button[type=submit]")
+            .await;
         browser.wait_text("#suppliers", name).await;
     }
-    assert_eq!(browser.count("#suppliers h4.supplier").await, 2, "grouped by supplier");
+    assert_eq!(
+        browser.count("#suppliers h4.supplier").await,
+        2,
+        "grouped by supplier"
+    );
     let foraco = browser.text("#suppliers > li:first-child").await;
-    assert!(foraco.contains("foraco_tech.pdf") && foraco.contains("foraco_fin.pdf"), "{foraco}");
+    assert!(
+        foraco.contains("foraco_tech.pdf") && foraco.contains("foraco_fin.pdf"),
+        "{foraco}"
+    );
 
     browser.select("#chosen_supplier", "Foraco Mali").await;
-    browser.type_into("#decision_reason", "Offre conforme la moins disante").await;
-    browser.type_into("#next_action", "Notifier l'attribution").await;
-    browser.click("form[action$='/decision'] button[type=submit]").await;
-    browser.wait_text("#timeline", "Offre conforme la moins disante").await;
+    browser
+        .type_into("#decision_reason", "Offre conforme la moins disante")
+        .await;
+    browser
+        .type_into("#next_action", "Notifier l'attribution")
+        .await;
+    browser
+        .click("form[action$='/decision'] button[type=submit]")
+        .await;
+    browser
+        .wait_text("#timeline", "Offre conforme la moins disante")
+        .await;
 
     browser.type_into("#memory-q", "moins disante").await;
     browser.click("#memoire form button[type=submit]").await;
@@ -127,13 +166,24 @@ async fn viewer_sees_the_case_read_only() {
     let server = server().await;
     let officer = server.user(Role::ProcurementOfficer).await;
     let viewer = server.user(Role::Viewer).await;
-    let case = server.create_case(&officer, "RFQ", "Fournitures de bureau").await;
+    let case = server
+        .create_case(&officer, "RFQ", "Fournitures de bureau")
+        .await;
     let browser = Browser::start(1100, 900).await;
     sign_in(&browser, &server, &viewer.username, "Password123!").await;
     assert_eq!(browser.count("a[href='/dossiers/nouveau']").await, 0);
-    browser.click(&format!("a[href='/dossiers/{}']", case["id"].as_str().unwrap())).await;
+    browser
+        .click(&format!(
+            "a[href='/dossiers/{}']",
+            case["id"].as_str().unwrap()
+        ))
+        .await;
     browser.wait_text("#read-only", "Lecture seule").await;
-    assert_eq!(browser.count("main form[method=post]").await, 0, "no write control");
+    assert_eq!(
+        browser.count("main form[method=post]").await,
+        0,
+        "no write control"
+    );
     assert_eq!(browser.count("input[type=file]").await, 0);
     browser.screenshot("viewer_case_page").await;
 }
@@ -146,22 +196,40 @@ async fn a_refused_upload_is_said_in_words() {
     let _one = ONE_BROWSER.lock().await;
     let server = server().await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    let case = server.create_case(&officer, "DAO", "Réhabilitation d'école").await;
+    let case = server
+        .create_case(&officer, "DAO", "Réhabilitation d'école")
+        .await;
     let files = tempfile::tempdir().expect("dir");
     let browser = Browser::start(1100, 900).await;
     sign_in(&browser, &server, &officer.username, "Password123!").await;
-    browser.goto(&server.url(&format!("/dossiers/{}", case["id"].as_str().unwrap()))).await;
+    browser
+        .goto(&server.url(&format!("/dossiers/{}", case["id"].as_str().unwrap())))
+        .await;
     // A text file named like a PDF.
-    browser.type_into("#file-dao", &file(&files, "dao.pdf", b"ceci n'est pas un PDF")).await;
-    browser.click("form[action$='/fichiers/dao'] button[type=submit]").await;
+    browser
+        .type_into(
+            "#file-dao",
+            &file(&files, "dao.pdf", b"ceci n'est pas un PDF"),
+        )
+        .await;
+    browser
+        .click("form[action$='/fichiers/dao'] button[type=submit]")
+        .await;
     let said = browser
         .wait_text("form[action$='/fichiers/dao'] .progress", "Refusé")
         .await;
     assert!(said.contains("Type de fichier non reconnu"), "{said}");
     // An offer before the DAO.
     browser.type_into("#supplier_name", "BTP Sahel").await;
-    browser.type_into("#file-offer", &file(&files, "offre.pdf", &pdf_bytes("offre"))).await;
-    browser.click("form[action$='/fichiers/offer'] button[type=submit]").await;
+    browser
+        .type_into(
+            "#file-offer",
+            &file(&files, "offre.pdf", &pdf_bytes("offre")),
+        )
+        .await;
+    browser
+        .click("form[action$='/fichiers/offer'] button[type=submit]")
+        .await;
     let said = browser
         .wait_text("form[action$='/fichiers/offer'] .progress", "Refusé")
         .await;
@@ -177,10 +245,22 @@ async fn nothing_scrolls_sideways_at_390_px() {
     let _one = ONE_BROWSER.lock().await;
     let server = server().await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    let case = server.create_case(&officer, "DAO", "Acquisition de véhicules tout-terrain pour les directions régionales").await;
+    let case = server
+        .create_case(
+            &officer,
+            "DAO",
+            "Acquisition de véhicules tout-terrain pour les directions régionales",
+        )
+        .await;
     let case_id = case["id"].as_str().unwrap().to_owned();
     let res = server
-        .upload(Some(&officer.token), &format!("/api/cases/{case_id}/upload-dao"), "dossier_appel_offres_vehicules_tout_terrain.pdf", pdf_bytes("DAO"), &[])
+        .upload(
+            Some(&officer.token),
+            &format!("/api/cases/{case_id}/upload-dao"),
+            "dossier_appel_offres_vehicules_tout_terrain.pdf",
+            pdf_bytes("DAO"),
+            &[],
+        )
         .await;
     assert!(res.status().is_success());
     let res = server
@@ -189,7 +269,13 @@ async fn nothing_scrolls_sideways_at_390_px() {
             &format!("/api/cases/{case_id}/upload-offer"),
             "offre_technique_societe_generale_automobiles.pdf",
             pdf_bytes("offre"),
-            &[("supplier_name", "Société Générale d'Automobiles de l'Afrique de l'Ouest"), ("offer_type", "technique")],
+            &[
+                (
+                    "supplier_name",
+                    "Société Générale d'Automobiles de l'Afrique de l'Ouest",
+                ),
+                ("offer_type", "technique"),
+            ],
         )
         .await;
     assert!(res.status().is_success());
@@ -233,7 +319,11 @@ async fn sign_in_and_case_forms_work_with_the_keyboard_alone() {
     let browser = Browser::start(1100, 900).await;
     browser.goto(&server.url("/connexion")).await;
     browser.wait("#username").await;
-    assert_eq!(browser.focused().await, "username", "the sign-in form has the focus");
+    assert_eq!(
+        browser.focused().await,
+        "username",
+        "the sign-in form has the focus"
+    );
     browser.keys(&format!("admin{TAB}Admin123!{ENTER}")).await;
     browser.wait("form.who").await;
     assert!(browser.url().await.ends_with("/dossiers"));
@@ -246,7 +336,9 @@ async fn sign_in_and_case_forms_work_with_the_keyboard_alone() {
     browser.keys(ENTER).await;
     browser.keys(TAB).await;
     assert_eq!(browser.focused().await, "case_type");
-    browser.keys(&format!("R{TAB}Papeterie au clavier{TAB}2500{ENTER}")).await;
+    browser
+        .keys(&format!("R{TAB}Papeterie au clavier{TAB}2500{ENTER}"))
+        .await;
     let created = browser.wait_text("#created", "Dossier créé").await;
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(created.contains(&format!("RFQ-{year}-0001")), "{created}");

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::i18n::text;
-use super::pages::{csrf_refused, refused, refused_with};
+use super::pages::{form_user, refused, refused_with};
 use super::render;
 use super::session::Session;
 use crate::auth::Role;
@@ -28,12 +28,16 @@ pub async fn users_page(
     session: Session,
     Query(q): Query<AdminQuery>,
 ) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = session.user.clone() else {
+        return session.to_sign_in();
     };
     if !user.is_admin() {
-        return refused_with(&session, StatusCode::FORBIDDEN, text("admin.forbidden"), "/dossiers");
+        return refused_with(
+            &session,
+            StatusCode::FORBIDDEN,
+            text("admin.forbidden"),
+            "/dossiers",
+        );
     }
     let users = match crate::auth::list(&state.db).await {
         Ok(users) => users,
@@ -80,15 +84,17 @@ pub async fn update_user(
     Path(user_id): Path<i32>,
     Form(form): Form<UserForm>,
 ) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
+    let user = match form_user(&session, form.csrf.as_deref(), BACK) {
+        Ok(user) => user,
+        Err(refusal) => return *refusal,
     };
-    if !session.csrf.accepts(form.csrf.as_deref()) {
-        return csrf_refused(&session, BACK);
-    }
     if !user.is_admin() {
-        return refused_with(&session, StatusCode::FORBIDDEN, text("admin.forbidden"), "/dossiers");
+        return refused_with(
+            &session,
+            StatusCode::FORBIDDEN,
+            text("admin.forbidden"),
+            "/dossiers",
+        );
     }
     let Some(role) = Role::parse(&form.role) else {
         return refused(

@@ -24,9 +24,15 @@ pub const FR: &[(&str, &str)] = &[
     ("login.username", "Identifiant"),
     ("login.password", "Mot de passe"),
     ("login.submit", "Se connecter"),
-    ("login.failed", "Identifiant ou mot de passe incorrect, ou compte désactivé."),
+    (
+        "login.failed",
+        "Identifiant ou mot de passe incorrect, ou compte désactivé.",
+    ),
     ("login.signed_out", "Vous êtes déconnecté."),
-    ("login.expired", "Votre session a expiré : reconnectez-vous."),
+    (
+        "login.expired",
+        "Votre session a expiré : reconnectez-vous.",
+    ),
     ("cases.title", "Dossiers"),
     ("cases.search", "Rechercher (titre ou référence)"),
     ("cases.status", "Statut"),
@@ -54,7 +60,10 @@ pub const FR: &[(&str, &str)] = &[
     ("new.type.RFP", "RFP — demande de propositions"),
     ("new.case_title", "Titre du dossier"),
     ("new.value", "Valeur estimée (USD)"),
-    ("new.value_help", "La procédure que les seuils imposent est indiquée ci-dessous et après la création."),
+    (
+        "new.value_help",
+        "La procédure que les seuils imposent est indiquée ci-dessous et après la création.",
+    ),
     ("new.thresholds", "Seuils de procédure"),
     ("new.threshold_from", "à partir de"),
     ("new.threshold_to", "jusqu'à"),
@@ -64,9 +73,12 @@ pub const FR: &[(&str, &str)] = &[
     ("new.purchase_category", "Famille d'achat"),
     ("new.none", "— aucune —"),
     ("new.submit", "Créer le dossier"),
-    ("new.forbidden", "Votre rôle (lecteur) permet de consulter les dossiers, pas d'en créer."),
+    (
+        "new.forbidden",
+        "Votre rôle (lecteur) permet de consulter les dossiers, pas d'en créer.",
+    ),
     ("case.created", "Dossier créé. Sa référence :"),
-    ("case.procedure", "Procédure exigée par les seuils :"),
+    ("case.procedure", "Procédure exigée par les seuils"),
     ("case.min_suppliers", "fournisseurs au minimum"),
     ("case.reference", "Référence"),
     ("case.status", "Statut"),
@@ -74,7 +86,10 @@ pub const FR: &[(&str, &str)] = &[
     ("case.value", "Valeur estimée"),
     ("case.closing", "Clôture"),
     ("case.owner_you", "Vous êtes responsable de ce dossier."),
-    ("case.read_only", "Lecture seule : vous pouvez consulter ce dossier mais pas le modifier."),
+    (
+        "case.read_only",
+        "Lecture seule : vous pouvez consulter ce dossier mais pas le modifier.",
+    ),
     ("case.lots", "Lots"),
     ("case.no_lots", "Aucun lot."),
     ("case.lot_number", "Numéro du lot"),
@@ -97,9 +112,15 @@ pub const FR: &[(&str, &str)] = &[
     ("case.no_lot", "— sans lot —"),
     ("case.file", "Fichier (PDF, Word ou Excel, 50 Mo au plus)"),
     ("case.files", "Fichiers (glisser-déposer possible)"),
-    ("case.drop", "Déposez les fichiers ici ou choisissez-les ci-dessus."),
+    (
+        "case.drop",
+        "Déposez les fichiers ici ou choisissez-les ci-dessus.",
+    ),
     ("case.templates", "Modèles"),
-    ("case.cba_template", "Modèle de tableau comparatif (Excel .xlsx)"),
+    (
+        "case.cba_template",
+        "Modèle de tableau comparatif (Excel .xlsx)",
+    ),
     ("case.pv_template", "Modèle de procès-verbal (Word .docx)"),
     ("case.upload_template", "Téléverser le modèle"),
     ("case.no_templates", "Aucun modèle."),
@@ -109,13 +130,19 @@ pub const FR: &[(&str, &str)] = &[
     ("case.quota", "Espace utilisé par le dossier"),
     ("case.quota_of", "sur 500 Mo"),
     ("case.analysis", "Analyse des offres"),
-    ("case.analysis_pending", "L'analyse automatique (critères, dossiers fournisseurs, tableau comparatif et PV) n'est pas encore disponible sur ce serveur."),
+    (
+        "case.analysis_pending",
+        "L'analyse automatique (critères, dossiers fournisseurs, tableau comparatif et PV) n'est pas encore disponible sur ce serveur.",
+    ),
     ("case.decision", "Décision du comité"),
     ("case.decision_supplier", "Fournisseur retenu"),
     ("case.decision_reason", "Motif de la décision"),
     ("case.decision_next", "Prochaine étape"),
     ("case.decision_submit", "Enregistrer la décision"),
-    ("case.decision_none", "Téléversez au moins une offre avant de décider."),
+    (
+        "case.decision_none",
+        "Téléversez au moins une offre avant de décider.",
+    ),
     ("case.decision_saved", "Décision enregistrée."),
     ("case.lot_saved", "Lot ajouté."),
     ("case.memory", "Mémoire du dossier"),
@@ -141,20 +168,35 @@ pub const FR: &[(&str, &str)] = &[
     ("admin.active", "Compte actif"),
     ("admin.save", "Enregistrer"),
     ("admin.saved", "Compte mis à jour."),
-    ("admin.forbidden", "Cette page est réservée aux administrateurs."),
+    (
+        "admin.forbidden",
+        "Cette page est réservée aux administrateurs.",
+    ),
     ("error.title", "Action refusée"),
-    ("error.csrf", "Le formulaire a expiré ou ne vient pas de cette application : rechargez la page et recommencez."),
+    (
+        "error.csrf",
+        "Le formulaire a expiré ou ne vient pas de cette application : rechargez la page et recommencez.",
+    ),
     ("error.forbidden", "Vous n'avez pas le droit de faire cela."),
     ("error.not_found", "Page ou dossier introuvable."),
-    ("error.server", "Erreur du serveur : réessayez plus tard. Référence de la requête :"),
-    ("error.unavailable", "La base de données est momentanément indisponible : réessayez dans quelques secondes."),
+    (
+        "error.server",
+        "Erreur du serveur : réessayez plus tard. Référence de la requête :",
+    ),
+    (
+        "error.unavailable",
+        "La base de données est momentanément indisponible : réessayez dans quelques secondes.",
+    ),
     ("error.back", "Retour"),
     ("error.field", "Champ"),
     ("error.rate", "Trop de tentatives : patientez une minute."),
     ("upload.progress", "Envoi"),
     ("upload.done", "Reçu"),
     ("upload.failed", "Refusé"),
-    ("upload.network", "La connexion a été interrompue : réessayez."),
+    (
+        "upload.network",
+        "La connexion a été interrompue : réessayez.",
+    ),
 ];
 
 /// The French text of `key`; the key itself if it has none (a test keeps
@@ -210,22 +252,58 @@ pub fn explain(error: &Error) -> String {
 /// Known refusals, by their English beginning.
 fn explain_message(m: &str) -> String {
     let rules: &[(&str, &str)] = &[
-        ("Invalid filename", "Nom de fichier refusé : n'utilisez que des lettres sans accent, des chiffres, « . », « _ » et « - », sans espace"),
-        ("Unable to determine file type", "Type de fichier non reconnu : seuls les PDF, Word et Excel sont acceptés"),
-        ("Invalid file type", "Type de fichier refusé : seuls les PDF, Word et Excel sont acceptés"),
+        (
+            "Invalid filename",
+            "Nom de fichier refusé : n'utilisez que des lettres sans accent, des chiffres, « . », « _ » et « - », sans espace",
+        ),
+        (
+            "Unable to determine file type",
+            "Type de fichier non reconnu : seuls les PDF, Word et Excel sont acceptés",
+        ),
+        (
+            "Invalid file type",
+            "Type de fichier refusé : seuls les PDF, Word et Excel sont acceptés",
+        ),
         ("File too large", "Fichier trop volumineux : 50 Mo au plus"),
-        ("Case quota exceeded", "Espace du dossier épuisé : 500 Mo au plus par dossier"),
+        (
+            "Case quota exceeded",
+            "Espace du dossier épuisé : 500 Mo au plus par dossier",
+        ),
         ("DAO already uploaded", "Ce dossier a déjà son DAO"),
-        ("Cannot upload offer before DAO", "Téléversez d'abord le DAO, puis les offres"),
-        ("Offer of type", "Ce fournisseur a déjà une pièce de ce type dans le dossier (doublon)"),
-        ("A CBA template must be", "Le modèle de tableau comparatif doit être un classeur Excel .xlsx"),
-        ("A PV template must be", "Le modèle de PV doit être un document Word .docx"),
-        ("You do not own this case", "Ce dossier appartient à un autre agent : vous ne pouvez pas le modifier"),
-        ("Your role (viewer)", "Votre rôle (lecteur) permet de consulter, pas de modifier"),
+        (
+            "Cannot upload offer before DAO",
+            "Téléversez d'abord le DAO, puis les offres",
+        ),
+        (
+            "Offer of type",
+            "Ce fournisseur a déjà une pièce de ce type dans le dossier (doublon)",
+        ),
+        (
+            "A CBA template must be",
+            "Le modèle de tableau comparatif doit être un classeur Excel .xlsx",
+        ),
+        (
+            "A PV template must be",
+            "Le modèle de PV doit être un document Word .docx",
+        ),
+        (
+            "You do not own this case",
+            "Ce dossier appartient à un autre agent : vous ne pouvez pas le modifier",
+        ),
+        (
+            "Your role (viewer)",
+            "Votre rôle (lecteur) permet de consulter, pas de modifier",
+        ),
         ("case_type must be", "Le type doit être DAO, RFQ ou RFP"),
-        ("Rate limit exceeded", "Trop de requêtes : patientez une minute"),
+        (
+            "Rate limit exceeded",
+            "Trop de requêtes : patientez une minute",
+        ),
         ("Send one file per request", "Un seul fichier par envoi"),
-        ("You cannot remove your own administrator role", "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte"),
+        (
+            "You cannot remove your own administrator role",
+            "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte",
+        ),
         ("Only an administrator", "Réservé aux administrateurs"),
     ];
     for (english, french) in rules {

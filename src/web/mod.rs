@@ -50,7 +50,11 @@ pub fn routes() -> Router<AppState> {
 
 /// The assets, compiled in: name, content type, body.
 const ASSETS: &[(&str, &str, &str)] = &[
-    ("app.css", "text/css; charset=utf-8", include_str!("static/app.css")),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("static/app.css"),
+    ),
     (
         "upload.js",
         "text/javascript; charset=utf-8",

@@ -99,6 +99,18 @@ pub fn csrf_refused(session: &Session, back: &str) -> Response {
     refused_with(session, StatusCode::FORBIDDEN, text("error.csrf"), back)
 }
 
+/// The user posting a form, or the answer refusing it: the sign-in page
+/// without a session, a refusal without the right CSRF token.
+pub fn form_user(session: &Session, csrf: Option<&str>, back: &str) -> Result<User, Box<Response>> {
+    let Some(user) = session.user.clone() else {
+        return Err(Box::new(session.to_sign_in()));
+    };
+    if !session.csrf.accepts(csrf) {
+        return Err(Box::new(csrf_refused(session, back)));
+    }
+    Ok(user)
+}
+
 fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
@@ -115,9 +127,7 @@ pub fn short_date(stored: &str) -> String {
 pub fn amount(value: Decimal) -> String {
     let text = format!("{:.2}", value.round_dp(2));
     let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
-    let (sign, digits) = whole
-        .strip_prefix('-')
-        .map_or(("", whole), |d| ("-", d));
+    let (sign, digits) = whole.strip_prefix('-').map_or(("", whole), |d| ("-", d));
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
@@ -190,7 +200,11 @@ pub async fn login(
             json!({"error": message, "username": form.username}),
         )
     };
-    if state.limits.login(&form.username, &session.client_ip.to_string()).is_err() {
+    if state
+        .limits
+        .login(&form.username, &session.client_ip.to_string())
+        .is_err()
+    {
         return failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate"));
     }
     match crate::auth::login(&state.db, &form.username, &form.password).await {
@@ -255,9 +269,8 @@ pub async fn case_list(
     session: Session,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = session.user.clone() else {
+        return session.to_sign_in();
     };
     let page = q
         .page
@@ -390,9 +403,8 @@ async fn new_case_form(
 }
 
 pub async fn new_case(State(state): State<AppState>, session: Session) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = session.user.clone() else {
+        return session.to_sign_in();
     };
     if !user.can_create_cases() {
         return refused_with(
@@ -447,13 +459,10 @@ pub async fn create_case(
     session: Session,
     Form(form): Form<CaseForm>,
 ) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
+    let user = match form_user(&session, form.csrf.as_deref(), "/dossiers/nouveau") {
+        Ok(user) => user,
+        Err(refusal) => return *refusal,
     };
-    if !session.csrf.accepts(form.csrf.as_deref()) {
-        return csrf_refused(&session, "/dossiers/nouveau");
-    }
     let values = json!(form);
     let again = |e: Error| {
         log_fault(&e);
@@ -467,7 +476,12 @@ pub async fn create_case(
         Err(e) => return again(e).await,
     };
     if let Err(e) = state.limits.create_case(user.id) {
-        return refused_with(&session, e.status(), text("error.rate"), "/dossiers/nouveau");
+        return refused_with(
+            &session,
+            e.status(),
+            text("error.rate"),
+            "/dossiers/nouveau",
+        );
     }
     match crate::cases::create_case(
         &state.db,
@@ -564,9 +578,8 @@ pub async fn case_page(
     Path(case_id): Path<String>,
     Query(q): Query<CaseQueryParams>,
 ) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
+    let Some(user) = session.user.clone() else {
+        return session.to_sign_in();
     };
     match case_data(&state, &user, &case_id, q).await {
         Ok(data) => render::page(&session, StatusCode::OK, "case.html", data),
@@ -669,14 +682,11 @@ pub async fn add_lot(
     Path(case_id): Path<String>,
     Form(form): Form<LotForm>,
 ) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let back = format!("/dossiers/{case_id}");
-    if !session.csrf.accepts(form.csrf.as_deref()) {
-        return csrf_refused(&session, &back);
-    }
+    let user = match form_user(&session, form.csrf.as_deref(), &back) {
+        Ok(user) => user,
+        Err(refusal) => return *refusal,
+    };
     match crate::cases::create_lot(
         &state.db,
         &user,
@@ -712,14 +722,11 @@ pub async fn decide(
     Path(case_id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
-    let user = match session.require() {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
     let back = format!("/dossiers/{case_id}");
-    if !session.csrf.accepts(form.csrf.as_deref()) {
-        return csrf_refused(&session, &back);
-    }
+    let user = match form_user(&session, form.csrf.as_deref(), &back) {
+        Ok(user) => user,
+        Err(refusal) => return *refusal,
+    };
     match crate::memory::record_decision(
         &state.db,
         &user,
@@ -745,7 +752,10 @@ mod tests {
     fn amounts_are_grouped_the_french_way() {
         assert_eq!(amount(Decimal::new(123456750, 2)), "1\u{a0}234\u{a0}567,50");
         assert_eq!(amount(Decimal::from(500)), "500,00");
-        assert_eq!(parse_amount("12 500,5").ok().flatten(), Some(Decimal::new(125005, 1)));
+        assert_eq!(
+            parse_amount("12 500,5").ok().flatten(),
+            Some(Decimal::new(125005, 1))
+        );
         assert!(parse_amount("douze").is_err());
         assert_eq!(parse_amount(" ").ok().flatten(), None);
     }

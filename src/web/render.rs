@@ -33,7 +33,10 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env.add_function("t", |key: &str| -> Result<String, TemplateError> {
         i18n::lookup(key).map(str::to_owned).ok_or_else(|| {
-            TemplateError::new(ErrorKind::UndefinedError, format!("no text for key {key:?}"))
+            TemplateError::new(
+                ErrorKind::UndefinedError,
+                format!("no text for key {key:?}"),
+            )
         })
     });
     env
@@ -70,7 +73,10 @@ pub fn page(
         Ok(html) => session.finish(html_response(status, html)),
         Err(e) => {
             tracing::error!(template, error = %e, "rendering a page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error: a page could not be rendered")
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: a page could not be rendered",
+            )
                 .into_response()
         }
     }
@@ -89,12 +95,18 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }

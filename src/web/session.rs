@@ -110,16 +110,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// The signed-in user, or a redirect to the sign-in page.
-    pub fn require(&self) -> Result<User, Response> {
-        self.user.clone().ok_or_else(|| {
-            let to = if self.expired {
-                "/connexion?expiree=1"
-            } else {
-                "/connexion"
-            };
-            self.finish(Redirect::to(to).into_response())
-        })
+    /// The redirect to the sign-in page, for a page that needs a user.
+    pub fn to_sign_in(&self) -> Response {
+        let to = if self.expired {
+            "/connexion?expiree=1"
+        } else {
+            "/connexion"
+        };
+        self.finish(Redirect::to(to).into_response())
     }
 
     /// Adds the cookies this session must set to `response`.
@@ -185,7 +183,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; dms_csrf=xyz ; b=2"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; dms_csrf=xyz ; b=2"),
+        );
         assert_eq!(cookie(&headers, "dms_csrf").as_deref(), Some("xyz"));
         assert_eq!(cookie(&headers, "dms_session"), None);
     }

@@ -81,8 +81,9 @@ pub async fn upload(
             "message": format!("{} {filename}", text("case.uploaded")),
         }))
         .into_response(),
-        (Ok(_), false) => Redirect::to(&format!("/dossiers/{case_id}?ok=fichier#documents"))
-            .into_response(),
+        (Ok(_), false) => {
+            Redirect::to(&format!("/dossiers/{case_id}?ok=fichier#documents")).into_response()
+        }
         (Err(Refusal::Csrf), true) => (
             StatusCode::FORBIDDEN,
             axum::Json(json!({"ok": false, "message": text("error.csrf")})),
@@ -114,8 +115,11 @@ async fn receive_and_store(
     kind: &str,
     mut multipart: Multipart,
 ) -> Result<String, Refusal> {
-    let kind = Kind::parse(kind)
-        .ok_or_else(|| Error::Invalid(format!("kind must be one of dao, offer, cba_template, pv_template, not {kind}")))?;
+    let kind = Kind::parse(kind).ok_or_else(|| {
+        Error::Invalid(format!(
+            "kind must be one of dao, offer, cba_template, pv_template, not {kind}"
+        ))
+    })?;
     state
         .limits
         .upload(user.id)
@@ -131,7 +135,10 @@ async fn receive_and_store(
         };
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
-            if !session.csrf.accepts(fields.get(CSRF_FIELD).map(String::as_str)) {
+            if !session
+                .csrf
+                .accepts(fields.get(CSRF_FIELD).map(String::as_str))
+            {
                 return Err(Refusal::Csrf);
             }
             if file.is_some() {
@@ -139,15 +146,16 @@ async fn receive_and_store(
             }
             let filename = field.file_name().unwrap_or_default().to_owned();
             crate::uploads::check_filename(&filename)?;
-            let received = state
-                .data
-                .receive(field, MAX_FILE_BYTES)
-                .await
-                .map_err(|e| match e {
-                    ReceiveError::TooLarge { .. } => too_large(),
-                    ReceiveError::Body(reason) => malformed(reason),
-                    ReceiveError::Server(e) => e,
-                })?;
+            let received =
+                state
+                    .data
+                    .receive(field, MAX_FILE_BYTES)
+                    .await
+                    .map_err(|e| match e {
+                        ReceiveError::TooLarge { .. } => too_large(),
+                        ReceiveError::Body(reason) => malformed(reason),
+                        ReceiveError::Server(e) => e,
+                    })?;
             file = Some((filename, received));
         } else {
             let mut field = field;
@@ -162,7 +170,10 @@ async fn receive_and_store(
             fields.insert(name, value);
         }
     }
-    if !session.csrf.accepts(fields.get(CSRF_FIELD).map(String::as_str)) {
+    if !session
+        .csrf
+        .accepts(fields.get(CSRF_FIELD).map(String::as_str))
+    {
         return Err(Refusal::Csrf);
     }
     let Some((client_filename, body)) = file else {

@@ -73,7 +73,11 @@ impl WebClient {
         let res = req.send().await.expect("request");
         let status = res.status();
         let headers = res.headers().clone();
-        for line in headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()) {
+        for line in headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
             let first = line.split(';').next().unwrap_or("");
             if let Some((name, value)) = first.split_once('=') {
                 if line.contains("Max-Age=0") {
@@ -102,8 +106,16 @@ impl WebClient {
         self.finish(req).await
     }
 
-    pub async fn post_multipart(&mut self, path: &str, form: reqwest::multipart::Form, json: bool) -> Page {
-        let mut req = self.http.post(format!("{}{path}", self.base)).multipart(form);
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        form: reqwest::multipart::Form,
+        json: bool,
+    ) -> Page {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
         if json {
             req = req.header("accept", "application/json");
         }
@@ -120,18 +132,41 @@ impl WebClient {
         self.get("/connexion").await;
         let csrf = self.csrf();
         let page = self
-            .post("/connexion", &[("username", username), ("password", password), ("csrf", &csrf)])
+            .post(
+                "/connexion",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("csrf", &csrf),
+                ],
+            )
             .await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "sign in of {username}: {}", page.body);
-        assert!(self.cookies.contains_key("dms_session"), "session cookie set");
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "sign in of {username}: {}",
+            page.body
+        );
+        assert!(
+            self.cookies.contains_key("dms_session"),
+            "session cookie set"
+        );
     }
 
     /// An upload form as the page's form sends it: the CSRF field first.
-    pub fn upload_form(&self, fields: &[(&str, &str)], filename: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    pub fn upload_form(
+        &self,
+        fields: &[(&str, &str)],
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::multipart::Form {
         let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf());
         for (name, value) in fields {
             form = form.text(name.to_string(), value.to_string());
         }
-        form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()))
+        form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+        )
     }
 }

@@ -82,7 +82,10 @@ impl Browser {
             {
                 break;
             }
-            assert!(Instant::now() < deadline, "chromedriver did not become ready");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not become ready"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
@@ -94,7 +97,7 @@ impl Browser {
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--hide-scrollbars",
+                    "--disable-dev-shm-usage", "--hide-scrollbars", "--lang=fr-FR",
                     format!("--user-data-dir={}", profile.path().display()),
                     format!("--window-size={width},{height}"),
                 ],
@@ -127,7 +130,9 @@ impl Browser {
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut req = self.http.request(method, url);
-        req = req.json(&body.unwrap_or_else(|| json!({})));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
         let res: Value = req
             .send()
             .await
@@ -143,17 +148,7 @@ impl Browser {
     }
 
     async fn get(&self, path: &str) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let res: Value = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .expect("webdriver request")
-            .json()
-            .await
-            .expect("webdriver json");
-        res["value"].clone()
+        self.call(reqwest::Method::GET, path, None).await
     }
 
     pub async fn set_window(&self, width: u32, height: u32) {
@@ -166,7 +161,11 @@ impl Browser {
     }
 
     pub async fn url(&self) -> String {
-        self.get("/url").await.as_str().unwrap_or_default().to_owned()
+        self.get("/url")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Runs `script` (a function body) with `args`; returns its value.
@@ -195,7 +194,10 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 let body = self.text("body").await;
-                panic!("no element {css} at {}; the page says:\n{body}", self.url().await);
+                panic!(
+                    "no element {css} at {}; the page says:\n{body}",
+                    self.url().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -249,18 +251,25 @@ impl Browser {
         let v = self
             .post(&format!("/element/{id}/value"), json!({"text": text}))
             .await;
-        assert!(v.is_null() || v.get("error").is_none(), "typing into {css}: {v}");
+        assert!(
+            v.is_null() || v.get("error").is_none(),
+            "typing into {css}: {v}"
+        );
     }
 
     pub async fn click(&self, css: &str) {
         let id = self.wait(css).await;
         let v = self.post(&format!("/element/{id}/click"), json!({})).await;
-        assert!(v.is_null() || v.get("error").is_none(), "clicking {css}: {v}");
+        assert!(
+            v.is_null() || v.get("error").is_none(),
+            "clicking {css}: {v}"
+        );
     }
 
     /// Chooses the option of the `<select>` matching `css` whose value is `value`.
     pub async fn select(&self, css: &str, value: &str) {
-        self.click(&format!("{css} option[value=\"{value}\"]")).await;
+        self.click(&format!("{css} option[value=\"{value}\"]"))
+            .await;
     }
 
     /// Presses keys on whatever has the focus, as a person at a keyboard.
@@ -310,6 +319,7 @@ impl Browser {
             .as_u64()
             .unwrap_or(1000) as u32;
         self.set_window(width, height.clamp(600, 4000)).await;
+        self.eval("window.scrollTo(0, 0);", vec![]).await;
         self.screenshot(name).await
     }
 }
