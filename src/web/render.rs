@@ -110,3 +110,31 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `t("key")` of every template has a text, and every template
+    /// compiles (a missing key would fail the page only when rendered).
+    #[test]
+    fn templates_compile_and_name_only_known_texts() {
+        for (name, source) in TEMPLATES {
+            assert!(ENV.get_template(name).is_ok(), "{name} does not compile");
+            for quote in ['"', '\''] {
+                let open = format!("t({quote}");
+                for (i, _) in source.match_indices(&open) {
+                    let rest = &source[i + open.len()..];
+                    let key = &rest[..rest.find(quote).unwrap_or(0)];
+                    // `t("role." ~ user.role)`: a prefix some keys share.
+                    let known = if key.ends_with('.') {
+                        i18n::FR.iter().any(|(k, _)| k.starts_with(key))
+                    } else {
+                        i18n::lookup(key).is_some()
+                    };
+                    assert!(known, "{name}: no text for {key:?}");
+                }
+            }
+        }
+    }
+}
