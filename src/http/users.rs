@@ -1,7 +1,8 @@
 //! `/api/users`: the administrator's list of accounts and changes to a
 //! user's role and active flag (admin only).
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -18,19 +19,24 @@ pub fn routes() -> Router<AppState> {
         .route("/api/users/{user_id}", patch(update))
 }
 
-fn require_admin(user: &User) -> ApiResult<()> {
-    if user.is_admin() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("Administrator role required"))
+/// An active administrator; anyone else is refused (403) before the path
+/// or the body is read.
+struct Admin(User);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.is_admin() {
+            Ok(Admin(user))
+        } else {
+            Err(ApiError::forbidden("Administrator role required"))
+        }
     }
 }
 
-async fn list(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> ApiResult<Json<Vec<User>>> {
-    require_admin(&user)?;
+async fn list(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(crate::auth::list(&state.db).await?))
 }
 
@@ -45,11 +51,10 @@ struct UserPatch {
 
 async fn update(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Admin(user): Admin,
     Path(user_id): Path<i32>,
     JsonBody(body): JsonBody<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    require_admin(&user)?;
     let role = match body.role.as_deref() {
         Some(name) => Some(Role::parse(name).ok_or_else(|| {
             ApiError::validation(
