@@ -17,9 +17,15 @@ use web_common::webdriver::{Browser, ENTER, TAB, browser_available};
 /// One browser at a time: the machine has two cores.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn server() -> TestServer {
+/// The browser's turn and a server on a fresh SQLite database; `None`
+/// (the test is skipped) when the browser is not installed.
+async fn begin() -> Option<(tokio::sync::MutexGuard<'static, ()>, TestServer)> {
+    if !browser_available() {
+        return None;
+    }
+    let turn = ONE_BROWSER.lock().await;
     let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
-    TestServer::start(db).await
+    Some((turn, TestServer::start(db).await))
 }
 
 /// Writes `bytes` to `dir/name` and returns the path, for a file input.
@@ -39,6 +45,16 @@ async fn sign_in(browser: &Browser, server: &TestServer, username: &str, passwor
     browser.wait("form.who").await;
 }
 
+/// Chooses `path` in the case page's `kind` upload form and sends it.
+async fn send_file(browser: &Browser, kind: &str, path: &str) {
+    browser.type_into(&format!("#file-{kind}"), path).await;
+    browser
+        .click(&format!(
+            "form[action$='/fichiers/{kind}'] button[type=submit]"
+        ))
+        .await;
+}
+
 /// Whether the page scrolls sideways at the current width.
 async fn scroll_width(browser: &Browser) -> u64 {
     browser
@@ -50,11 +66,9 @@ async fn scroll_width(browser: &Browser) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn officer_takes_a_case_from_creation_to_decision() {
-    if !browser_available() {
+    let Some((_one, server)) = begin().await else {
         return;
-    }
-    let _one = ONE_BROWSER.lock().await;
-    let server = server().await;
+    };
     let officer = server.user(Role::ProcurementOfficer).await;
     let files = tempfile::tempdir().expect("dir");
     let browser = Browser::start(1100, 900).await;
@@ -87,15 +101,12 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     browser.wait_text("#lots", "Forage et équipement").await;
 
     // The DAO, then offers: the page's script sends them with progress.
-    browser
-        .type_into(
-            "#file-dao",
-            &file(&files, "dao_forage.pdf", &pdf_bytes("DAO forage")),
-        )
-        .await;
-    browser
-        .click("form[action$='/fichiers/dao'] button[type=submit]")
-        .await;
+    send_file(
+        &browser,
+        "dao",
+        &file(&files, "dao_forage.pdf", &pdf_bytes("DAO forage")),
+    )
+    .await;
     browser.wait_text("#dao-file", "dao_forage.pdf").await;
 
     for (supplier, offer_type, name) in [
@@ -105,12 +116,7 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     ] {
         browser.type_into("#supplier_name", supplier).await;
         browser.select("#offer_type", offer_type).await;
-        browser
-            .type_into("#file-offer", &file(&files, name, &pdf_bytes(supplier)))
-            .await;
-        browser
-            .click("form[action$='/fichiers/offer'] button[type=submit]")
-            .await;
+        send_file(&browser, "offer", &file(&files, name, &pdf_bytes(supplier))).await;
         browser.wait_text("#suppliers", name).await;
     }
     assert_eq!(
@@ -159,11 +165,9 @@ async fn officer_takes_a_case_from_creation_to_decision() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viewer_sees_the_case_read_only() {
-    if !browser_available() {
+    let Some((_one, server)) = begin().await else {
         return;
-    }
-    let _one = ONE_BROWSER.lock().await;
-    let server = server().await;
+    };
     let officer = server.user(Role::ProcurementOfficer).await;
     let viewer = server.user(Role::Viewer).await;
     let case = server
@@ -190,11 +194,9 @@ async fn viewer_sees_the_case_read_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_upload_is_said_in_words() {
-    if !browser_available() {
+    let Some((_one, server)) = begin().await else {
         return;
-    }
-    let _one = ONE_BROWSER.lock().await;
-    let server = server().await;
+    };
     let officer = server.user(Role::ProcurementOfficer).await;
     let case = server
         .create_case(&officer, "DAO", "Réhabilitation d'école")
@@ -206,30 +208,24 @@ async fn a_refused_upload_is_said_in_words() {
         .goto(&server.url(&format!("/dossiers/{}", case["id"].as_str().unwrap())))
         .await;
     // A text file named like a PDF.
-    browser
-        .type_into(
-            "#file-dao",
-            &file(&files, "dao.pdf", b"ceci n'est pas un PDF"),
-        )
-        .await;
-    browser
-        .click("form[action$='/fichiers/dao'] button[type=submit]")
-        .await;
+    send_file(
+        &browser,
+        "dao",
+        &file(&files, "dao.pdf", b"ceci n'est pas un PDF"),
+    )
+    .await;
     let said = browser
         .wait_text("form[action$='/fichiers/dao'] .progress", "Refusé")
         .await;
     assert!(said.contains("Type de fichier non reconnu"), "{said}");
     // An offer before the DAO.
     browser.type_into("#supplier_name", "BTP Sahel").await;
-    browser
-        .type_into(
-            "#file-offer",
-            &file(&files, "offre.pdf", &pdf_bytes("offre")),
-        )
-        .await;
-    browser
-        .click("form[action$='/fichiers/offer'] button[type=submit]")
-        .await;
+    send_file(
+        &browser,
+        "offer",
+        &file(&files, "offre.pdf", &pdf_bytes("offre")),
+    )
+    .await;
     let said = browser
         .wait_text("form[action$='/fichiers/offer'] .progress", "Refusé")
         .await;
@@ -239,11 +235,9 @@ async fn a_refused_upload_is_said_in_words() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_scrolls_sideways_at_390_px() {
-    if !browser_available() {
+    let Some((_one, server)) = begin().await else {
         return;
-    }
-    let _one = ONE_BROWSER.lock().await;
-    let server = server().await;
+    };
     let officer = server.user(Role::ProcurementOfficer).await;
     let case = server
         .create_case(
@@ -311,11 +305,9 @@ async fn nothing_scrolls_sideways_at_390_px() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_and_case_forms_work_with_the_keyboard_alone() {
-    if !browser_available() {
+    let Some((_one, server)) = begin().await else {
         return;
-    }
-    let _one = ONE_BROWSER.lock().await;
-    let server = server().await;
+    };
     let browser = Browser::start(1100, 900).await;
     browser.goto(&server.url("/connexion")).await;
     browser.wait("#username").await;

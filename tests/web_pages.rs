@@ -73,30 +73,12 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(db: TestDb) {
             .contains(&format!("name=\"csrf\" value=\"{csrf}\""))
     );
 
-    let wrong = web
-        .post(
-            "/connexion",
-            &[
-                ("username", "admin"),
-                ("password", "nope-nope"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
+    let wrong = web.post_sign_in("admin", "nope-nope", &csrf).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("Identifiant ou mot de passe incorrect"));
     assert!(wrong.set_cookie("dms_session").is_none());
 
-    let page = web
-        .post(
-            "/connexion",
-            &[
-                ("username", "admin"),
-                ("password", "Admin123!"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
+    let page = web.post_sign_in("admin", "Admin123!", &csrf).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), "/dossiers");
     let cookie = page.set_cookie("dms_session").expect("session cookie");
@@ -130,16 +112,7 @@ async fn session_cookie_is_secure_behind_https(db: TestDb) {
     let page = web.get("/connexion").await;
     assert!(page.set_cookie("dms_csrf").unwrap().contains("Secure"));
     let csrf = web.csrf();
-    let page = web
-        .post(
-            "/connexion",
-            &[
-                ("username", "admin"),
-                ("password", "Admin123!"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
+    let page = web.post_sign_in("admin", "Admin123!", &csrf).await;
     let cookie = page.set_cookie("dms_session").expect("session cookie");
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
@@ -155,16 +128,7 @@ async fn forms_without_the_csrf_token_are_refused(db: TestDb) {
         "",
         "0000000000000000000000000000000000000000000000000000000000000000",
     ] {
-        let page = web
-            .post(
-                "/connexion",
-                &[
-                    ("username", "admin"),
-                    ("password", "Admin123!"),
-                    ("csrf", csrf),
-                ],
-            )
-            .await;
+        let page = web.post_sign_in("admin", "Admin123!", csrf).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN);
         assert!(
             page.body.contains("Le formulaire a expiré"),
@@ -176,16 +140,7 @@ async fn forms_without_the_csrf_token_are_refused(db: TestDb) {
     // A token without its cookie (another site's page cannot read it).
     let csrf = web.csrf();
     let mut stranger = WebClient::new(&server.base);
-    let page = stranger
-        .post(
-            "/connexion",
-            &[
-                ("username", "admin"),
-                ("password", "Admin123!"),
-                ("csrf", &csrf),
-            ],
-        )
-        .await;
+    let page = stranger.post_sign_in("admin", "Admin123!", &csrf).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
 
     let (_, mut officer) = officer_client(&server).await;

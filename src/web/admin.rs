@@ -18,6 +18,16 @@ use crate::users_admin::Change;
 
 const BACK: &str = "/admin/utilisateurs";
 
+/// The refusal for anyone but an administrator.
+fn not_admin(session: &Session) -> Response {
+    refused_with(
+        session,
+        StatusCode::FORBIDDEN,
+        text("admin.forbidden"),
+        "/dossiers",
+    )
+}
+
 #[derive(Deserialize, Default)]
 pub struct AdminQuery {
     ok: Option<String>,
@@ -32,12 +42,7 @@ pub async fn users_page(
         return session.to_sign_in();
     };
     if !user.is_admin() {
-        return refused_with(
-            &session,
-            StatusCode::FORBIDDEN,
-            text("admin.forbidden"),
-            "/dossiers",
-        );
+        return not_admin(&session);
     }
     let users = match crate::auth::list(&state.db).await {
         Ok(users) => users,
@@ -89,12 +94,7 @@ pub async fn update_user(
         Err(refusal) => return *refusal,
     };
     if !user.is_admin() {
-        return refused_with(
-            &session,
-            StatusCode::FORBIDDEN,
-            text("admin.forbidden"),
-            "/dossiers",
-        );
+        return not_admin(&session);
     }
     let Some(role) = Role::parse(&form.role) else {
         return refused(

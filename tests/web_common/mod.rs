@@ -127,20 +127,24 @@ impl WebClient {
         self.cookies.get("dms_csrf").cloned().unwrap_or_default()
     }
 
+    /// Posts the sign-in form with `csrf` as its token.
+    pub async fn post_sign_in(&mut self, username: &str, password: &str, csrf: &str) -> Page {
+        self.post(
+            "/connexion",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf", csrf),
+            ],
+        )
+        .await
+    }
+
     /// Signs in through the sign-in form; panics unless it succeeds.
     pub async fn sign_in(&mut self, username: &str, password: &str) {
         self.get("/connexion").await;
         let csrf = self.csrf();
-        let page = self
-            .post(
-                "/connexion",
-                &[
-                    ("username", username),
-                    ("password", password),
-                    ("csrf", &csrf),
-                ],
-            )
-            .await;
+        let page = self.post_sign_in(username, password, &csrf).await;
         assert_eq!(
             page.status,
             StatusCode::SEE_OTHER,
