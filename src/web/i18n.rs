@@ -311,6 +311,12 @@ fn explain_message(m: &str) -> String {
             return format!("{french}. ({m})");
         }
     }
+    if m.starts_with("No analysis has been run") {
+        return format!("Lancez l'analyse du dossier avant de décider. ({m})");
+    }
+    if m.contains("is not among the offers analysed") {
+        return format!("Ce fournisseur ne fait pas partie des offres analysées. ({m})");
+    }
     if m.contains("already exists in this case") {
         return format!("Ce numéro de lot existe déjà dans le dossier. ({m})");
     }
