@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod auth;
+pub mod case_index;
 pub mod cases;
 pub mod db;
 pub mod error;
@@ -20,5 +21,7 @@ pub mod storage;
 pub mod timestamp;
 pub mod token;
 pub mod uploads;
+pub mod users_admin;
+pub mod web;
 
 pub use error::Error;

@@ -73,7 +73,7 @@ async fn artifact(
 /// Streams a stored file with its type, a `Content-Disposition` that keeps
 /// non-ASCII names (RFC 6266 `filename*`), and an `ETag`: an artifact's file
 /// never changes, so its id is a strong validator.
-async fn send_file(
+pub(crate) async fn send_file(
     artifact: &entity::artifacts::Model,
     path: &std::path::Path,
     headers: &HeaderMap,

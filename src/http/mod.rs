@@ -2,7 +2,7 @@
 //! default. `router` builds the application from its state; `serve` runs it
 //! until SIGTERM or Ctrl-C, letting in-flight requests finish.
 
-mod analysis;
+pub(crate) mod analysis;
 mod auth;
 mod cases;
 pub mod error;
@@ -13,6 +13,7 @@ mod meta;
 pub mod request;
 pub mod routes;
 mod uploads;
+mod users;
 mod views;
 
 use std::net::SocketAddr;
@@ -48,9 +49,12 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::routes())
         .merge(memory::routes())
         .merge(meta::routes())
+        .merge(users::routes())
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         // Uploads stream their body and count it themselves (413 at 50 MiB).
-        .merge(uploads::routes().layer(DefaultBodyLimit::disable()));
+        .merge(uploads::routes().layer(DefaultBodyLimit::disable()))
+        // The web pages set their own body limits.
+        .merge(crate::web::routes());
     // Set last: it applies to the routes registered before it.
     api.fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)

@@ -159,6 +159,18 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "GET",
+        "/api/users",
+        Access::Admin,
+        "Every user account with its role and active flag",
+    ),
+    route(
+        "PATCH",
+        "/api/users/{user_id}",
+        Access::Admin,
+        "Change a user's role and/or active flag",
+    ),
+    route(
+        "GET",
         "/openapi.json",
         Access::Public,
         "This API's OpenAPI document",

@@ -1,0 +1,362 @@
+//! Every text the pages show, in French (the users' language), by key.
+//! Templates call `t("key")`; handlers use [`text`]. An English table can
+//! follow beside [`FR`] with the same keys.
+//!
+//! The server's refusals come from the services in English (they are the
+//! API's contract); [`explain`] says them in French for the pages.
+
+use crate::Error;
+
+/// The French texts.
+pub const FR: &[(&str, &str)] = &[
+    ("app.name", "Mémoire des décisions d'achat"),
+    ("app.short", "DMS"),
+    ("nav.cases", "Dossiers"),
+    ("nav.new_case", "Nouveau dossier"),
+    ("nav.admin", "Administration"),
+    ("nav.sign_out", "Se déconnecter"),
+    ("nav.signed_in_as", "Connecté :"),
+    ("nav.skip", "Aller au contenu"),
+    ("role.admin", "administrateur"),
+    ("role.procurement_officer", "agent des achats"),
+    ("role.viewer", "lecteur"),
+    ("login.title", "Connexion"),
+    ("login.username", "Identifiant"),
+    ("login.password", "Mot de passe"),
+    ("login.submit", "Se connecter"),
+    (
+        "login.failed",
+        "Identifiant ou mot de passe incorrect, ou compte désactivé.",
+    ),
+    ("login.signed_out", "Vous êtes déconnecté."),
+    (
+        "login.expired",
+        "Votre session a expiré : reconnectez-vous.",
+    ),
+    ("cases.title", "Dossiers"),
+    ("cases.search", "Rechercher (titre ou référence)"),
+    ("cases.status", "Statut"),
+    ("cases.type", "Type"),
+    ("cases.all", "Tous"),
+    ("cases.mine", "Mes dossiers seulement"),
+    ("cases.filter", "Filtrer"),
+    ("cases.none", "Aucun dossier ne correspond."),
+    ("cases.count", "dossier(s)"),
+    ("cases.previous", "Page précédente"),
+    ("cases.next", "Page suivante"),
+    ("cases.page", "Page"),
+    ("cases.reference", "Référence"),
+    ("cases.case_title", "Titre"),
+    ("cases.created", "Créé le"),
+    ("cases.closing", "Clôture"),
+    ("status.open", "ouvert"),
+    ("status.closed", "clos"),
+    ("status.decided", "décidé"),
+    ("status.analyzed", "analysé"),
+    ("new.title", "Nouveau dossier"),
+    ("new.type", "Type de procédure"),
+    ("new.type.DAO", "DAO — appel d'offres"),
+    ("new.type.RFQ", "RFQ — demande de cotation"),
+    ("new.type.RFP", "RFP — demande de propositions"),
+    ("new.case_title", "Titre du dossier"),
+    ("new.value", "Valeur estimée (USD)"),
+    (
+        "new.value_help",
+        "La procédure que les seuils imposent est indiquée ci-dessous et après la création.",
+    ),
+    ("new.thresholds", "Seuils de procédure"),
+    ("new.threshold_from", "à partir de"),
+    ("new.threshold_to", "jusqu'à"),
+    ("new.threshold_suppliers", "fournisseurs au minimum"),
+    ("new.closing", "Date de clôture"),
+    ("new.category", "Catégorie d'achat"),
+    ("new.purchase_category", "Famille d'achat"),
+    ("new.none", "— aucune —"),
+    ("new.submit", "Créer le dossier"),
+    (
+        "new.forbidden",
+        "Votre rôle (lecteur) permet de consulter les dossiers, pas d'en créer.",
+    ),
+    ("case.created", "Dossier créé. Sa référence :"),
+    ("case.procedure", "Procédure exigée par les seuils"),
+    ("case.min_suppliers", "fournisseurs au minimum"),
+    ("case.reference", "Référence"),
+    ("case.status", "Statut"),
+    ("case.type", "Type"),
+    ("case.value", "Valeur estimée"),
+    ("case.closing", "Clôture"),
+    ("case.owner_you", "Vous êtes responsable de ce dossier."),
+    (
+        "case.read_only",
+        "Lecture seule : vous pouvez consulter ce dossier mais pas le modifier.",
+    ),
+    ("case.lots", "Lots"),
+    ("case.no_lots", "Aucun lot."),
+    ("case.lot_number", "Numéro du lot"),
+    ("case.lot_description", "Description du lot"),
+    ("case.add_lot", "Ajouter le lot"),
+    ("case.documents", "Documents"),
+    ("case.dao", "Dossier d'appel d'offres (DAO)"),
+    ("case.no_dao", "Aucun DAO téléversé."),
+    ("case.upload_dao", "Téléverser le DAO"),
+    ("case.offers", "Offres par fournisseur"),
+    ("case.no_offers", "Aucune offre."),
+    ("case.upload_offer", "Téléverser une offre"),
+    ("case.supplier", "Fournisseur"),
+    ("case.offer_type", "Type de pièce"),
+    ("case.offer_type.technique", "offre technique"),
+    ("case.offer_type.financiere", "offre financière"),
+    ("case.offer_type.administrative", "pièces administratives"),
+    ("case.offer_type.registre", "registre"),
+    ("case.lot", "Lot"),
+    ("case.no_lot", "— sans lot —"),
+    ("case.file", "Fichier (PDF, Word ou Excel, 50 Mo au plus)"),
+    ("case.files", "Fichiers (glisser-déposer possible)"),
+    (
+        "case.drop",
+        "Déposez les fichiers ici ou choisissez-les ci-dessus.",
+    ),
+    ("case.templates", "Modèles"),
+    (
+        "case.cba_template",
+        "Modèle de tableau comparatif (Excel .xlsx)",
+    ),
+    ("case.pv_template", "Modèle de procès-verbal (Word .docx)"),
+    ("case.upload_template", "Téléverser le modèle"),
+    ("case.no_templates", "Aucun modèle."),
+    ("case.send", "Envoyer"),
+    ("case.uploaded", "Fichier reçu :"),
+    ("case.late", "hors délai"),
+    ("case.quota", "Espace utilisé par le dossier"),
+    ("case.quota_of", "sur 500 Mo"),
+    ("case.analysis", "Analyse des offres"),
+    (
+        "case.analysis_intro",
+        "L'analyse extrait les critères du DAO et les données des offres, signale les manques (REVUE MANUELLE) et prépare le tableau comparatif (CBA) et le PV. Elle ne note, ne classe et ne recommande rien.",
+    ),
+    ("case.analysis_run", "Lancer l'analyse"),
+    (
+        "case.analysis_done",
+        "Analyse terminée : le tableau comparatif et le PV sont prêts.",
+    ),
+    (
+        "case.download_cba",
+        "Télécharger le tableau comparatif (Excel)",
+    ),
+    ("case.download_pv", "Télécharger le PV (Word)"),
+    ("case.decision", "Décision du comité"),
+    ("case.decision_supplier", "Fournisseur retenu"),
+    ("case.decision_reason", "Motif de la décision"),
+    ("case.decision_next", "Prochaine étape"),
+    ("case.decision_submit", "Enregistrer la décision"),
+    (
+        "case.decision_none",
+        "Téléversez au moins une offre avant de décider.",
+    ),
+    ("case.decision_saved", "Décision enregistrée."),
+    ("case.lot_saved", "Lot ajouté."),
+    ("case.memory", "Mémoire du dossier"),
+    ("case.memory_search", "Rechercher dans la mémoire"),
+    ("case.memory_submit", "Rechercher"),
+    ("case.memory_clear", "Tout afficher"),
+    ("case.memory_empty", "Rien en mémoire pour l'instant."),
+    ("case.memory_no_hit", "Aucune entrée ne contient ce texte."),
+    ("memory.decision", "Décision"),
+    ("memory.extraction", "Extraction"),
+    ("memory.analysis", "Analyse"),
+    ("memory.chosen_supplier", "Fournisseur retenu"),
+    ("memory.decision_reason", "Motif"),
+    ("memory.next_action", "Prochaine étape"),
+    ("memory.decided_at", "Décidé le"),
+    ("memory.decided_by", "Par l'utilisateur n°"),
+    ("memory.human_final", "Décision humaine"),
+    ("admin.title", "Utilisateurs"),
+    ("admin.username", "Identifiant"),
+    ("admin.email", "Courriel"),
+    ("admin.name", "Nom"),
+    ("admin.role", "Rôle"),
+    ("admin.active", "Compte actif"),
+    ("admin.save", "Enregistrer"),
+    ("admin.saved", "Compte mis à jour."),
+    (
+        "admin.forbidden",
+        "Cette page est réservée aux administrateurs.",
+    ),
+    ("error.title", "Action refusée"),
+    (
+        "error.csrf",
+        "Le formulaire a expiré ou ne vient pas de cette application : rechargez la page et recommencez.",
+    ),
+    ("error.forbidden", "Vous n'avez pas le droit de faire cela."),
+    ("error.not_found", "Page ou dossier introuvable."),
+    (
+        "error.server",
+        "Erreur du serveur : réessayez plus tard. Référence de la requête :",
+    ),
+    (
+        "error.unavailable",
+        "La base de données est momentanément indisponible : réessayez dans quelques secondes.",
+    ),
+    ("error.back", "Retour"),
+    ("error.field", "Champ"),
+    ("error.rate", "Trop de tentatives : patientez une minute."),
+    ("upload.progress", "Envoi"),
+    ("upload.done", "Reçu"),
+    ("upload.failed", "Refusé"),
+    (
+        "upload.network",
+        "La connexion a été interrompue : réessayez.",
+    ),
+];
+
+/// The French text of `key`; the key itself if it has none (a test keeps
+/// every key the templates use in the table).
+pub fn text(key: &str) -> &str {
+    lookup(key).unwrap_or(key)
+}
+
+/// The French text of `key`, if there is one.
+pub fn lookup(key: &str) -> Option<&'static str> {
+    FR.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+/// The French label of a form field named in a service's error.
+fn field_label(field: &str) -> &str {
+    match field {
+        "title" => text("new.case_title"),
+        "estimated_value" => text("new.value"),
+        "closing_date" => text("new.closing"),
+        "category_code" => text("new.category"),
+        "purchase_category_code" => text("new.purchase_category"),
+        "lot_number" => text("case.lot_number"),
+        "supplier_name" => text("case.supplier"),
+        "offer_type" => text("case.offer_type"),
+        "file" => text("case.file"),
+        "chosen_supplier" => text("case.decision_supplier"),
+        "decision_reason" => text("case.decision_reason"),
+        "next_action" => text("case.decision_next"),
+        other => other,
+    }
+}
+
+/// A refusal from the services, in French, with the server's own words
+/// kept where no translation fits (so nothing is hidden).
+pub fn explain(error: &Error) -> String {
+    match error {
+        Error::Invalid(m) | Error::Conflict(m) | Error::TooLarge(m) | Error::Forbidden(m) => {
+            explain_message(m)
+        }
+        Error::Validation { field, message } => format!(
+            "{} « {} » : {}",
+            text("error.field"),
+            field_label(field),
+            explain_message(message)
+        ),
+        Error::Unauthorized(_) => text("login.failed").to_owned(),
+        Error::NotFound { .. } => text("error.not_found").to_owned(),
+        Error::Unavailable(_) => text("error.unavailable").to_owned(),
+        _ => text("error.server").to_owned(),
+    }
+}
+
+/// Known refusals, by their English beginning.
+fn explain_message(m: &str) -> String {
+    let rules: &[(&str, &str)] = &[
+        (
+            "Invalid filename",
+            "Nom de fichier refusé : n'utilisez que des lettres sans accent, des chiffres, « . », « _ » et « - », sans espace",
+        ),
+        (
+            "Unable to determine file type",
+            "Type de fichier non reconnu : seuls les PDF, Word et Excel sont acceptés",
+        ),
+        (
+            "Invalid file type",
+            "Type de fichier refusé : seuls les PDF, Word et Excel sont acceptés",
+        ),
+        ("File too large", "Fichier trop volumineux : 50 Mo au plus"),
+        (
+            "Case quota exceeded",
+            "Espace du dossier épuisé : 500 Mo au plus par dossier",
+        ),
+        ("DAO already uploaded", "Ce dossier a déjà son DAO"),
+        (
+            "Cannot upload offer before DAO",
+            "Téléversez d'abord le DAO, puis les offres",
+        ),
+        (
+            "Offer of type",
+            "Ce fournisseur a déjà une pièce de ce type dans le dossier (doublon)",
+        ),
+        (
+            "A CBA template must be",
+            "Le modèle de tableau comparatif doit être un classeur Excel .xlsx",
+        ),
+        (
+            "A PV template must be",
+            "Le modèle de PV doit être un document Word .docx",
+        ),
+        (
+            "You do not own this case",
+            "Ce dossier appartient à un autre agent : vous ne pouvez pas le modifier",
+        ),
+        (
+            "Your role (viewer)",
+            "Votre rôle (lecteur) permet de consulter, pas de modifier",
+        ),
+        ("case_type must be", "Le type doit être DAO, RFQ ou RFP"),
+        (
+            "Rate limit exceeded",
+            "Trop de requêtes : patientez une minute",
+        ),
+        ("Send one file per request", "Un seul fichier par envoi"),
+        (
+            "You cannot remove your own administrator role",
+            "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte",
+        ),
+        ("Only an administrator", "Réservé aux administrateurs"),
+    ];
+    for (english, french) in rules {
+        if m.starts_with(english) {
+            return format!("{french}. ({m})");
+        }
+    }
+    if m.starts_with("No analysis has been run") {
+        return format!("Lancez l'analyse du dossier avant de décider. ({m})");
+    }
+    if m.contains("is not among the offers analysed") {
+        return format!("Ce fournisseur ne fait pas partie des offres analysées. ({m})");
+    }
+    if m.contains("already exists in this case") {
+        return format!("Ce numéro de lot existe déjà dans le dossier. ({m})");
+    }
+    if m.contains("must not be empty") || m.contains("must have 1 to") {
+        return format!("ce champ est obligatoire. ({m})");
+    }
+    m.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique() {
+        for (i, (key, _)) in FR.iter().enumerate() {
+            assert!(
+                FR[i + 1..].iter().all(|(k, _)| k != key),
+                "duplicate key {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_are_said_in_french_with_the_server_words() {
+        let e = Error::Conflict("DAO already uploaded. Delete existing DAO first.".into());
+        let said = explain(&e);
+        assert!(said.starts_with("Ce dossier a déjà son DAO"), "{said}");
+        assert!(said.contains("DAO already uploaded"), "{said}");
+        let e = crate::auth::invalid_field("title", "title must not be empty");
+        assert!(explain(&e).contains("Titre du dossier"));
+    }
+}

@@ -1,0 +1,88 @@
+//! The web interface: pages rendered on the server, in French, for the
+//! procurement officers, the committee and the administrator, served by
+//! `dms serve` at `/` beside the API and over the same services.
+//!
+//! - `session`: the session cookie (the API's token) and CSRF protection;
+//! - `render` and `templates/`: the pages, compiled into the binary;
+//! - `i18n`: every text the pages show, in one table;
+//! - `pages`, `upload`, `admin`: the handlers;
+//! - `static/`: the style sheet and the one small script (upload progress,
+//!   drag and drop), also in the binary. Nothing is fetched from elsewhere.
+
+mod admin;
+pub mod i18n;
+mod pages;
+pub mod render;
+pub mod session;
+mod upload;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::http::AppState;
+
+/// Form bodies of the pages are small; uploads count their own bytes.
+const MAX_FORM_BODY: usize = 256 * 1024;
+
+/// The routes of the pages and their assets.
+pub fn routes() -> Router<AppState> {
+    let forms = Router::new()
+        .route("/", get(pages::home))
+        .route("/connexion", get(pages::login_page).post(pages::login))
+        .route("/deconnexion", post(pages::logout))
+        .route("/dossiers", get(pages::case_list).post(pages::create_case))
+        .route("/dossiers/nouveau", get(pages::new_case))
+        .route("/dossiers/{case_id}", get(pages::case_page))
+        .route("/dossiers/{case_id}/lots", post(pages::add_lot))
+        .route("/dossiers/{case_id}/decision", post(pages::decide))
+        .route("/dossiers/{case_id}/analyse", post(pages::analyse))
+        .route(
+            "/dossiers/{case_id}/telecharger/{kind}",
+            get(pages::download),
+        )
+        .route("/admin/utilisateurs", get(admin::users_page))
+        .route("/admin/utilisateurs/{user_id}", post(admin::update_user))
+        .route("/static/{file}", get(asset))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BODY));
+    let uploads = Router::new()
+        .route("/dossiers/{case_id}/fichiers/{kind}", post(upload::upload))
+        .layer(DefaultBodyLimit::disable());
+    forms.merge(uploads)
+}
+
+/// The assets, compiled in: name, content type, body.
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("static/app.css"),
+    ),
+    (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/upload.js"),
+    ),
+];
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => {
+            let mut response = (StatusCode::OK, *body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}

@@ -1,0 +1,200 @@
+//! The browser session and CSRF protection.
+//!
+//! The session is the API's own token (JWT) in the `dms_session` cookie:
+//! `HttpOnly` (no script can read it), `SameSite=Strict` (no other site's
+//! page can send it), and `Secure` when the request came over HTTPS (a
+//! reverse proxy terminating TLS says so with `X-Forwarded-Proto: https`);
+//! on plain `http://localhost` a `Secure` cookie would not be kept.
+//!
+//! Every form carries a CSRF token checked on POST (double submit): a
+//! random value in the `dms_csrf` cookie, repeated in a hidden field. A
+//! page on another site can neither read the cookie nor guess the value.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::auth::User;
+use crate::http::AppState;
+
+pub const SESSION_COOKIE: &str = "dms_session";
+pub const CSRF_COOKIE: &str = "dms_csrf";
+/// The form field (and, for scripts, the header) that repeats the token.
+pub const CSRF_FIELD: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+/// Whether the client reached us over HTTPS (through a TLS proxy).
+pub fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
+/// A `Set-Cookie` value with this application's flags; `max_age` 0 removes.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>, https: bool) -> HeaderValue {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if https {
+        text.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        text.push_str(&format!("; Max-Age={age}"));
+    }
+    // Names and values are ours (hex, JWT): always valid header text.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The CSRF token of this browser; `fresh` when the cookie must be set.
+#[derive(Clone, Debug)]
+pub struct Csrf {
+    pub token: String,
+    fresh: bool,
+}
+
+impl Csrf {
+    fn from_headers(headers: &HeaderMap) -> Csrf {
+        match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 64) {
+            Some(token) => Csrf {
+                token,
+                fresh: false,
+            },
+            None => Csrf {
+                token: hex::encode(rand::random::<[u8; 32]>()),
+                fresh: true,
+            },
+        }
+    }
+
+    /// Whether `submitted` is this browser's token (a fresh token was never
+    /// sent to a form, so nothing matches it).
+    pub fn accepts(&self, submitted: Option<&str>) -> bool {
+        !self.fresh && submitted.is_some_and(|s| same_secret(&self.token, s.trim()))
+    }
+}
+
+/// Who is browsing: the session's user (if the cookie holds a valid token
+/// of an active account), the CSRF token, and whether it is over HTTPS.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user: Option<User>,
+    pub csrf: Csrf,
+    pub https: bool,
+    /// A session cookie was sent but is no longer valid.
+    pub expired: bool,
+    /// The peer's address (for the login rate limit).
+    pub client_ip: IpAddr,
+}
+
+impl Session {
+    /// The redirect to the sign-in page, for a page that needs a user.
+    pub fn to_sign_in(&self) -> Response {
+        let to = if self.expired {
+            "/connexion?expiree=1"
+        } else {
+            "/connexion"
+        };
+        self.finish(Redirect::to(to).into_response())
+    }
+
+    /// Adds the cookies this session must set to `response`.
+    pub fn finish(&self, mut response: Response) -> Response {
+        if self.csrf.fresh {
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(CSRF_COOKIE, &self.csrf.token, None, self.https),
+            );
+        }
+        if self.expired && self.user.is_none() {
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, "", Some(0), self.https),
+            );
+        }
+        response
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let https = is_https(&parts.headers);
+        let client_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let csrf = Csrf::from_headers(&parts.headers);
+        let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Ok(Session {
+                user: None,
+                csrf,
+                https,
+                expired: false,
+                client_ip,
+            });
+        };
+        let user = match state.keys.verify(&token) {
+            Some(id) => crate::auth::find(&state.db, id)
+                .await
+                .map_err(|e| super::pages::failure(&e))?
+                .filter(|u| u.is_active),
+            None => None,
+        };
+        Ok(Session {
+            expired: user.is_none(),
+            user,
+            csrf,
+            https,
+            client_ip,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; dms_csrf=xyz ; b=2"),
+        );
+        assert_eq!(cookie(&headers, "dms_csrf").as_deref(), Some("xyz"));
+        assert_eq!(cookie(&headers, "dms_session"), None);
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+    }
+}

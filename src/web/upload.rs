@@ -1,0 +1,204 @@
+//! Uploads from the case page: the DAO, offers (supplier, type, lot) and
+//! templates, through the same services as the API.
+//!
+//! The form works without JavaScript (a plain multipart POST answered by a
+//! redirect or a refusal page); `upload.js` sends the same form with
+//! `Accept: application/json` to show a progress bar per file, and gets
+//! `{"ok": bool, "message": "..."}` with the refusal said in French.
+//!
+//! The CSRF field must come before the file in the body (the form puts it
+//! first): no byte of a file is stored for a request that is not ours.
+
+use std::collections::HashMap;
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+
+use super::i18n::{explain, text};
+use super::pages::{refused, refused_with, status_of};
+use super::session::{CSRF_FIELD, Session};
+use crate::Error;
+use crate::http::AppState;
+use crate::storage::{ReceiveError, Received};
+use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
+
+/// Largest text field of an upload form.
+const MAX_FIELD_BYTES: usize = 16 * 1024;
+
+/// Whether the client is the page's script (wants JSON, not a page).
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// Why an upload did not go through.
+enum Refusal {
+    Csrf,
+    Service(Error),
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
+        Refusal::Service(e)
+    }
+}
+
+fn too_large() -> Error {
+    Error::TooLarge("File too large (max 50.0 MB)".into())
+}
+
+fn malformed(reason: impl std::fmt::Display) -> Error {
+    Error::Invalid(format!("Malformed multipart body: {reason}"))
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    Path((case_id, kind)): Path<(String, String)>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let json = wants_json(&headers);
+    let back = format!("/dossiers/{case_id}#documents");
+    let Some(user) = session.user.clone() else {
+        if json {
+            return (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"ok": false, "message": text("login.expired")})),
+            )
+                .into_response();
+        }
+        return Redirect::to("/connexion?expiree=1").into_response();
+    };
+    let result = receive_and_store(&state, &session, &user, &case_id, &kind, multipart).await;
+    match (result, json) {
+        (Ok(filename), true) => axum::Json(json!({
+            "ok": true,
+            "message": format!("{} {filename}", text("case.uploaded")),
+        }))
+        .into_response(),
+        (Ok(_), false) => {
+            Redirect::to(&format!("/dossiers/{case_id}?ok=fichier#documents")).into_response()
+        }
+        (Err(Refusal::Csrf), true) => (
+            StatusCode::FORBIDDEN,
+            axum::Json(json!({"ok": false, "message": text("error.csrf")})),
+        )
+            .into_response(),
+        (Err(Refusal::Csrf), false) => {
+            refused_with(&session, StatusCode::FORBIDDEN, text("error.csrf"), &back)
+        }
+        (Err(Refusal::Service(e)), true) => {
+            if status_of(&e).is_server_error() {
+                tracing::error!(cause = %e, "web upload failed");
+            }
+            (
+                status_of(&e),
+                axum::Json(json!({"ok": false, "message": explain(&e)})),
+            )
+                .into_response()
+        }
+        (Err(Refusal::Service(e)), false) => refused(&session, &e, &back),
+    }
+}
+
+/// Checks, receives and stores one upload; returns the client's file name.
+async fn receive_and_store(
+    state: &AppState,
+    session: &Session,
+    user: &crate::auth::User,
+    case_id: &str,
+    kind: &str,
+    mut multipart: Multipart,
+) -> Result<String, Refusal> {
+    let kind = Kind::parse(kind).ok_or_else(|| {
+        Error::Invalid(format!(
+            "kind must be one of dao, offer, cba_template, pv_template, not {kind}"
+        ))
+    })?;
+    state
+        .limits
+        .upload(user.id)
+        .map_err(|_| Error::Invalid("Rate limit exceeded".into()))?;
+    crate::uploads::precheck(&state.db, user, case_id, kind).await?;
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut file: Option<(String, Received)> = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(malformed(e.body_text()).into()),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if !session
+                .csrf
+                .accepts(fields.get(CSRF_FIELD).map(String::as_str))
+            {
+                return Err(Refusal::Csrf);
+            }
+            if file.is_some() {
+                return Err(Error::Invalid("Send one file per request".into()).into());
+            }
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            crate::uploads::check_filename(&filename)?;
+            let received =
+                state
+                    .data
+                    .receive(field, MAX_FILE_BYTES)
+                    .await
+                    .map_err(|e| match e {
+                        ReceiveError::TooLarge { .. } => too_large(),
+                        ReceiveError::Body(reason) => malformed(reason),
+                        ReceiveError::Server(e) => e,
+                    })?;
+            file = Some((filename, received));
+        } else {
+            let mut field = field;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| malformed(e.body_text()))? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > MAX_FIELD_BYTES {
+                    return Err(Error::TooLarge("A form field is too large".into()).into());
+                }
+            }
+            let value = String::from_utf8(bytes).map_err(|_| malformed("a field is not UTF-8"))?;
+            fields.insert(name, value);
+        }
+    }
+    if !session
+        .csrf
+        .accepts(fields.get(CSRF_FIELD).map(String::as_str))
+    {
+        return Err(Refusal::Csrf);
+    }
+    let Some((client_filename, body)) = file else {
+        return Err(crate::auth::invalid_field("file", "choose a file").into());
+    };
+    let offer = match kind {
+        Kind::Offer => Some(OfferInfo::new(
+            fields.get("supplier_name").map_or("", String::as_str),
+            fields.get("offer_type").map_or("", String::as_str),
+            fields.get("lot_id").cloned(),
+        )?),
+        _ => None,
+    };
+    crate::uploads::store(
+        &state.db,
+        &state.data,
+        user,
+        Upload {
+            case_id: case_id.to_owned(),
+            kind,
+            client_filename: client_filename.clone(),
+            offer,
+            body,
+        },
+    )
+    .await?;
+    Ok(client_filename)
+}

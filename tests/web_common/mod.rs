@@ -1,0 +1,176 @@
+//! Helpers of the web tests: a cookie-keeping HTTP client for the pages,
+//! and a small WebDriver client for the browser tests.
+#![allow(dead_code)]
+
+pub mod webdriver;
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, SET_COOKIE};
+
+/// A response of a page: status, headers, body.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The raw `Set-Cookie` line for cookie `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+/// A browser without a browser: keeps cookies, follows no redirect.
+pub struct WebClient {
+    pub base: String,
+    http: reqwest::Client,
+    pub cookies: BTreeMap<String, String>,
+    /// Extra headers sent with every request (e.g. `X-Forwarded-Proto`).
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl WebClient {
+    pub fn new(base: &str) -> Self {
+        WebClient {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: BTreeMap::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let mut req = req.header("cookie", self.cookie_header());
+        for (name, value) in &self.extra {
+            req = req.header(*name, value);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        for line in headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let first = line.split(';').next().unwrap_or("");
+            if let Some((name, value)) = first.split_once('=') {
+                if line.contains("Max-Age=0") {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        // minijinja escapes `/` as `&#x2f;` (browsers read it as `/`).
+        let body = res.text().await.expect("body").replace("&#x2f;", "/");
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self.http.get(format!("{}{path}", self.base));
+        self.finish(req).await
+    }
+
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let req = self.http.post(format!("{}{path}", self.base)).form(fields);
+        self.finish(req).await
+    }
+
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        form: reqwest::multipart::Form,
+        json: bool,
+    ) -> Page {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        if json {
+            req = req.header("accept", "application/json");
+        }
+        self.finish(req).await
+    }
+
+    /// This browser's CSRF token (after a first page).
+    pub fn csrf(&self) -> String {
+        self.cookies.get("dms_csrf").cloned().unwrap_or_default()
+    }
+
+    /// Posts the sign-in form with `csrf` as its token.
+    pub async fn post_sign_in(&mut self, username: &str, password: &str, csrf: &str) -> Page {
+        self.post(
+            "/connexion",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf", csrf),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in through the sign-in form; panics unless it succeeds.
+    pub async fn sign_in(&mut self, username: &str, password: &str) {
+        self.get("/connexion").await;
+        let csrf = self.csrf();
+        let page = self.post_sign_in(username, password, &csrf).await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "sign in of {username}: {}",
+            page.body
+        );
+        assert!(
+            self.cookies.contains_key("dms_session"),
+            "session cookie set"
+        );
+    }
+
+    /// An upload form as the page's form sends it: the CSRF field first.
+    pub fn upload_form(
+        &self,
+        fields: &[(&str, &str)],
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> reqwest::multipart::Form {
+        let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf());
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+        )
+    }
+}
