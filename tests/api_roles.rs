@@ -153,6 +153,15 @@ async fn call(
             "decision_reason": "Prix",
             "next_action": "Notifier",
         })),
+        ("PATCH", "/api/users/{user_id}") => {
+            // A user of its own for each call, so that no call changes who
+            // the matrix's callers are.
+            let target = server.user(dms::auth::Role::Viewer).await;
+            server
+                .http
+                .patch(server.url(&format!("/api/users/{}", target.id)))
+                .json(&json!({"is_active": true}))
+        }
         (method, path) => panic!(
             "no request for {method} {path}: add a minimal valid one to `call` in tests/api_roles.rs"
         ),
