@@ -2,6 +2,7 @@
 -- column that had none), under the same names. Revision 005 creates them
 -- during `migration up`: once it is merged, every statement here is a no-op.
 \set ON_ERROR_STOP on
+SET maintenance_work_mem = '256MB';
 CREATE INDEX IF NOT EXISTS idx_analyses_case_id ON analyses (case_id);
 CREATE INDEX IF NOT EXISTS idx_artifacts_case_id ON artifacts (case_id);
 CREATE INDEX IF NOT EXISTS idx_artifacts_created_by ON artifacts (created_by);
