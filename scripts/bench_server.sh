@@ -113,7 +113,7 @@ run_size() {
 
     # The release server, on loopback only, with its own data directory and key.
     DATABASE_URL=$url DMS_BIND=127.0.0.1:$PORT DMS_DATA_DIR=$WORK/data \
-        DMS_JWT_SECRET=bench-secret-$RANDOM$RANDOM$RANDOM \
+        DMS_JWT_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d " \n") \
         "$DMS" serve >"$WORK/server-$n.log" 2>&1 &
     SERVER_PID=$!
     local up=
