@@ -78,7 +78,7 @@ run_size() {
     CURRENT_DB=$db
 
     log "$n cases: database $db"
-    psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+    psql "$PG/postgres" -qAt -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
     psql "$PG/postgres" -qAtc "CREATE DATABASE $db" >/dev/null
     "$MIGRATION" up -u "$url" >"$WORK/migrate.log" 2>&1 || {
         cat "$WORK/migrate.log" >&2
@@ -195,7 +195,7 @@ run_size() {
         "$p50_us" "$p99_us" "$tps" "$rss_kib" "$requests" >>"$RESULTS"
     log "$n cases: $rps req/s, p50 ${p50_us}us, p99 ${p99_us}us; pgbench $tps tps; peak RSS ${rss_kib} KiB"
 
-    psql "$PG/postgres" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+    psql "$PG/postgres" -qAt -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
     CURRENT_DB=
 }
 
