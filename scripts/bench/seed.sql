@@ -52,7 +52,7 @@ FROM generate_series(1, :ncases) AS n, generate_series(1, 2) AS k, bench_params 
 
 INSERT INTO offers (id, case_id, supplier_name, offer_type, file_hash, submitted_at, created_at)
 SELECT pg_temp.bench_id(3, k, n), pg_temp.bench_id(0, 0, n), 'Fournisseur ' || k || ' SARL',
-       'technique', lpad(to_hex(n * 7919 + k), 64, 'f'),
+       'technique', lpad(to_hex(n::bigint * 7919 + k), 64, 'f'),
        '2026-02-1' || k || 'T14:00:00', '2026-02-1' || k || 'T14:00:00'
 FROM generate_series(1, :ncases) AS n, generate_series(1, 2) AS k;
 
@@ -72,7 +72,7 @@ SELECT pg_temp.bench_id(5, k, n), pg_temp.bench_id(0, 0, n),
        CASE k WHEN 0 THEN 'dao.pdf' ELSE 'offre_technique_' || k || '.pdf' END,
        'uploads/' || pg_temp.bench_id(0, 0, n) || '/' || pg_temp.bench_id(5, k, n) || '.pdf',
        '2026-02-1' || k || 'T14:00:00',
-       '{"original_name": "offre.pdf", "size": 1048576, "sha256": "' || lpad(to_hex(n * 7919 + k), 64, 'e') || '"}',
+       '{"original_name": "offre.pdf", "size": 1048576, "sha256": "' || lpad(to_hex(n::bigint * 7919 + k), 64, 'e') || '"}',
        '2026-02-1' || k || 'T14:00:00', p.admin_id
 FROM generate_series(1, :ncases) AS n, generate_series(0, 2) AS k, bench_params p;
 
