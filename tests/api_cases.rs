@@ -19,6 +19,7 @@ server_tests!(
     create_validates_its_fields,
     list_is_paginated_filtered_and_counted,
     detail_has_lots_offers_reference_and_relative_paths,
+    detail_checks_the_token_and_the_user_on_every_request,
     lots_are_created_and_unique_per_case,
     concurrent_creation_numbers_references_without_gap_or_duplicate,
 );
@@ -440,4 +441,55 @@ async fn concurrent_creation_numbers_references_without_gap_or_duplicate(db: Tes
         "30",
         "every creation is one case"
     );
+}
+
+/// The detail reads the caller's user on the connection of its case file
+/// (src/http/cases.rs): still no token 401, a bad token 401, a user
+/// deactivated after its token was issued 400, an unknown case 404, and
+/// the user is read again on every request.
+async fn detail_checks_the_token_and_the_user_on_every_request(db: TestDb) {
+    use entity::users;
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let server = TestServer::start(db).await;
+    let officer = server.user(Role::ProcurementOfficer).await;
+    let case = server.create_case(&officer, "DAO", "Auth").await;
+    let path = format!("/api/cases/{}", case["id"].as_str().unwrap());
+
+    let detail = expect_detail(server.get(None, &path).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(detail, "Not authenticated");
+    let detail = expect_detail(
+        server.get(Some("not-a-token"), &path).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(detail, "Could not validate credentials");
+    expect_detail(
+        server
+            .get(Some(&officer.token), "/api/cases/no-such-case")
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let file = expect_json(
+        server.get(Some(&officer.token), &path).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(file["case"]["id"], case["id"]);
+
+    users::ActiveModel {
+        id: Set(officer.id),
+        is_active: Set(Some(false)),
+        ..Default::default()
+    }
+    .update(&server.state().db)
+    .await
+    .unwrap();
+    let detail = expect_detail(
+        server.get(Some(&officer.token), &path).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(detail, "Inactive user");
 }

@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use sea_orm::ConnectionTrait;
 use serde::de::DeserializeOwned;
 
 use super::AppState;
@@ -24,6 +25,38 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let Bearer(user_id) = Bearer::from_request_parts(parts, state).await?;
+        CurrentUser::load(&state.db, user_id).await
+    }
+}
+
+impl CurrentUser {
+    /// The user a verified token names, read on `db` (a transaction the
+    /// handler goes on using, say): unknown is a 401, inactive a 400.
+    pub async fn load(db: &impl ConnectionTrait, user_id: i32) -> Result<Self, ApiError> {
+        let user = crate::auth::find(db, user_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?;
+        if !user.is_active {
+            return Err(ApiError::bad_request("Inactive user"));
+        }
+        Ok(CurrentUser(user))
+    }
+}
+
+/// The user id of a valid bearer token, not yet checked against the
+/// database: a handler that takes it must call [`CurrentUser::load`] before
+/// anything else (it lets the user be read on the handler's connection).
+#[derive(Clone, Copy, Debug)]
+pub struct Bearer(pub i32);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -33,17 +66,11 @@ impl FromRequestParts<AppState> for CurrentUser {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or_else(|| ApiError::unauthorized("Not authenticated"))?;
-        let user_id = state
+        state
             .keys
             .verify(token)
-            .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?;
-        let user = crate::auth::find(&state.db, user_id)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?;
-        if !user.is_active {
-            return Err(ApiError::bad_request("Inactive user"));
-        }
-        Ok(CurrentUser(user))
+            .map(Bearer)
+            .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))
     }
 }
 
