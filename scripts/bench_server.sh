@@ -96,12 +96,9 @@ run_size() {
     seed_s=$(since "$t0")
     log "$n cases: seeded in ${seed_s}s"
 
-    # Revision 005_add_fk_indexes of the migration chain creates these
-    # indexes during `migration up`; until it is merged into this branch the
-    # bench creates them here (after the data, which builds them faster).
-    # Once 005 is in, this step is a no-op.
+    # Revision 005_add_fk_indexes created the foreign-key indexes during
+    # `migration up`, before the data.
     t0=$(date +%s.%N)
-    psql "$url" -q -f "$HERE/fk_indexes.sql" >/dev/null
     # Hint bits, visibility map and planner statistics, so that neither a
     # vacuum nor the first readers' page writes fall inside a measurement.
     psql "$url" -qAtc "VACUUM (ANALYZE)" >/dev/null
@@ -109,7 +106,7 @@ run_size() {
     index_s=$(since "$t0")
     local db_size
     db_size=$(psql "$url" -qAtc "SELECT pg_size_pretty(pg_database_size(current_database()))")
-    log "$n cases: indexes + vacuum in ${index_s}s; database size $db_size"
+    log "$n cases: vacuum in ${index_s}s; database size $db_size"
 
     # The release server, on loopback only, with its own data directory and key.
     DATABASE_URL=$url DMS_BIND=127.0.0.1:$PORT DMS_DATA_DIR=$WORK/data \
@@ -179,21 +176,28 @@ run_size() {
     local rps
     rps=$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
 
-    # The same statements as the server, on the same database, prepared.
-    log "$n cases: pgbench ${DURATION}s at $CONNS clients"
-    pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" \
-        -D ncases="$n" -D uid="$user_id" -f "$HERE/case_detail.pgbench" \
-        "$url" >"$WORK/pgbench-$n.txt" 2>&1 || {
-        cat "$WORK/pgbench-$n.txt" >&2
-        return 1
-    }
-    local tps
-    tps=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$WORK/pgbench-$n.txt" | head -1)
-    tps=$(printf '%.0f' "$tps")
+    # The same statement as the server, on the same database, prepared; then,
+    # for comparison, the nine SELECTs a client needs when it reads one
+    # relation per statement (what the server sent before it built the case
+    # file in one statement).
+    local tps tps_per_relation script
+    for script in case_detail case_detail_per_relation; do
+        log "$n cases: pgbench $script ${DURATION}s at $CONNS clients"
+        pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" \
+            -D ncases="$n" -D uid="$user_id" -f "$HERE/$script.pgbench" \
+            "$url" >"$WORK/pgbench-$script-$n.txt" 2>&1 || {
+            cat "$WORK/pgbench-$script-$n.txt" >&2
+            return 1
+        }
+        local value
+        value=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$WORK/pgbench-$script-$n.txt" | head -1)
+        value=$(printf '%.0f' "$value")
+        if [[ $script == case_detail ]]; then tps=$value; else tps_per_relation=$value; fi
+    done
 
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$seed_s" "$db_size" "$rps" \
-        "$p50_us" "$p99_us" "$tps" "$rss_kib" "$requests" >>"$RESULTS"
-    log "$n cases: $rps req/s, p50 ${p50_us}us, p99 ${p99_us}us; pgbench $tps tps; peak RSS ${rss_kib} KiB"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$seed_s" "$db_size" "$rps" \
+        "$p50_us" "$p99_us" "$tps" "$rss_kib" "$requests" "$tps_per_relation" >>"$RESULTS"
+    log "$n cases: $rps req/s, p50 ${p50_us}us, p99 ${p99_us}us; pgbench $tps tps (per relation: $tps_per_relation); peak RSS ${rss_kib} KiB"
 
     psql "$PG/postgres" -qAt -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
     CURRENT_DB=
@@ -208,10 +212,10 @@ echo "GET /api/cases/{id}: wrk -t $THREADS -c $CONNS -d ${DURATION}s; pgbench -M
 echo "machine: $(nproc) cores, $(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(psql "$PG/postgres" -qAtc 'SHOW server_version' | cut -d' ' -f1)"
 awk -F'\t' '
 BEGIN {
-    printf "%10s %8s %9s %9s %9s %9s %11s %9s %10s\n", "cases", "seed s", "db size", "req/s", "p50 ms", "p99 ms", "pgbench tps", "req/tps", "peak RSS"
+    printf "%10s %8s %9s %9s %9s %9s %11s %9s %13s %10s\n", "cases", "seed s", "db size", "req/s", "p50 ms", "p99 ms", "pgbench tps", "req/tps", "per-rel. tps", "peak RSS"
 }
 {
-    printf "%10s %8s %9s %9s %9.2f %9.2f %11s %9.2f %6.1f MiB\n", $1, $2, $3, $4, $5 / 1000, $6 / 1000, $7, $4 / $7, $8 / 1024
+    printf "%10s %8s %9s %9s %9.2f %9.2f %11s %9.2f %13s %6.1f MiB\n", $1, $2, $3, $4, $5 / 1000, $6 / 1000, $7, $4 / $7, $10, $8 / 1024
     if (NR == 1) { p99_first = $6; first = $1 }
     last_p99 = $6; last = $1
     if ($4 / $7 < 0.5) ratio_fail = ratio_fail " " $1

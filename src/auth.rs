@@ -49,7 +49,7 @@ pub struct User {
 }
 
 impl User {
-    fn from_row(user: users::Model, role: Option<roles::Model>) -> Self {
+    pub(crate) fn from_row(user: users::Model, role: Option<roles::Model>) -> Self {
         User {
             id: user.id,
             email: user.email,

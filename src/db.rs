@@ -98,6 +98,18 @@ pub async fn connect(
         .max_connections(if sqlite { 8 } else { 16 })
         .min_connections(0)
         .test_before_acquire(true);
+    // MariaDB cuts JSON aggregates at `group_concat_max_len` (1 MiB by
+    // default): the case file is one such aggregate per relation.
+    options.map_sqlx_mysql_pool_opts(|pool| {
+        pool.after_connect(|conn, _| {
+            Box::pin(async move {
+                use sea_orm::sqlx::Executor;
+                conn.execute("SET SESSION group_concat_max_len = 4294967295")
+                    .await
+                    .map(|_| ())
+            })
+        })
+    });
     if sqlite {
         // WAL lets readers go on while one writer commits; the busy timeout
         // makes a second writer wait for the first instead of failing.

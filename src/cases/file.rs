@@ -1,15 +1,18 @@
 //! Procurement cases: loading a case with everything the decision memory
-//! holds about it, in a fixed number of queries.
+//! holds about it, in one statement.
+
+use std::collections::HashMap;
 
 use entity::{
-    artifacts, cases, dao_criteria, documents, lots, memory_entries, offers, procurement_references,
+    artifacts, cases, dao_criteria, documents, lots, memory_entries, offers,
+    procurement_references, roles, users,
 };
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, LoaderTrait, ModelTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::Serialize;
 
+use super::file_sql::{self, COLUMNS, CaseFileSql};
 use crate::Error;
+use crate::auth::User;
 
 /// A case and what hangs off it, as the API will serve it.
 ///
@@ -27,7 +30,8 @@ pub struct CaseFile {
     pub artifacts: Vec<artifacts::Model>,
     /// By `created_at`, then id.
     pub memory_entries: Vec<memory_entries::Model>,
-    /// By `ordre_affichage`, then id: the order the DAO presents them in.
+    /// By `ordre_affichage` (criteria without one last), then id: the order
+    /// the DAO presents them in.
     pub dao_criteria: Vec<dao_criteria::Model>,
     /// Its procurement reference (`DAO-2026-0007`), if it has one.
     pub reference: Option<procurement_references::Model>,
@@ -41,86 +45,122 @@ pub struct OfferFile {
     pub documents: Vec<documents::Model>,
 }
 
-/// How many statements [`load_case_file`] runs for a case with offers,
-/// however many: one fewer for a case without any (no documents to look up).
-pub const LOAD_CASE_FILE_QUERIES: usize = 8;
+/// How many statements [`load_case_file`] runs, whatever the case holds:
+/// the case, its reference and each relation come back as JSON columns of
+/// one `SELECT` (see [`super::file_sql`]).
+pub const LOAD_CASE_FILE_QUERIES: usize = 1;
 
 /// Loads case `case_id` with its lots, offers (each with its documents),
-/// artifacts, memory entries and DAO criteria.
-///
-/// Runs [`LOAD_CASE_FILE_QUERIES`] statements: the case, then one per
-/// relation; the documents of all offers come in one `offer_id IN (...)`
-/// query, never one per offer (and none when there is no offer). The statements are separate reads: pass a
-/// transaction as `db` for a consistent snapshot under concurrent writes.
+/// artifacts, memory entries, DAO criteria and reference, in one statement:
+/// one round trip, one consistent snapshot even under concurrent writes.
 pub async fn load_case_file<C: ConnectionTrait>(db: &C, case_id: &str) -> Result<CaseFile, Error> {
-    let case = cases::Entity::find_by_id(case_id)
-        .one(db)
+    let (_, file) = fetch(db, None, case_id).await?;
+    file.ok_or_else(|| Error::not_found("case", case_id))
+}
+
+/// Loads user `user_id` (with its role) and the file of case `case_id` in
+/// the same statement, for a request that must check who asks before it
+/// answers: `None` for an unknown user or case.
+pub async fn load_case_file_for<C: ConnectionTrait>(
+    db: &C,
+    user_id: i32,
+    case_id: &str,
+) -> Result<(Option<User>, Option<CaseFile>), Error> {
+    fetch(db, Some(user_id), case_id).await
+}
+
+/// The statement [`load_case_file_for`] sends to `backend`, and what each of
+/// its placeholders stands for, in order (`"user_id"` or `"case_id"`): the
+/// benchmark runs the same statement through pgbench.
+pub fn case_file_statement(backend: DbBackend) -> (&'static str, Vec<&'static str>) {
+    let sql = CaseFileSql::get(backend);
+    let params = sql
+        .params
+        .iter()
+        .map(|p| match p {
+            file_sql::Param::Case => "case_id",
+            file_sql::Param::User => "user_id",
+        })
+        .collect();
+    (sql.sql.as_str(), params)
+}
+
+async fn fetch<C: ConnectionTrait>(
+    db: &C,
+    user_id: Option<i32>,
+    case_id: &str,
+) -> Result<(Option<User>, Option<CaseFile>), Error> {
+    let backend = db.get_database_backend();
+    let sql = CaseFileSql::get(backend);
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql.sql.as_str(),
+            sql.values(case_id, user_id),
+        ))
         .await?
-        .ok_or_else(|| Error::NotFound {
-            entity: "case",
-            id: case_id.to_owned(),
-        })?;
+        .ok_or_else(|| Error::Internal("the case file statement returned no row".into()))?;
+    let mut columns = Vec::with_capacity(COLUMNS.len());
+    for (i, name) in COLUMNS.iter().enumerate() {
+        let text: Option<String> = row
+            .try_get_by_index(i)
+            .map_err(|e| Error::Internal(format!("reading the case file column {name}: {e}")))?;
+        columns.push(text);
+    }
+    let mut columns = columns.into_iter();
+    let mut next = || columns.next().flatten();
 
-    let lots = case
-        .find_related(lots::Entity)
-        .order_by_asc(lots::Column::LotNumber)
-        .order_by_asc(lots::Column::Id)
-        .all(db)
-        .await?;
-    let offers = case
-        .find_related(offers::Entity)
-        .order_by_asc(offers::Column::SubmittedAt)
-        .order_by_asc(offers::Column::Id)
-        .all(db)
-        .await?;
-    // One query for the documents of every offer, returned grouped by offer
-    // in the order of `offers`.
-    let documents = offers
-        .load_many(
-            documents::Entity::find()
-                .order_by_asc(documents::Column::UploadedAt)
-                .order_by_asc(documents::Column::Id),
-            db,
-        )
-        .await?;
-    let artifacts = case
-        .find_related(artifacts::Entity)
-        .order_by_asc(artifacts::Column::UploadedAt)
-        .order_by_asc(artifacts::Column::Id)
-        .all(db)
-        .await?;
-    let memory_entries = case
-        .find_related(memory_entries::Entity)
-        .order_by_asc(memory_entries::Column::CreatedAt)
-        .order_by_asc(memory_entries::Column::Id)
-        .all(db)
-        .await?;
-    let dao_criteria = case
-        .find_related(dao_criteria::Entity)
-        .order_by_asc(dao_criteria::Column::OrdreAffichage)
-        .order_by_asc(dao_criteria::Column::Id)
-        .all(db)
-        .await?;
+    let user = file_sql::one::<users::Entity>(next())?;
+    let role = file_sql::one::<roles::Entity>(next())?;
+    let user = user.map(|u| User::from_row(u, role));
+    let Some(case) = file_sql::one::<cases::Entity>(next())? else {
+        return Ok((user, None));
+    };
+    let reference = file_sql::one::<procurement_references::Entity>(next())?;
+    let mut lots = file_sql::many::<lots::Entity>(next())?;
+    let mut offers = file_sql::many::<offers::Entity>(next())?;
+    let mut documents = file_sql::many::<documents::Entity>(next())?;
+    let mut artifacts = file_sql::many::<artifacts::Entity>(next())?;
+    let mut memory_entries = file_sql::many::<memory_entries::Entity>(next())?;
+    let mut dao_criteria = file_sql::many::<dao_criteria::Entity>(next())?;
 
-    // The reverse relation is not generated (cases <-> references is a
-    // cycle), hence the filter on case_id.
-    let reference = procurement_references::Entity::find()
-        .filter(procurement_references::Column::CaseId.eq(case_id))
-        .order_by_asc(procurement_references::Column::CreatedAt)
-        .one(db)
-        .await?;
+    // The database aggregates in no particular order: every list is put in
+    // its documented order here, the same on every backend (byte order of
+    // text, which for ISO-8601 timestamps is time order).
+    lots.sort_by(|a, b| (&a.lot_number, &a.id).cmp(&(&b.lot_number, &b.id)));
+    offers.sort_by(|a, b| (&a.submitted_at, &a.id).cmp(&(&b.submitted_at, &b.id)));
+    documents.sort_by(|a, b| (&a.uploaded_at, &a.id).cmp(&(&b.uploaded_at, &b.id)));
+    artifacts.sort_by(|a, b| (&a.uploaded_at, &a.id).cmp(&(&b.uploaded_at, &b.id)));
+    memory_entries.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    // Criteria without a display order come after the ordered ones.
+    dao_criteria.sort_by(|a, b| {
+        let key = |c: &dao_criteria::Model| (c.ordre_affichage.is_none(), c.ordre_affichage);
+        (key(a), &a.id).cmp(&(key(b), &b.id))
+    });
 
-    Ok(CaseFile {
-        case,
-        lots,
-        offers: offers
-            .into_iter()
-            .zip(documents)
-            .map(|(offer, documents)| OfferFile { offer, documents })
-            .collect(),
-        artifacts,
-        memory_entries,
-        dao_criteria,
-        reference,
-    })
+    let mut by_offer: HashMap<String, Vec<documents::Model>> = HashMap::new();
+    for d in documents {
+        if let Some(offer) = d.offer_id.clone() {
+            by_offer.entry(offer).or_default().push(d);
+        }
+    }
+    let offers = offers
+        .into_iter()
+        .map(|offer| OfferFile {
+            documents: by_offer.remove(&offer.id).unwrap_or_default(),
+            offer,
+        })
+        .collect();
+    Ok((
+        user,
+        Some(CaseFile {
+            case,
+            lots,
+            offers,
+            artifacts,
+            memory_entries,
+            dao_criteria,
+            reference,
+        }),
+    ))
 }

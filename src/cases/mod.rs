@@ -4,11 +4,15 @@
 
 mod create;
 mod file;
+mod file_sql;
 mod list;
 mod lots;
 
 pub use create::{Created, NewCase, ProcedureAdvice, create_case, procedure_for};
-pub use file::{CaseFile, LOAD_CASE_FILE_QUERIES, OfferFile, load_case_file};
+pub use file::{
+    CaseFile, LOAD_CASE_FILE_QUERIES, OfferFile, case_file_statement, load_case_file,
+    load_case_file_for,
+};
 pub use list::{CaseFilter, CasePage, list_cases};
 pub use lots::{NewLot, create_lot};
 

@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rust_decimal::Decimal;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -112,16 +111,12 @@ async fn detail(
     Bearer(user_id): Bearer,
     Path(case_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    // The hottest read: one pooled connection for the caller's user and the
-    // whole case file. Checking a connection out of the pool and back in
-    // costs a round trip each (sqlx pings it both ways), so nine statements
-    // straight on the pool cost three times their own round trips; a
-    // transaction holds one connection for all of them.
-    let tx = state.db.begin().await.map_err(crate::Error::from)?;
-    // The user is read (and checked active) on every request, as everywhere.
-    CurrentUser::load(&tx, user_id).await?;
-    let file = crate::cases::load_case_file(&tx, &case_id).await?;
-    tx.commit().await.map_err(crate::Error::from)?;
+    // The hottest read: the caller's user (read and checked active on every
+    // request, as everywhere) and the whole case file come back from one
+    // statement, so one round trip and one snapshot.
+    let (user, file) = crate::cases::load_case_file_for(&state.db, user_id, &case_id).await?;
+    CurrentUser::check(user)?;
+    let file = file.ok_or_else(|| crate::Error::not_found("case", &case_id))?;
     let data = &state.data;
     // Production's order: artifacts and memory newest first.
     let artifacts: Vec<Value> = file

@@ -34,9 +34,13 @@ impl CurrentUser {
     /// The user a verified token names, read on `db` (a transaction the
     /// handler goes on using, say): unknown is a 401, inactive a 400.
     pub async fn load(db: &impl ConnectionTrait, user_id: i32) -> Result<Self, ApiError> {
-        let user = crate::auth::find(db, user_id)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?;
+        Self::check(crate::auth::find(db, user_id).await?)
+    }
+
+    /// The user a verified token names, as read by the handler (`None` when
+    /// no such user exists): unknown is a 401, inactive a 400.
+    pub fn check(user: Option<crate::auth::User>) -> Result<Self, ApiError> {
+        let user = user.ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))?;
         if !user.is_active {
             return Err(ApiError::bad_request("Inactive user"));
         }

@@ -1,0 +1,292 @@
+//! The statement behind [`super::load_case_file`]: the case, its reference
+//! and each of its relations as one JSON column, built by the database
+//! itself (`json_build_object` / `json_agg` on PostgreSQL, `JSON_OBJECT` /
+//! `JSON_ARRAYAGG` on MariaDB and MySQL, `json_object` /
+//! `json_group_array` on SQLite), so that the whole case file costs one
+//! round trip and reads one snapshot.
+//!
+//! The column lists come from the generated entities, so a column added to
+//! an entity is read without touching this file; each JSON row is decoded
+//! into the entity's own model.
+
+use std::sync::OnceLock;
+
+use sea_orm::{ColumnTrait, ColumnType, DbBackend, EntityTrait, IdenStatic, Iterable, Value};
+use serde_json::Value as Json;
+
+use crate::Error;
+
+/// What a placeholder of the statement stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Param {
+    Case,
+    User,
+}
+
+/// One backend's statement and the order of its placeholders.
+pub(super) struct CaseFileSql {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl CaseFileSql {
+    /// The statement for `backend`, built once per process.
+    pub fn get(backend: DbBackend) -> &'static CaseFileSql {
+        static SQL: [OnceLock<CaseFileSql>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        let slot = match backend {
+            DbBackend::Postgres => 0,
+            DbBackend::MySql => 1,
+            _ => 2,
+        };
+        SQL[slot].get_or_init(|| build(backend))
+    }
+
+    /// The values to bind, in placeholder order.
+    pub fn values(&self, case_id: &str, user_id: Option<i32>) -> Vec<Value> {
+        self.params
+            .iter()
+            .map(|p| match p {
+                Param::Case => Value::from(case_id),
+                Param::User => Value::from(user_id),
+            })
+            .collect()
+    }
+}
+
+/// The result columns, in order.
+pub(super) const COLUMNS: [&str; 10] = [
+    "user",
+    "user_role",
+    "case",
+    "reference",
+    "lots",
+    "offers",
+    "documents",
+    "artifacts",
+    "memory_entries",
+    "dao_criteria",
+];
+
+struct Builder {
+    backend: DbBackend,
+    params: Vec<Param>,
+}
+
+impl Builder {
+    fn quote(&self, ident: &str) -> String {
+        match self.backend {
+            DbBackend::MySql => format!("`{ident}`"),
+            _ => format!("\"{ident}\""),
+        }
+    }
+
+    fn param(&mut self, p: Param) -> String {
+        self.params.push(p);
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.params.len()),
+            _ => "?".to_owned(),
+        }
+    }
+
+    /// A JSON object of every column of `E`'s row aliased `t`. Decimals
+    /// travel as text, so that no digit goes through a float.
+    fn object<E: EntityTrait>(&self, t: &str) -> String {
+        let function = match self.backend {
+            DbBackend::Postgres => "json_build_object",
+            DbBackend::MySql => "JSON_OBJECT",
+            _ => "json_object",
+        };
+        let pairs: Vec<String> = E::Column::iter()
+            .map(|c| {
+                let name = c.as_str();
+                let column = format!("{t}.{}", self.quote(name));
+                let value = match c.def().get_column_type() {
+                    ColumnType::Decimal(_) | ColumnType::Money(_) => match self.backend {
+                        DbBackend::MySql => format!("CAST({column} AS CHAR)"),
+                        _ => format!("CAST({column} AS TEXT)"),
+                    },
+                    _ => column,
+                };
+                format!("'{name}', {value}")
+            })
+            .collect();
+        format!("{function}({})", pairs.join(", "))
+    }
+
+    fn table<E: EntityTrait + Default>(&self) -> String {
+        self.quote(E::default().table_name())
+    }
+
+    /// `(SELECT <object> FROM <table> t WHERE <filter>)`: at most one row.
+    fn one<E: EntityTrait + Default>(&self, filter: &str, tail: &str) -> String {
+        format!(
+            "(SELECT {} FROM {} t WHERE {filter}{tail})",
+            self.object::<E>("t"),
+            self.table::<E>()
+        )
+    }
+
+    /// `(SELECT <array of objects> FROM <table> t WHERE <filter>)`.
+    fn many<E: EntityTrait + Default>(&self, filter: &str) -> String {
+        let object = self.object::<E>("t");
+        let array = match self.backend {
+            DbBackend::Postgres => format!("json_agg({object})"),
+            DbBackend::MySql => format!("JSON_ARRAYAGG({object})"),
+            _ => format!("json_group_array({object})"),
+        };
+        format!(
+            "(SELECT {array} FROM {} t WHERE {filter})",
+            self.table::<E>()
+        )
+    }
+
+    fn text(&self, expr: String, alias: &str) -> String {
+        let alias = self.quote(alias);
+        match self.backend {
+            DbBackend::Postgres => format!("{expr}::text AS {alias}"),
+            _ => format!("{expr} AS {alias}"),
+        }
+    }
+}
+
+fn build(backend: DbBackend) -> CaseFileSql {
+    use entity::{
+        artifacts, cases, dao_criteria, documents, lots, memory_entries, offers,
+        procurement_references, roles, users,
+    };
+    let mut b = Builder {
+        backend,
+        params: Vec::new(),
+    };
+    let id = b.quote("id");
+    let case_id = b.quote("case_id");
+    let role_id = b.quote("role_id");
+    let created_at = b.quote("created_at");
+    let offer_id = b.quote("offer_id");
+
+    let mut columns = Vec::with_capacity(COLUMNS.len());
+    let p = b.param(Param::User);
+    columns.push(b.text(b.one::<users::Entity>(&format!("t.{id} = {p}"), ""), "user"));
+    let p = b.param(Param::User);
+    let users_table = b.table::<users::Entity>();
+    let filter = format!("t.{id} = (SELECT u.{role_id} FROM {users_table} u WHERE u.{id} = {p})");
+    columns.push(b.text(b.one::<roles::Entity>(&filter, ""), "user_role"));
+    let p = b.param(Param::Case);
+    columns.push(b.text(b.one::<cases::Entity>(&format!("t.{id} = {p}"), ""), "case"));
+    // The first reference, should a case ever have two.
+    let p = b.param(Param::Case);
+    let first = format!(" ORDER BY t.{created_at}, t.{id} LIMIT 1");
+    columns.push(b.text(
+        b.one::<procurement_references::Entity>(&format!("t.{case_id} = {p}"), &first),
+        "reference",
+    ));
+    let p = b.param(Param::Case);
+    columns.push(b.text(
+        b.many::<lots::Entity>(&format!("t.{case_id} = {p}")),
+        "lots",
+    ));
+    let p = b.param(Param::Case);
+    columns.push(b.text(
+        b.many::<offers::Entity>(&format!("t.{case_id} = {p}")),
+        "offers",
+    ));
+    // The documents of the case's offers (by the offer, as the relation
+    // goes; a document attached to no offer belongs to no offer's list).
+    let p = b.param(Param::Case);
+    let offers_table = b.table::<offers::Entity>();
+    let filter =
+        format!("t.{offer_id} IN (SELECT o.{id} FROM {offers_table} o WHERE o.{case_id} = {p})");
+    columns.push(b.text(b.many::<documents::Entity>(&filter), "documents"));
+    let p = b.param(Param::Case);
+    columns.push(b.text(
+        b.many::<artifacts::Entity>(&format!("t.{case_id} = {p}")),
+        "artifacts",
+    ));
+    let p = b.param(Param::Case);
+    columns.push(b.text(
+        b.many::<memory_entries::Entity>(&format!("t.{case_id} = {p}")),
+        "memory_entries",
+    ));
+    let p = b.param(Param::Case);
+    columns.push(b.text(
+        b.many::<dao_criteria::Entity>(&format!("t.{case_id} = {p}")),
+        "dao_criteria",
+    ));
+    debug_assert_eq!(columns.len(), COLUMNS.len());
+    CaseFileSql {
+        sql: format!("SELECT {}", columns.join(", ")),
+        params: b.params,
+    }
+}
+
+/// Decodes one JSON row (an object) into `E`'s model.
+fn model<E>(mut row: Json) -> Result<E::Model, Error>
+where
+    E: EntityTrait,
+    E::Model: serde::de::DeserializeOwned,
+{
+    // MariaDB and SQLite have no boolean type: their JSON says 0 or 1.
+    if let Json::Object(fields) = &mut row {
+        for c in E::Column::iter() {
+            if matches!(c.def().get_column_type(), ColumnType::Boolean)
+                && let Some(v) = fields.get_mut(c.as_str())
+                && let Some(n) = v.as_i64()
+            {
+                *v = Json::Bool(n != 0);
+            }
+        }
+    }
+    serde_json::from_value(row)
+        .map_err(|e| Error::Internal(format!("reading a case file row: {e}")))
+}
+
+fn parse(text: &str) -> Result<Json, Error> {
+    // A truncated aggregate never parses (its closing bracket is cut off):
+    // on MariaDB that is a connection without `dms::db::connect`'s
+    // `group_concat_max_len`.
+    serde_json::from_str(text).map_err(|e| {
+        Error::Internal(format!(
+            "reading a case file: {e} (on MariaDB, is group_concat_max_len large enough?)"
+        ))
+    })
+}
+
+/// At most one row, from a JSON object or SQL NULL.
+pub(super) fn one<E>(text: Option<String>) -> Result<Option<E::Model>, Error>
+where
+    E: EntityTrait,
+    E::Model: serde::de::DeserializeOwned,
+{
+    text.map(|t| model::<E>(parse(&t)?)).transpose()
+}
+
+/// Rows from a JSON array, or from SQL NULL (no row: PostgreSQL's and
+/// MariaDB's aggregates of nothing).
+pub(super) fn many<E>(text: Option<String>) -> Result<Vec<E::Model>, Error>
+where
+    E: EntityTrait,
+    E::Model: serde::de::DeserializeOwned,
+{
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    match parse(&text)? {
+        Json::Array(rows) => rows.into_iter().map(model::<E>).collect(),
+        other => Err(Error::Internal(format!(
+            "reading a case file: expected an array, got {}",
+            kind(&other)
+        ))),
+    }
+}
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
