@@ -785,9 +785,9 @@ pub async fn download(
     }
     match crate::analysis::download(&state.db, &state.data, &case_id, &kind).await {
         Ok((artifact, path)) => {
-            match crate::http::analysis::send_file(&artifact, &path, &headers).await {
+            match crate::http::files::send_file(&artifact, &path, &headers).await {
                 Ok(response) => response,
-                Err(e) => e.into_response(),
+                Err(e) => refused(&session, &e, &back),
             }
         }
         Err(e) => refused(&session, &e, &back),

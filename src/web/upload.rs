@@ -21,6 +21,7 @@ use super::pages::{refused, refused_with, status_of};
 use super::session::{CSRF_FIELD, Session};
 use crate::Error;
 use crate::http::AppState;
+use crate::http::multipart::{TextFieldError, read_text_field};
 use crate::storage::{ReceiveError, Received};
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
 
@@ -158,15 +159,13 @@ async fn receive_and_store(
                     })?;
             file = Some((filename, received));
         } else {
-            let mut field = field;
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(|e| malformed(e.body_text()))? {
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() > MAX_FIELD_BYTES {
-                    return Err(Error::TooLarge("A form field is too large".into()).into());
-                }
-            }
-            let value = String::from_utf8(bytes).map_err(|_| malformed("a field is not UTF-8"))?;
+            let value = read_text_field(field, MAX_FIELD_BYTES)
+                .await
+                .map_err(|e| match e {
+                    TextFieldError::Body(reason) => malformed(reason),
+                    TextFieldError::TooLarge => Error::TooLarge("A form field is too large".into()),
+                    TextFieldError::NotUtf8 => malformed("a field is not UTF-8"),
+                })?;
             fields.insert(name, value);
         }
     }
