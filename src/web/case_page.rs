@@ -1,7 +1,7 @@
 //! The case page: reference, status, lots (and adding one), the uploaded
-//! documents with the offers grouped by supplier, and the memory of the
-//! case as a timeline with search (the analysis and the decision: see
-//! `analysis`).
+//! documents with the offers grouped by supplier, the analysis and the
+//! decision (see `analysis`), and the memory of the case as a timeline
+//! with search.
 
 use std::collections::BTreeMap;
 
@@ -112,6 +112,7 @@ async fn case_data(
     q: CaseQueryParams,
 ) -> Result<Value, Error> {
     let file = crate::cases::load_case_file(&state.db, case_id).await?;
+    let current = crate::analysis::current(&state.db, case_id).await?;
     let case = &file.case;
     let can_write = user.check_can_write(case.owner_id).is_ok();
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -181,6 +182,8 @@ async fn case_data(
         "supplier_names": supplier_names,
         "offer_types": crate::uploads::OFFER_TYPES.map(|t| json!({"value": t, "label": text(&format!("case.offer_type.{t}"))})),
         "used": megabytes(case.total_upload_size.unwrap_or(0)),
+        "analysis": super::analysis::analysis_view(&file, current.as_ref()),
+        "decision": super::analysis::decision_view(&file),
         "memory": memory.iter().map(timeline_entry).collect::<Vec<_>>(),
         "search": search,
     }))

@@ -28,6 +28,17 @@ pub fn amount(value: Decimal) -> String {
     format!("{sign}{grouped},{cents}")
 }
 
+/// A fraction as a percentage: `0.3` as `30 %`, `0.333` as `33,3 %`.
+pub fn percent(fraction: f64) -> String {
+    let tenths = (fraction * 1000.0).round() / 10.0;
+    let text = if tenths.fract() == 0.0 {
+        format!("{tenths:.0}")
+    } else {
+        format!("{tenths:.1}").replace('.', ",")
+    };
+    format!("{text}\u{a0}%")
+}
+
 /// A size in bytes as `1,2 Mo`.
 pub fn megabytes(bytes: i64) -> String {
     format!("{:.1} Mo", bytes as f64 / 1_048_576.0).replace('.', ",")
@@ -70,5 +81,12 @@ mod tests {
     fn amounts_are_grouped_the_french_way() {
         assert_eq!(amount(Decimal::new(123456750, 2)), "1\u{a0}234\u{a0}567,50");
         assert_eq!(amount(Decimal::from(500)), "500,00");
+    }
+
+    #[test]
+    fn weights_are_percentages_with_a_decimal_comma() {
+        assert_eq!(percent(0.3), "30\u{a0}%");
+        assert_eq!(percent(0.333), "33,3\u{a0}%");
+        assert_eq!(percent(0.0), "0\u{a0}%");
     }
 }

@@ -9,9 +9,10 @@
 //! - `respond`: redirects, refusal pages, answers to the pages' scripts;
 //! - the handlers, one module a job: `sign_in`, `cases` (list, creation),
 //!   `case_page` (the case, its lots, its memory), `upload`, `analysis`
-//!   (running it, downloads, the decision), `admin`;
-//! - `static/`: the style sheet and the one small script (upload progress,
-//!   drag and drop), also in the binary. Nothing is fetched from elsewhere.
+//!   (running it, its results, downloads, the decision), `admin`;
+//! - `static/`: the style sheet and two small scripts (upload progress and
+//!   drag and drop; the analysis' busy state), also in the binary. Nothing
+//!   is fetched from elsewhere.
 
 mod admin;
 mod analysis;
@@ -52,6 +53,10 @@ pub fn routes() -> Router<AppState> {
             "/dossiers/{case_id}/telecharger/{kind}",
             get(analysis::download),
         )
+        .route(
+            "/dossiers/{case_id}/documents/{artifact_id}",
+            get(analysis::document),
+        )
         .route("/admin/utilisateurs", get(admin::users_page))
         .route("/admin/utilisateurs/{user_id}", post(admin::update_user))
         .route("/static/{file}", get(asset))
@@ -73,6 +78,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "upload.js",
         "text/javascript; charset=utf-8",
         include_str!("static/upload.js"),
+    ),
+    (
+        "analyse.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/analyse.js"),
     ),
 ];
 
