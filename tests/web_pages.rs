@@ -652,10 +652,12 @@ async fn case_page_shows_the_criteria_and_each_suppliers_gaps(db: TestDb) {
     // The criteria table: a caption, headed columns, one row per criterion.
     let table = between(&page.body, "<table id=\"criteria\"", "</table>");
     assert!(table.contains("<caption id=\"criteria-caption\">"));
+    let head = between(table, "<thead>", "</thead>");
+    assert_eq!(head.matches("<th scope=\"col\"").count(), 4, "{head}");
     for column in ["Catégorie", "Critère", "Pondération", "Éliminatoire"] {
         assert!(
-            table.contains(&format!("<th scope=\"col\">{column}</th>")),
-            "{column}"
+            head.contains(&format!(">{column}</th>")),
+            "{column}: {head}"
         );
     }
     let criteria = common::count(&server.state().db, "dao_criteria").await;
