@@ -355,6 +355,21 @@ async fn a_refused_upload_is_said_in_words() {
         .wait_text("form[action$='/fichiers/offer'] .progress", "Refusé")
         .await;
     assert!(said.contains("d'abord le DAO"), "{said}");
+    // The analysis, still without a DAO: refused in words in its status.
+    browser
+        .click("form[data-analyse] button[type=submit]")
+        .await;
+    let said = browser
+        .wait_text("#analyse-status", "Téléversez d'abord le DAO")
+        .await;
+    assert!(said.starts_with("Refusé"), "{said}");
+    let enabled = browser
+        .eval(
+            "return !document.querySelector('form[data-analyse] button').disabled;",
+            vec![],
+        )
+        .await;
+    assert_eq!(enabled, json!(true), "the button can be used again");
     browser.screenshot("refused_upload").await;
 }
 

@@ -1127,6 +1127,15 @@ async fn assets_are_served_from_the_binary(db: TestDb) {
     let js = web.get("/static/upload.js").await;
     assert_eq!(js.status, StatusCode::OK);
     assert!(js.body.contains("XMLHttpRequest"));
+    let js = web.get("/static/analyse.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(
+        js.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(js.body.contains("aria-busy"));
     assert_eq!(
         web.get("/static/nope.js").await.status,
         StatusCode::NOT_FOUND
