@@ -6,8 +6,8 @@
 //! an audit row. A failed run leaves the previous one intact.
 
 use analysis::{
-    CaseInfo, Criterion, OfferDoc, RunInput, SourceDoc, StoredExtraction, SupplierPackage,
-    TemplateDoc,
+    CaseInfo, Criterion, OfferDoc, RunInput, RunSummary, SourceDoc, StoredExtraction,
+    SupplierPackage, TemplateDoc, Warnings,
 };
 use entity::{
     analyses, artifacts, cba_template_schemas, dao_criteria, memory_entries, offer_extractions,
@@ -336,6 +336,46 @@ pub async fn decide(
         "decision": content,
         "pv_artifact_id": pv_artifact,
         "pv_with_decision": format!("/api/download/{case_id}/{OUTPUT_PV}"),
+    }))
+}
+
+/// The case's current analysis: the latest run, as a reader sees it.
+#[derive(Debug, Clone)]
+pub struct CurrentAnalysis {
+    /// When the run was recorded (stored UTC timestamp).
+    pub run_at: String,
+    /// The DAO's criteria, in the order the DAO gives them.
+    pub criteria: Vec<Criterion>,
+    /// One package per analysed supplier, aggregated as the run did.
+    pub packages: Vec<SupplierPackage>,
+    /// The run's warnings (documents to read by hand, suppliers the CBA
+    /// could not hold); `None` when the stored summary cannot be read.
+    pub warnings: Option<Warnings>,
+}
+
+/// The latest analysis of case `case_id`, or `None` before the first run.
+pub async fn current(
+    db: &impl ConnectionTrait,
+    case_id: &str,
+) -> Result<Option<CurrentAnalysis>, Error> {
+    let Some(run) = analyses::Entity::find()
+        .filter(analyses::Column::CaseId.eq(case_id))
+        .order_by_desc(analyses::Column::CreatedAt)
+        .order_by_desc(analyses::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (packages, criteria) = analysed(db, case_id).await?;
+    let warnings = serde_json::from_str::<RunSummary>(&run.result_json)
+        .ok()
+        .map(|summary| summary.warnings);
+    Ok(Some(CurrentAnalysis {
+        run_at: run.created_at,
+        criteria,
+        packages,
+        warnings,
     }))
 }
 

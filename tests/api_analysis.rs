@@ -13,7 +13,7 @@ use entity::{analyses, artifacts, audits, dao_criteria, memory_entries, offer_ex
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::{TestServer, TestUser, expect_detail, expect_json};
+use server::{TestServer, expect_detail, expect_json};
 
 server_tests!(
     case_goes_from_uploads_to_analysis_decision_and_download,
@@ -21,76 +21,12 @@ server_tests!(
     decisions_are_checked_against_the_analysis,
 );
 
-/// Creates a case with the fixture DAO, the seven offer documents of three
-/// suppliers and both templates; returns its id.
-async fn prepared_case(server: &TestServer, officer: &TestUser) -> String {
-    let case = server.create_case(officer, "DAO", "Kits scolaires").await;
-    let id = case["id"].as_str().unwrap().to_owned();
-    let token = Some(officer.token.as_str());
-    let res = server
-        .upload(
-            token,
-            &format!("/api/cases/{id}/upload-dao"),
-            "dao_kits.docx",
-            fixtures::dao_docx(),
-            &[],
-        )
-        .await;
-    expect_json(res, StatusCode::OK).await;
-    for offer in fixtures::offers() {
-        let res = server
-            .upload(
-                token,
-                &format!("/api/cases/{id}/upload-offer"),
-                offer.filename,
-                offer.bytes,
-                &[
-                    ("supplier_name", offer.supplier_name),
-                    ("offer_type", offer.offer_type),
-                ],
-            )
-            .await;
-        expect_json(res, StatusCode::OK).await;
-    }
-    for (kind, name, bytes) in [
-        (
-            "cba_template",
-            "cba_modele.xlsx",
-            fixtures::cba_template_xlsx(),
-        ),
-        (
-            "pv_template",
-            "pv_modele.docx",
-            fixtures::pv_template_docx(),
-        ),
-    ] {
-        expect_json(
-            server
-                .upload(token, &format!("/api/upload/{id}/{kind}"), name, bytes, &[])
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-    }
-    id
-}
-
-async fn analyze(server: &TestServer, user: &TestUser, case_id: &str) -> reqwest::Response {
-    server
-        .post_json(
-            Some(&user.token),
-            "/api/analyze",
-            json!({"case_id": case_id}),
-        )
-        .await
-}
-
 async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    let id = prepared_case(&server, &officer).await;
+    let id = server.fixture_case(&officer).await;
 
-    let run = expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
+    let run = expect_json(server.analyze(&officer, &id).await, StatusCode::OK).await;
     assert_eq!(run["ok"], true);
     assert_eq!(run["raw_documents_count"], 7);
     assert_eq!(
@@ -157,7 +93,7 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     assert_eq!(audit, 1);
 
     // A rerun replaces the first (D-23): same counts, one CBA, one PV.
-    let rerun = expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
+    let rerun = expect_json(server.analyze(&officer, &id).await, StatusCode::OK).await;
     assert_eq!(rerun["dao_criteria_count"], run["dao_criteria_count"]);
     assert_eq!(count_criteria().await.unwrap(), criteria_count);
     assert_eq!(extractions().await.unwrap(), 7);
@@ -254,7 +190,7 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
 
     // The viewer cannot analyse or decide.
     assert_eq!(
-        analyze(&server, &viewer, &id).await.status(),
+        server.analyze(&viewer, &id).await.status(),
         StatusCode::FORBIDDEN
     );
 
@@ -315,7 +251,7 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     assert_eq!(search["hits"].as_array().unwrap().len(), 1);
     assert_eq!(search["hits"][0]["entry_type"], "decision");
     // A new analysis replaces the analysis outputs but keeps the decided PV.
-    expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
+    expect_json(server.analyze(&officer, &id).await, StatusCode::OK).await;
     let pvs = outputs("output_pv").await.unwrap();
     assert_eq!(pvs.len(), 2);
     assert!(pvs.iter().any(|a| {
@@ -329,8 +265,8 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
 async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    let id = prepared_case(&server, &officer).await;
-    let run = expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
+    let id = server.fixture_case(&officer).await;
+    let run = expect_json(server.analyze(&officer, &id).await, StatusCode::OK).await;
     let db = &server.state().db;
     let before = offer_extractions::Entity::find()
         .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
@@ -339,20 +275,18 @@ async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
         .unwrap();
 
     // A PDF whose body is garbage passes the magic-byte check but cannot be read.
-    let mut broken = b"%PDF-1.7\n".to_vec();
-    broken.extend_from_slice(&[0xAB; 4096]);
     let res = server
         .upload(
             Some(&officer.token),
             &format!("/api/cases/{id}/upload-offer"),
             "delta_offre.pdf",
-            broken,
+            server::broken_pdf(),
             &[("supplier_name", "DELTA"), ("offer_type", "technique")],
         )
         .await;
     expect_json(res, StatusCode::OK).await;
     let detail = expect_detail(
-        analyze(&server, &officer, &id).await,
+        server.analyze(&officer, &id).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -389,14 +323,16 @@ async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
     // Missing pieces are the client's 400.
     let empty = server.create_case(&officer, "RFQ", "Vide").await;
     let detail = expect_detail(
-        analyze(&server, &officer, empty["id"].as_str().unwrap()).await,
+        server
+            .analyze(&officer, empty["id"].as_str().unwrap())
+            .await,
         StatusCode::BAD_REQUEST,
     )
     .await;
     assert_eq!(detail, "Missing DAO (upload kind=dao)");
     assert_eq!(
         expect_detail(
-            analyze(&server, &officer, "nope").await,
+            server.analyze(&officer, "nope").await,
             StatusCode::NOT_FOUND
         )
         .await,
@@ -418,7 +354,7 @@ async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
 async fn decisions_are_checked_against_the_analysis(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    let id = prepared_case(&server, &officer).await;
+    let id = server.fixture_case(&officer).await;
     let decide = |supplier: &str, reason: &str| {
         server.post_json(
             Some(&officer.token),
@@ -429,7 +365,7 @@ async fn decisions_are_checked_against_the_analysis(db: TestDb) {
     // D-34: no decision before an analysis.
     let detail = expect_detail(decide("ALPHA SARL", "ok").await, StatusCode::CONFLICT).await;
     assert!(detail.contains("analysis"), "{detail}");
-    expect_json(analyze(&server, &officer, &id).await, StatusCode::OK).await;
+    expect_json(server.analyze(&officer, &id).await, StatusCode::OK).await;
     let detail = expect_detail(decide("OMEGA CORP", "ok").await, StatusCode::BAD_REQUEST).await;
     assert!(detail.contains("not among the offers analysed"), "{detail}");
     let out: Value = expect_json(

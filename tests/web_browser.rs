@@ -66,6 +66,43 @@ async fn scroll_width(browser: &Browser) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
+/// Fetches a download link of the page through the browser (its session
+/// cookie) and checks it is an Office document of `content_type`.
+async fn check_download(browser: &Browser, href: &str, content_type: &str) {
+    let got = browser.fetch(href).await;
+    assert_eq!(got["status"], 200, "{href}: {got}");
+    assert_eq!(got["type"], content_type, "{href}: {got}");
+    assert_eq!(got["head"], "PK", "{href} is an OOXML zip: {got}");
+    assert!(got["size"].as_u64().unwrap_or(0) > 1000, "{href}: {got}");
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The visible text of the package card of `supplier`, and how many of its
+/// parts are marked as gaps with a visible colour and border.
+async fn package_card(browser: &Browser, supplier: &str) -> (String, u64) {
+    let card = browser
+        .eval(
+            "var name = arguments[0];
+             var card = Array.from(document.querySelectorAll('#packages > li'))
+               .find(function (li) { return li.querySelector('h4').innerText === name; });
+             if (!card) { return null; }
+             var marked = Array.from(card.querySelectorAll('.gap')).filter(function (g) {
+               var style = getComputedStyle(g);
+               return style.backgroundColor !== 'rgba(0, 0, 0, 0)' && parseFloat(style.borderLeftWidth) > 0;
+             }).length;
+             return {text: card.innerText, marked: marked};",
+            vec![json!(supplier)],
+        )
+        .await;
+    assert!(card.is_object(), "no package card for {supplier}");
+    (
+        card["text"].as_str().unwrap_or_default().to_owned(),
+        card["marked"].as_u64().unwrap_or(0),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn officer_takes_a_case_from_creation_to_decision() {
     let Some((_one, server)) = begin().await else {
@@ -79,7 +116,7 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     browser.click("a[href='/dossiers/nouveau']").await;
     browser.select("#case_type", "DAO").await;
     browser
-        .type_into("#title", "Construction d'un forage à Kati")
+        .type_into("#title", "Fourniture de kits scolaires à Mopti")
         .await;
     browser.type_into("#estimated_value", "45 000").await;
     browser
@@ -88,58 +125,130 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     let created = browser.wait_text("#created", "Dossier créé").await;
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(created.contains(&format!("DAO-{year}-0001")), "{created}");
-    assert!(
-        browser.text("#procedure").await.contains("RFP")
-            || !browser.text("#procedure").await.is_empty()
-    );
+    assert!(!browser.text("#procedure").await.is_empty());
 
     browser.type_into("#lot_number", "Lot 1").await;
-    browser
-        .type_into("#lot_description", "Forage et équipement")
-        .await;
+    browser.type_into("#lot_description", "Kits élèves").await;
     browser
         .click("form[action$='/lots'] button[type=submit]")
         .await;
-    browser.wait_text("#lots", "Forage et équipement").await;
+    browser.wait_text("#lots", "Kits élèves").await;
+    // Before an analysis: said so, nothing to download, no decision yet.
+    browser.wait("#no-analysis").await;
+    assert_eq!(browser.count("a[href*='/telecharger/']").await, 0);
+    browser.wait("#decision-needs-analysis").await;
 
-    // The DAO, then offers: the page's script sends them with progress.
+    // The analysis tests' real documents, through the page's file inputs.
     send_file(
         &browser,
         "dao",
-        &file(&files, "dao_forage.pdf", &pdf_bytes("DAO forage")),
+        &file(&files, "dao_kits.docx", &analysis::fixtures::dao_docx()),
     )
     .await;
-    browser.wait_text("#dao-file", "dao_forage.pdf").await;
-
-    for (supplier, offer_type, name) in [
-        ("Foraco Mali", "technique", "foraco_tech.pdf"),
-        ("Foraco Mali", "financiere", "foraco_fin.pdf"),
-        ("Sahel Forages", "technique", "sahel_tech.pdf"),
-    ] {
-        browser.type_into("#supplier_name", supplier).await;
-        browser.select("#offer_type", offer_type).await;
-        send_file(&browser, "offer", &file(&files, name, &pdf_bytes(supplier))).await;
-        browser.wait_text("#suppliers", name).await;
+    browser.wait_text("#dao-file", "dao_kits.docx").await;
+    let offers = analysis::fixtures::offers();
+    for offer in &offers {
+        browser.clear("#supplier_name").await;
+        browser
+            .type_into("#supplier_name", offer.supplier_name)
+            .await;
+        browser.select("#offer_type", offer.offer_type).await;
+        send_file(
+            &browser,
+            "offer",
+            &file(&files, offer.filename, &offer.bytes),
+        )
+        .await;
+        browser.wait_text("#suppliers", offer.filename).await;
     }
     assert_eq!(
         browser.count("#suppliers h4.supplier").await,
-        2,
-        "grouped by supplier"
+        3,
+        "seven documents of three suppliers"
     );
-    let foraco = browser.text("#suppliers > li:first-child").await;
+    let alpha = browser.text("#suppliers > li:first-child").await;
     assert!(
-        foraco.contains("foraco_tech.pdf") && foraco.contains("foraco_fin.pdf"),
-        "{foraco}"
+        alpha.contains("alpha_technique.docx") && alpha.contains("alpha_admin.docx"),
+        "{alpha}"
     );
+    for (kind, name, bytes) in server::fixture_templates() {
+        send_file(&browser, kind, &file(&files, name, &bytes)).await;
+        // (The list, not the form's progress: it changes once the page is new.)
+        browser.wait_text("#templates", name).await;
+    }
 
-    // The analysis, then the decision on an analysed supplier.
-    browser
-        .click("form[action$='/analyse'] button[type=submit]")
+    // The analysis, with its busy state while it runs (the click's submit
+    // handler runs before `click()` returns).
+    let busy = browser
+        .eval(
+            "var button = document.querySelector('form[data-analyse] button[type=submit]');
+             button.click();
+             var status = document.getElementById('analyse-status');
+             return {disabled: button.disabled, said: status.innerText,
+                     live: status.getAttribute('aria-live')};",
+            vec![],
+        )
         .await;
+    assert_eq!(busy["disabled"], true, "{busy}");
+    assert_eq!(busy["live"], "polite", "{busy}");
+    assert!(
+        busy["said"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Analyse en cours"),
+        "{busy}"
+    );
     browser.wait_text("#flash", "Analyse terminée").await;
-    browser.select("#chosen_supplier", "Foraco Mali").await;
+    browser.wait_text("#analysis-run", "Dernière analyse").await;
+    let criteria = browser.text("#criteria").await;
+    assert!(
+        criteria.contains("Capacité technique et expérience"),
+        "{criteria}"
+    );
+    assert!(browser.count("#criteria tbody tr").await >= 3);
+    assert_eq!(browser.count("#packages > li").await, 3);
+    let (gamma, marked) = package_card(&browser, "GAMMA TRADING").await;
+    assert!(gamma.contains("Offre technique : MANQUANTE"), "{gamma}");
+    assert!(
+        gamma.contains("Données manquantes") && gamma.contains("Prix total"),
+        "{gamma}"
+    );
+    assert!(marked >= 2, "GAMMA's gaps are marked: {marked}");
+    let (beta, _) = package_card(&browser, "BETA SERVICES").await;
+    assert!(
+        beta.contains("Pièces administratives : MANQUANTE"),
+        "{beta}"
+    );
+    let (alpha, marked) = package_card(&browser, "ALPHA SARL").await;
+    assert_eq!(marked, 0, "ALPHA is complete: {alpha}");
+
+    // The CBA and the PV, downloaded with the session.
+    for (kind, content_type) in [("output_cba", XLSX), ("output_pv", DOCX)] {
+        let link = browser
+            .eval(
+                "var a = document.querySelector(\"#downloads a[href$='/telecharger/\" + arguments[0] + \"']\");
+                 return a ? a.href : null;",
+                vec![json!(kind)],
+            )
+            .await;
+        let href = link.as_str().unwrap_or_else(|| panic!("no {kind} link"));
+        check_download(&browser, href, content_type).await;
+    }
+
+    // The decision, on an analysed supplier only.
+    let choices = browser
+        .eval(
+            "return Array.from(document.querySelectorAll('#chosen_supplier option')).map(function (o) { return o.value; });",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        choices,
+        json!(["ALPHA SARL", "BETA SERVICES", "GAMMA TRADING"])
+    );
+    browser.select("#chosen_supplier", "ALPHA SARL").await;
     browser
-        .type_into("#decision_reason", "Offre conforme la moins disante")
+        .type_into("#decision_reason", "Offre complète, la moins disante")
         .await;
     browser
         .type_into("#next_action", "Notifier l'attribution")
@@ -147,13 +256,22 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     browser
         .click("form[action$='/decision'] button[type=submit]")
         .await;
+    browser.wait_text("#decision-current", "ALPHA SARL").await;
+    let pv = browser
+        .eval(
+            "return document.getElementById('decision-pv').href;",
+            vec![],
+        )
+        .await;
+    check_download(&browser, pv.as_str().unwrap_or_default(), DOCX).await;
     browser
-        .wait_text("#timeline", "Offre conforme la moins disante")
+        .wait_text("#timeline", "Offre complète, la moins disante")
         .await;
 
+    // The memory, searched.
     browser.type_into("#memory-q", "moins disante").await;
     browser.click("#memoire form button[type=submit]").await;
-    browser.wait_text("#timeline", "Foraco Mali").await;
+    browser.wait_text("#timeline", "ALPHA SARL").await;
     browser.type_into("#memory-q", " introuvable").await;
     browser.click("#memoire form button[type=submit]").await;
     browser.wait("#no-hit").await;
@@ -237,6 +355,21 @@ async fn a_refused_upload_is_said_in_words() {
         .wait_text("form[action$='/fichiers/offer'] .progress", "Refusé")
         .await;
     assert!(said.contains("d'abord le DAO"), "{said}");
+    // The analysis, still without a DAO: refused in words in its status.
+    browser
+        .click("form[data-analyse] button[type=submit]")
+        .await;
+    let said = browser
+        .wait_text("#analyse-status", "Téléversez d'abord le DAO")
+        .await;
+    assert!(said.starts_with("Refusé"), "{said}");
+    let enabled = browser
+        .eval(
+            "return !document.querySelector('form[data-analyse] button').disabled;",
+            vec![],
+        )
+        .await;
+    assert_eq!(enabled, json!(true), "the button can be used again");
     browser.screenshot("refused_upload").await;
 }
 
@@ -254,16 +387,13 @@ async fn nothing_scrolls_sideways_at_390_px() {
         )
         .await;
     let case_id = case["id"].as_str().unwrap().to_owned();
-    let res = server
-        .upload(
-            Some(&officer.token),
-            &format!("/api/cases/{case_id}/upload-dao"),
-            "dossier_appel_offres_vehicules_tout_terrain.pdf",
-            pdf_bytes("DAO"),
-            &[],
+    server
+        .upload_dao(
+            &officer,
+            &case_id,
+            "dossier_appel_offres_vehicules_tout_terrain.docx",
         )
         .await;
-    assert!(res.status().is_success());
     let res = server
         .upload(
             Some(&officer.token),
@@ -280,13 +410,7 @@ async fn nothing_scrolls_sideways_at_390_px() {
         )
         .await;
     assert!(res.status().is_success());
-    let res = server
-        .post_json(
-            Some(&officer.token),
-            "/api/analyze",
-            json!({"case_id": case_id}),
-        )
-        .await;
+    let res = server.analyze(&officer, &case_id).await;
     assert!(res.status().is_success());
     let res = server
         .post_json(
@@ -311,6 +435,18 @@ async fn nothing_scrolls_sideways_at_390_px() {
     ] {
         browser.goto(&server.url(&path)).await;
         browser.wait("main h1").await;
+        if name == "mobile_case_page" {
+            browser.wait("#packages").await;
+            // The criteria table fits too (its scroll box is a last resort).
+            let fits = browser
+                .eval(
+                    "var t = document.getElementById('criteria');
+                     return t.scrollWidth <= t.parentElement.clientWidth;",
+                    vec![],
+                )
+                .await;
+            assert_eq!(fits, json!(true), "the criteria table is cut at 390 px");
+        }
         let scroll = scroll_width(&browser).await;
         browser.full_screenshot(name, 390).await;
         assert!(scroll <= 390, "{path} scrolls sideways: {scroll} px");

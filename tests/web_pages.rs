@@ -1,6 +1,7 @@
 //! The web pages over HTTP against the real server, on every backend: the
 //! session cookie's flags, CSRF refusals, what each role sees and may do,
-//! uploads refused in words, and the administrator's page and API.
+//! uploads refused in words, the analysis and the decision on the case
+//! page, and the administrator's page and API.
 
 mod common;
 #[path = "common/server.rs"]
@@ -24,17 +25,26 @@ server_tests!(
     viewer_sees_no_write_control_and_is_refused,
     uploads_are_grouped_by_supplier_and_refusals_said_in_words,
     decision_lands_in_the_memory_timeline_and_search,
+    case_page_before_an_analysis_says_so_and_offers_no_download,
+    case_page_shows_the_criteria_and_each_suppliers_gaps,
+    analysis_refusals_are_said_in_words,
+    decision_shows_on_the_page_with_the_pv_that_includes_it,
     case_list_searches_filters_and_pages,
     admin_page_changes_roles_and_active_flags,
     users_api_is_admin_only,
     assets_are_served_from_the_binary,
 );
 
-async fn officer_client(server: &TestServer) -> (server::TestUser, WebClient) {
-    let officer = server.user(Role::ProcurementOfficer).await;
+/// A new user of `role`, signed in through the sign-in form.
+async fn signed_in(server: &TestServer, role: Role) -> (server::TestUser, WebClient) {
+    let user = server.user(role).await;
     let mut web = WebClient::new(&server.base);
-    web.sign_in(&officer.username, "Password123!").await;
-    (officer, web)
+    web.sign_in(&user.username, "Password123!").await;
+    (user, web)
+}
+
+async fn officer_client(server: &TestServer) -> (server::TestUser, WebClient) {
+    signed_in(server, Role::ProcurementOfficer).await
 }
 
 async fn pages_need_a_session(db: TestDb) {
@@ -513,6 +523,382 @@ async fn decision_lands_in_the_memory_timeline_and_search(db: TestDb) {
     server.shutdown().await;
 }
 
+/// The text of `body` from the first `from` to the next `to` (both kept
+/// out); panics when either is missing.
+fn between<'a>(body: &'a str, from: &str, to: &str) -> &'a str {
+    let start = body
+        .find(from)
+        .unwrap_or_else(|| panic!("no {from:?} in the page"))
+        + from.len();
+    let len = body[start..]
+        .find(to)
+        .unwrap_or_else(|| panic!("no {to:?} after {from:?}"));
+    &body[start..start + len]
+}
+
+/// The card of `supplier` in the list of supplier packages.
+fn package_card<'a>(body: &'a str, supplier: &str) -> &'a str {
+    let packages = between(body, "<ul class=\"packages\" id=\"packages\"", "\n  </ul>");
+    packages
+        .split("<li class=\"card package")
+        .find(|card| card.contains(&format!("<h4>{supplier}</h4>")))
+        .unwrap_or_else(|| panic!("no package card for {supplier}: {packages}"))
+}
+
+/// The form controls of `body` that no `<label for>` names.
+fn unlabelled_controls(body: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for tag in ["<input", "<select", "<textarea"] {
+        for (i, _) in body.match_indices(tag) {
+            let element = &body[i..i + body[i..].find('>').unwrap_or(0)];
+            if element.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = element
+                .split("id=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next());
+            if !id.is_some_and(|id| body.contains(&format!("<label for=\"{id}\">"))) {
+                found.push(element.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// The options of the decision form's supplier list.
+fn decision_choices(body: &str) -> Vec<String> {
+    between(body, "<select id=\"chosen_supplier\"", "</select>")
+        .split("<option value=\"")
+        .skip(1)
+        .map(|o| o.split('"').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The fixture case of `officer`, analysed with the page's form (without
+/// script: a redirect back to the analysis); its id and page path.
+async fn analysed_through_the_page(
+    server: &TestServer,
+    officer: &server::TestUser,
+    web: &mut WebClient,
+) -> (String, String) {
+    let case_id = server.fixture_case(officer).await;
+    let path = format!("/dossiers/{case_id}");
+    let csrf = web.csrf();
+    let run = web
+        .post(&format!("{path}/analyse"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(run.status, StatusCode::SEE_OTHER, "{}", run.body);
+    assert_eq!(run.location(), format!("{path}?ok=analyse#analyse"));
+    (case_id, path)
+}
+
+async fn case_page_before_an_analysis_says_so_and_offers_no_download(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let (officer, mut web) = officer_client(&server).await;
+    let case_id = server.fixture_case(&officer).await;
+    let page = web.get(&format!("/dossiers/{case_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"no-analysis\""), "no analysis yet");
+    assert!(page.body.contains("Aucune analyse pour l&#x27;instant"));
+    for absent in [
+        "/telecharger/output_cba",
+        "/telecharger/output_pv",
+        "id=\"criteria\"",
+        "id=\"packages\"",
+        "id=\"chosen_supplier\"",
+    ] {
+        assert!(!page.body.contains(absent), "{absent} before any analysis");
+    }
+    assert!(
+        page.body.contains("id=\"decision-needs-analysis\""),
+        "the decision form explains that an analysis comes first"
+    );
+    // The analysis form, its busy-state script and its status region.
+    assert!(page.body.contains(&format!(
+        "action=\"/dossiers/{case_id}/analyse\" data-analyse"
+    )));
+    assert!(
+        page.body
+            .contains("<p id=\"analyse-status\" role=\"status\" aria-live=\"polite\">")
+    );
+    assert!(page.body.contains("/static/analyse.js"));
+    assert_eq!(unlabelled_controls(&page.body), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+async fn case_page_shows_the_criteria_and_each_suppliers_gaps(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let (officer, mut web) = officer_client(&server).await;
+    let (case_id, path) = analysed_through_the_page(&server, &officer, &mut web).await;
+    // An offer that comes after the run is listed, but not analysed.
+    let res = server
+        .upload(
+            Some(&officer.token),
+            &format!("/api/cases/{case_id}/upload-offer"),
+            "delta_technique.pdf",
+            pdf_bytes("OFFRE TECHNIQUE DELTA BTP"),
+            &[("supplier_name", "DELTA BTP"), ("offer_type", "technique")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let page = web.get(&format!("{path}?ok=analyse")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Analyse terminée"));
+    assert!(page.body.contains("id=\"analysis-run\""), "when it ran");
+    assert!(!page.body.contains("id=\"no-analysis\""));
+
+    // The criteria table: a caption, headed columns, one row per criterion.
+    let table = between(&page.body, "<table id=\"criteria\"", "</table>");
+    assert!(table.contains("<caption id=\"criteria-caption\">"));
+    let head = between(table, "<thead>", "</thead>");
+    assert_eq!(head.matches("<th scope=\"col\"").count(), 4, "{head}");
+    for column in ["Catégorie", "Critère", "Pondération", "Éliminatoire"] {
+        assert!(
+            head.contains(&format!(">{column}</th>")),
+            "{column}: {head}"
+        );
+    }
+    let criteria = common::count(&server.state().db, "dao_criteria").await;
+    assert!(criteria >= 3);
+    assert_eq!(table.matches("<th scope=\"row\">").count() as i64, criteria);
+    assert!(
+        table.contains("<th scope=\"row\">Capacité technique et expérience</th><td>50\u{a0}%</td>"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Oui (critère essentiel)"),
+        "the essential criterion: {table}"
+    );
+    assert!(
+        page.body.contains("class=\"table-scroll\""),
+        "the table scrolls, not the page"
+    );
+
+    // One card per analysed supplier; the gaps are marked and said.
+    assert_eq!(page.body.matches("<li class=\"card package").count(), 3);
+    let gamma = package_card(&page.body, "GAMMA TRADING");
+    assert!(gamma.starts_with(" has-gaps\""), "{gamma}");
+    assert!(gamma.contains("<li class=\"gap\"><span aria-hidden=\"true\">⚠ </span>Offre technique : <strong>MANQUANTE</strong></li>"), "{gamma}");
+    let missing = between(gamma, "class=\"gap missing-fields\"", "</p>");
+    assert!(
+        missing.contains("Données manquantes") && missing.contains("Prix total"),
+        "{missing}"
+    );
+    let beta = package_card(&page.body, "BETA SERVICES");
+    assert!(
+        beta.contains("Pièces administratives : <strong>MANQUANTE</strong>"),
+        "{beta}"
+    );
+    assert!(beta.contains("Offre technique : présente"), "{beta}");
+    let alpha = package_card(&page.body, "ALPHA SARL");
+    assert!(!alpha.contains("class=\"gap"), "ALPHA is complete: {alpha}");
+    assert!(alpha.contains("<strong>complet</strong>"), "{alpha}");
+    assert!(
+        alpha.contains("2.000.000 FCFA"),
+        "the extracted price: {alpha}"
+    );
+
+    // The decision names only analysed suppliers, not the late uploader.
+    assert!(between(&page.body, "id=\"suppliers\"", "id=\"analyse\"").contains("DELTA BTP"));
+    assert_eq!(
+        decision_choices(&page.body),
+        ["ALPHA SARL", "BETA SERVICES", "GAMMA TRADING"]
+    );
+
+    // The outputs are offered, and are what they say.
+    for (kind, content_type) in [
+        (
+            "output_cba",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
+            "output_pv",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+    ] {
+        let link = format!("{path}/telecharger/{kind}");
+        assert!(
+            page.body.contains(&format!("href=\"{link}\" download")),
+            "{kind} link"
+        );
+        let file = web.get(&link).await;
+        assert_eq!(file.status, StatusCode::OK, "{kind}");
+        assert_eq!(file.headers["content-type"], content_type);
+        assert!(
+            file.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        assert!(file.body.starts_with("PK"), "{kind} is an OOXML zip");
+    }
+    assert!(
+        page.body.len() < 100 * 1024,
+        "case page is {} bytes",
+        page.body.len()
+    );
+    assert_eq!(unlabelled_controls(&page.body), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+async fn analysis_refusals_are_said_in_words(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let (officer, mut web) = officer_client(&server).await;
+    let case = server.create_case(&officer, "DAO", "Cantines").await;
+    let case_id = case["id"].as_str().unwrap().to_owned();
+    let path = format!("/dossiers/{case_id}/analyse");
+    let csrf = web.csrf();
+
+    // Without the script: a page that says why, with the way back.
+    let page = web.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("Téléversez d&#x27;abord le DAO"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("href=\"/dossiers/{case_id}\"")));
+    // The page's script gets the same refusal as JSON.
+    web.extra.push(("accept", "application/json".into()));
+    let answer = web.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(body["ok"], false);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Téléversez d'abord le DAO"),
+        "{body}"
+    );
+    let answer = web.post(&path, &[("csrf", "wrong")]).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer.body.contains("Le formulaire a expiré"));
+
+    server.upload_dao(&officer, &case_id, "dao.docx").await;
+    let answer = web.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.body.contains("Téléversez au moins une offre"),
+        "{}",
+        answer.body
+    );
+
+    // A PDF whose body is garbage is refused, naming the file.
+    let res = server
+        .upload(
+            Some(&officer.token),
+            &format!("/api/cases/{case_id}/upload-offer"),
+            "offre_illisible.pdf",
+            server::broken_pdf(),
+            &[("supplier_name", "EPSILON"), ("offer_type", "technique")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer = web.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Un document est illisible"),
+        "{message}"
+    );
+    assert!(message.contains("offre_illisible.pdf"), "{message}");
+    web.extra.clear();
+    let page = web.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("offre_illisible.pdf"));
+
+    // A viewer may not run it.
+    let (_, mut viewer_web) = signed_in(&server, Role::Viewer).await;
+    let csrf = viewer_web.csrf();
+    let page = viewer_web.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("lecteur"));
+    assert_eq!(common::count(&server.state().db, "analyses").await, 0);
+    server.shutdown().await;
+}
+
+async fn decision_shows_on_the_page_with_the_pv_that_includes_it(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let (officer, mut web) = officer_client(&server).await;
+    let (case_id, path) = analysed_through_the_page(&server, &officer, &mut web).await;
+    let csrf = web.csrf();
+    let decision = |supplier| {
+        [
+            ("chosen_supplier", supplier),
+            ("decision_reason", "Offre complète et conforme"),
+            ("next_action", "Notifier l'attribution"),
+            ("csrf", csrf.as_str()),
+        ]
+    };
+    // A supplier the analysis did not see is refused, in words.
+    let page = web
+        .post(&format!("{path}/decision"), &decision("DELTA BTP"))
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body
+            .contains("ne fait pas partie des offres analysées"),
+        "{}",
+        page.body
+    );
+
+    let page = web
+        .post(&format!("{path}/decision"), &decision("ALPHA SARL"))
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location(), format!("{path}?ok=decision#decision"));
+    // A new run afterwards replaces the plain PV, not the decided one.
+    let res = server.analyze(&officer, &case_id).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let page = web.get(&path).await;
+    let shown = between(&page.body, "id=\"decision-current\"", "</section>");
+    assert!(
+        shown.contains("<strong id=\"decision-supplier\">ALPHA SARL</strong>"),
+        "{shown}"
+    );
+    assert!(shown.contains("Offre complète et conforme"));
+    let pv_link = between(shown, "<a id=\"decision-pv\" href=\"", "\"");
+    assert!(
+        pv_link.starts_with(&format!("{path}/documents/")),
+        "{pv_link}"
+    );
+    let pv = web.get(pv_link).await;
+    assert_eq!(pv.status, StatusCode::OK);
+    assert_eq!(
+        pv.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    assert!(pv.body.starts_with("PK"));
+    let pv_id = pv_link.rsplit('/').next().unwrap();
+    let decided = common::column_strings(
+        &server.state().db,
+        &format!("SELECT meta_json FROM artifacts WHERE id = '{pv_id}'"),
+    )
+    .await;
+    assert!(
+        decided[0].contains("\"decision_included\":true"),
+        "{decided:?}"
+    );
+    assert_eq!(
+        web.get(&format!("{path}/documents/nope")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A viewer sees the decision and its PV, and no form.
+    let (_, mut viewer_web) = signed_in(&server, Role::Viewer).await;
+    let page = viewer_web.get(&path).await;
+    assert!(page.body.contains("id=\"decision-current\""));
+    assert!(page.body.contains(pv_link));
+    assert!(!page.body.contains("id=\"chosen_supplier\""));
+    assert_eq!(viewer_web.get(pv_link).await.status, StatusCode::OK);
+    server.shutdown().await;
+}
+
 async fn case_list_searches_filters_and_pages(db: TestDb) {
     let server = TestServer::start(db).await;
     let (officer, mut web) = officer_client(&server).await;
@@ -741,6 +1127,15 @@ async fn assets_are_served_from_the_binary(db: TestDb) {
     let js = web.get("/static/upload.js").await;
     assert_eq!(js.status, StatusCode::OK);
     assert!(js.body.contains("XMLHttpRequest"));
+    let js = web.get("/static/analyse.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(
+        js.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(js.body.contains("aria-busy"));
     assert_eq!(
         web.get("/static/nope.js").await.status,
         StatusCode::NOT_FOUND

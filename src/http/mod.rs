@@ -2,14 +2,16 @@
 //! default. `router` builds the application from its state; `serve` runs it
 //! until SIGTERM or Ctrl-C, letting in-flight requests finish.
 
-pub(crate) mod analysis;
+mod analysis;
 mod auth;
 mod cases;
 pub mod error;
 mod extract;
+pub mod files;
 pub mod limits;
 mod memory;
 mod meta;
+pub mod multipart;
 pub mod request;
 pub mod routes;
 mod uploads;

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::CurrentUser;
+use super::multipart::{TextFieldError, read_text_field};
 use crate::auth::User;
 use crate::storage::{ReceiveError, Received};
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
@@ -116,20 +117,22 @@ async fn read_form(
     Ok(form)
 }
 
-async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> ApiResult<String> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| {
-        ApiError::bad_request(format!("Malformed multipart body: {}", e.body_text()))
-    })? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > 64 * 1024 {
-            return Err(ApiError::new(
+/// Largest text field of an upload form.
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+async fn read_text(field: axum::extract::multipart::Field<'_>) -> ApiResult<String> {
+    read_text_field(field, MAX_FIELD_BYTES)
+        .await
+        .map_err(|e| match e {
+            TextFieldError::Body(reason) => {
+                ApiError::bad_request(format!("Malformed multipart body: {reason}"))
+            }
+            TextFieldError::TooLarge => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "A form field is larger than 64 KiB",
-            ));
-        }
-    }
-    String::from_utf8(bytes).map_err(|_| ApiError::bad_request("A form field is not UTF-8 text"))
+            ),
+            TextFieldError::NotUtf8 => ApiError::bad_request("A form field is not UTF-8 text"),
+        })
 }
 
 fn too_large() -> ApiError {

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::i18n::text;
-use super::pages::{form_user, refused, refused_with};
 use super::render;
+use super::respond::{form_user, refused, refused_with};
 use super::session::Session;
 use crate::auth::Role;
 use crate::http::AppState;

@@ -135,6 +135,7 @@ pub const FR: &[(&str, &str)] = &[
         "L'analyse extrait les critères du DAO et les données des offres, signale les manques (REVUE MANUELLE) et prépare le tableau comparatif (CBA) et le PV. Elle ne note, ne classe et ne recommande rien.",
     ),
     ("case.analysis_run", "Lancer l'analyse"),
+    ("case.analysis_rerun", "Relancer l'analyse"),
     (
         "case.analysis_done",
         "Analyse terminée : le tableau comparatif et le PV sont prêts.",
@@ -151,10 +152,83 @@ pub const FR: &[(&str, &str)] = &[
     ("case.decision_submit", "Enregistrer la décision"),
     (
         "case.decision_none",
-        "Téléversez au moins une offre avant de décider.",
+        "Lancez d'abord l'analyse : la décision porte sur les fournisseurs analysés.",
     ),
     ("case.decision_saved", "Décision enregistrée."),
     ("case.lot_saved", "Lot ajouté."),
+    (
+        "analysis.busy",
+        "Analyse en cours : lecture du DAO et des offres, préparation du tableau comparatif et du PV…",
+    ),
+    ("analysis.run_at", "Dernière analyse :"),
+    ("analysis.criteria_count", "critère(s)"),
+    ("analysis.suppliers_count", "fournisseur(s) analysé(s)"),
+    (
+        "analysis.none",
+        "Aucune analyse pour l'instant : téléversez le DAO et les offres, puis lancez l'analyse. Le tableau comparatif et le PV seront alors téléchargeables.",
+    ),
+    ("analysis.criteria", "Critères du DAO"),
+    (
+        "analysis.criteria_caption",
+        "Critères extraits du DAO, dans l'ordre du DAO",
+    ),
+    (
+        "analysis.no_criteria",
+        "Aucun critère trouvé dans le DAO : vérifiez le document (revue manuelle).",
+    ),
+    ("analysis.packages", "Dossiers des fournisseurs"),
+    (
+        "analysis.left_out",
+        "Fournisseurs absents du tableau comparatif (à reporter à la main) :",
+    ),
+    (
+        "analysis.manual_review",
+        "Documents à lire par une personne :",
+    ),
+    ("criteria.category", "Catégorie"),
+    ("criteria.name", "Critère"),
+    ("criteria.weight", "Pondération"),
+    ("criteria.essential", "Éliminatoire"),
+    ("criteria.essential_yes", "Oui (critère essentiel)"),
+    ("criteria.essential_no", "Non"),
+    ("criteria.no_weight", "sans pondération"),
+    ("criteria.category.essentiels", "Essentiel (éliminatoire)"),
+    ("criteria.category.commercial", "Commercial"),
+    ("criteria.category.technique", "Technique"),
+    ("criteria.category.durabilite", "Durabilité"),
+    ("criteria.category.autre", "Autre"),
+    ("package.status", "Dossier"),
+    ("package.status.COMPLETE", "complet"),
+    ("package.status.PARTIAL", "partiel"),
+    ("package.status.MISSING", "incomplet"),
+    ("package.documents", "document(s)"),
+    ("package.parts", "Pièces du dossier"),
+    ("package.part.admin", "Pièces administratives"),
+    ("package.part.technical", "Offre technique"),
+    ("package.part.financial", "Offre financière"),
+    ("package.present", "présente"),
+    ("package.missing", "MANQUANTE"),
+    (
+        "package.missing_fields",
+        "Données manquantes (revue manuelle) :",
+    ),
+    ("package.no_missing_fields", "Aucune donnée manquante."),
+    ("package.price", "Prix total"),
+    ("package.lead_time", "Délai de livraison"),
+    ("package.validity", "Validité de l'offre"),
+    ("package.refs", "Références techniques"),
+    ("package.days", "jours"),
+    ("decision.chosen", "Fournisseur retenu :"),
+    ("decision.pv", "Télécharger le PV avec la décision (Word)"),
+    ("decision.none", "Aucune décision pour l'instant."),
+    (
+        "decision.again",
+        "Une nouvelle décision s'ajoute à la mémoire et produit un nouveau PV.",
+    ),
+    (
+        "decision.only_analysed",
+        "Seuls les fournisseurs de la dernière analyse sont proposés.",
+    ),
     ("case.memory", "Mémoire du dossier"),
     ("case.memory_search", "Rechercher dans la mémoire"),
     ("case.memory_submit", "Rechercher"),
@@ -200,6 +274,7 @@ pub const FR: &[(&str, &str)] = &[
     ("error.back", "Retour"),
     ("error.field", "Champ"),
     ("error.rate", "Trop de tentatives : patientez une minute."),
+    ("error.unknown_document", "Document inconnu."),
     ("upload.progress", "Envoi"),
     ("upload.done", "Reçu"),
     ("upload.failed", "Refusé"),
@@ -243,9 +318,11 @@ fn field_label(field: &str) -> &str {
 /// kept where no translation fits (so nothing is hidden).
 pub fn explain(error: &Error) -> String {
     match error {
-        Error::Invalid(m) | Error::Conflict(m) | Error::TooLarge(m) | Error::Forbidden(m) => {
-            explain_message(m)
-        }
+        Error::Invalid(m)
+        | Error::Unprocessable(m)
+        | Error::Conflict(m)
+        | Error::TooLarge(m)
+        | Error::Forbidden(m) => explain_message(m),
         Error::Validation { field, message } => format!(
             "{} « {} » : {}",
             text("error.field"),
@@ -315,6 +392,26 @@ fn explain_message(m: &str) -> String {
             "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte",
         ),
         ("Only an administrator", "Réservé aux administrateurs"),
+        (
+            "Missing DAO",
+            "Téléversez d'abord le DAO : l'analyse part de ses critères",
+        ),
+        (
+            "Missing OFFERS",
+            "Téléversez au moins une offre avant de lancer l'analyse",
+        ),
+        (
+            "unsupported file type for",
+            "Ce document ne peut pas être analysé (type non pris en charge)",
+        ),
+        (
+            "corrupt or unreadable file",
+            "Un document est illisible ou endommagé : remplacez-le, puis relancez l'analyse",
+        ),
+        (
+            "encrypted file",
+            "Un document est protégé par un mot de passe : retirez-le, puis téléversez-le à nouveau",
+        ),
     ];
     for (english, french) in rules {
         if m.starts_with(english) {
@@ -358,5 +455,17 @@ mod tests {
         assert!(said.contains("DAO already uploaded"), "{said}");
         let e = crate::auth::invalid_field("title", "title must not be empty");
         assert!(explain(&e).contains("Titre du dossier"));
+    }
+
+    #[test]
+    fn analysis_refusals_are_said_in_french_naming_the_file() {
+        let said = explain(&Error::Invalid("Missing DAO (upload kind=dao)".into()));
+        assert!(said.starts_with("Téléversez d'abord le DAO"), "{said}");
+        let said = explain(&Error::Invalid("Missing OFFERS (upload kind=offer)".into()));
+        assert!(said.starts_with("Téléversez au moins une offre"), "{said}");
+        let e = Error::Unprocessable("corrupt or unreadable file offre.pdf: no trailer".into());
+        let said = explain(&e);
+        assert!(said.starts_with("Un document est illisible"), "{said}");
+        assert!(said.contains("offre.pdf"), "{said}");
     }
 }

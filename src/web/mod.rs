@@ -4,16 +4,26 @@
 //!
 //! - `session`: the session cookie (the API's token) and CSRF protection;
 //! - `render` and `templates/`: the pages, compiled into the binary;
-//! - `i18n`: every text the pages show, in one table;
-//! - `pages`, `upload`, `admin`: the handlers;
-//! - `static/`: the style sheet and the one small script (upload progress,
-//!   drag and drop), also in the binary. Nothing is fetched from elsewhere.
+//! - `i18n`: every text the pages show, in one table; `format`: values
+//!   (dates, amounts) written the French way;
+//! - `respond`: redirects, refusal pages, answers to the pages' scripts;
+//! - the handlers, one module a job: `sign_in`, `cases` (list, creation),
+//!   `case_page` (the case, its lots, its memory), `upload`, `analysis`
+//!   (running it, its results, downloads, the decision), `admin`;
+//! - `static/`: the style sheet and two small scripts (upload progress and
+//!   drag and drop; the analysis' busy state), also in the binary. Nothing
+//!   is fetched from elsewhere.
 
 mod admin;
+mod analysis;
+mod case_page;
+mod cases;
+mod format;
 pub mod i18n;
-mod pages;
 pub mod render;
+mod respond;
 pub mod session;
+mod sign_in;
 mod upload;
 
 use axum::Router;
@@ -30,18 +40,22 @@ const MAX_FORM_BODY: usize = 256 * 1024;
 /// The routes of the pages and their assets.
 pub fn routes() -> Router<AppState> {
     let forms = Router::new()
-        .route("/", get(pages::home))
-        .route("/connexion", get(pages::login_page).post(pages::login))
-        .route("/deconnexion", post(pages::logout))
-        .route("/dossiers", get(pages::case_list).post(pages::create_case))
-        .route("/dossiers/nouveau", get(pages::new_case))
-        .route("/dossiers/{case_id}", get(pages::case_page))
-        .route("/dossiers/{case_id}/lots", post(pages::add_lot))
-        .route("/dossiers/{case_id}/decision", post(pages::decide))
-        .route("/dossiers/{case_id}/analyse", post(pages::analyse))
+        .route("/", get(sign_in::home))
+        .route("/connexion", get(sign_in::login_page).post(sign_in::login))
+        .route("/deconnexion", post(sign_in::logout))
+        .route("/dossiers", get(cases::case_list).post(cases::create_case))
+        .route("/dossiers/nouveau", get(cases::new_case))
+        .route("/dossiers/{case_id}", get(case_page::case_page))
+        .route("/dossiers/{case_id}/lots", post(case_page::add_lot))
+        .route("/dossiers/{case_id}/analyse", post(analysis::analyse))
+        .route("/dossiers/{case_id}/decision", post(analysis::decide))
         .route(
             "/dossiers/{case_id}/telecharger/{kind}",
-            get(pages::download),
+            get(analysis::download),
+        )
+        .route(
+            "/dossiers/{case_id}/documents/{artifact_id}",
+            get(analysis::document),
         )
         .route("/admin/utilisateurs", get(admin::users_page))
         .route("/admin/utilisateurs/{user_id}", post(admin::update_user))
@@ -64,6 +78,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "upload.js",
         "text/javascript; charset=utf-8",
         include_str!("static/upload.js"),
+    ),
+    (
+        "analyse.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/analyse.js"),
     ),
 ];
 

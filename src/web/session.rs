@@ -162,7 +162,7 @@ impl FromRequestParts<AppState> for Session {
         let user = match state.keys.verify(&token) {
             Some(id) => crate::auth::find(&state.db, id)
                 .await
-                .map_err(|e| super::pages::failure(&e))?
+                .map_err(|e| super::respond::failure(&e))?
                 .filter(|u| u.is_active),
             None => None,
         };

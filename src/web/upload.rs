@@ -12,28 +12,20 @@
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
 
-use super::i18n::{explain, text};
-use super::pages::{refused, refused_with, status_of};
+use super::i18n::text;
+use super::respond::{refused, refused_with, script_answer, script_refusal, wants_json};
 use super::session::{CSRF_FIELD, Session};
 use crate::Error;
 use crate::http::AppState;
+use crate::http::multipart::{TextFieldError, read_text_field};
 use crate::storage::{ReceiveError, Received};
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
 
 /// Largest text field of an upload form.
 const MAX_FIELD_BYTES: usize = 16 * 1024;
-
-/// Whether the client is the page's script (wants JSON, not a page).
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
-}
 
 /// Why an upload did not go through.
 enum Refusal {
@@ -66,42 +58,27 @@ pub async fn upload(
     let back = format!("/dossiers/{case_id}#documents");
     let Some(user) = session.user.clone() else {
         if json {
-            return (
-                StatusCode::UNAUTHORIZED,
-                axum::Json(json!({"ok": false, "message": text("login.expired")})),
-            )
-                .into_response();
+            return script_answer(StatusCode::UNAUTHORIZED, text("login.expired"), None);
         }
         return Redirect::to("/connexion?expiree=1").into_response();
     };
     let result = receive_and_store(&state, &session, &user, &case_id, &kind, multipart).await;
     match (result, json) {
-        (Ok(filename), true) => axum::Json(json!({
-            "ok": true,
-            "message": format!("{} {filename}", text("case.uploaded")),
-        }))
-        .into_response(),
+        (Ok(filename), true) => script_answer(
+            StatusCode::OK,
+            &format!("{} {filename}", text("case.uploaded")),
+            None,
+        ),
         (Ok(_), false) => {
             Redirect::to(&format!("/dossiers/{case_id}?ok=fichier#documents")).into_response()
         }
-        (Err(Refusal::Csrf), true) => (
-            StatusCode::FORBIDDEN,
-            axum::Json(json!({"ok": false, "message": text("error.csrf")})),
-        )
-            .into_response(),
+        (Err(Refusal::Csrf), true) => {
+            script_answer(StatusCode::FORBIDDEN, text("error.csrf"), None)
+        }
         (Err(Refusal::Csrf), false) => {
             refused_with(&session, StatusCode::FORBIDDEN, text("error.csrf"), &back)
         }
-        (Err(Refusal::Service(e)), true) => {
-            if status_of(&e).is_server_error() {
-                tracing::error!(cause = %e, "web upload failed");
-            }
-            (
-                status_of(&e),
-                axum::Json(json!({"ok": false, "message": explain(&e)})),
-            )
-                .into_response()
-        }
+        (Err(Refusal::Service(e)), true) => script_refusal(&e),
         (Err(Refusal::Service(e)), false) => refused(&session, &e, &back),
     }
 }
@@ -158,15 +135,13 @@ async fn receive_and_store(
                     })?;
             file = Some((filename, received));
         } else {
-            let mut field = field;
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(|e| malformed(e.body_text()))? {
-                bytes.extend_from_slice(&chunk);
-                if bytes.len() > MAX_FIELD_BYTES {
-                    return Err(Error::TooLarge("A form field is too large".into()).into());
-                }
-            }
-            let value = String::from_utf8(bytes).map_err(|_| malformed("a field is not UTF-8"))?;
+            let value = read_text_field(field, MAX_FIELD_BYTES)
+                .await
+                .map_err(|e| match e {
+                    TextFieldError::Body(reason) => malformed(reason),
+                    TextFieldError::TooLarge => Error::TooLarge("A form field is too large".into()),
+                    TextFieldError::NotUtf8 => malformed("a field is not UTF-8"),
+                })?;
             fields.insert(name, value);
         }
     }

@@ -209,22 +209,70 @@ impl TestServer {
         req.send().await.expect("upload")
     }
 
+    /// Runs the analysis of case `case_id` as `user` (`POST /api/analyze`).
+    pub async fn analyze(&self, user: &TestUser, case_id: &str) -> Response {
+        self.post_json(
+            Some(&user.token),
+            "/api/analyze",
+            json!({"case_id": case_id}),
+        )
+        .await
+    }
+
+    /// Uploads the analysis fixtures' DAO to case `case_id` as `filename`,
+    /// through the API; panics unless it is accepted.
+    pub async fn upload_dao(&self, owner: &TestUser, case_id: &str, filename: &str) {
+        let res = self
+            .upload(
+                Some(&owner.token),
+                &format!("/api/cases/{case_id}/upload-dao"),
+                filename,
+                analysis::fixtures::dao_docx(),
+                &[],
+            )
+            .await;
+        expect_json(res, StatusCode::OK).await;
+    }
+
+    /// A case of `owner` with the analysis fixtures uploaded through the
+    /// API: the DAO, the seven offer documents of three suppliers and both
+    /// templates (not analysed); returns its id.
+    pub async fn fixture_case(&self, owner: &TestUser) -> String {
+        let case = self.create_case(owner, "DAO", "Kits scolaires").await;
+        let id = case["id"].as_str().expect("id").to_owned();
+        let token = Some(owner.token.as_str());
+        self.upload_dao(owner, &id, "dao_kits.docx").await;
+        for offer in analysis::fixtures::offers() {
+            let res = self
+                .upload(
+                    token,
+                    &format!("/api/cases/{id}/upload-offer"),
+                    offer.filename,
+                    offer.bytes,
+                    &[
+                        ("supplier_name", offer.supplier_name),
+                        ("offer_type", offer.offer_type),
+                    ],
+                )
+                .await;
+            expect_json(res, StatusCode::OK).await;
+        }
+        for (kind, name, bytes) in fixture_templates() {
+            let res = self
+                .upload(token, &format!("/api/upload/{id}/{kind}"), name, bytes, &[])
+                .await;
+            expect_json(res, StatusCode::OK).await;
+        }
+        id
+    }
+
     /// A case of `owner` with the fixture DAO and one offer per supplier
     /// of `suppliers`, analysed; returns its id.
     pub async fn analysed_case(&self, owner: &TestUser, suppliers: &[&str]) -> String {
         let case = self.create_case(owner, "DAO", "Analysed").await;
         let id = case["id"].as_str().expect("id").to_owned();
         let token = Some(owner.token.as_str());
-        let res = self
-            .upload(
-                token,
-                &format!("/api/cases/{id}/upload-dao"),
-                "dao.docx",
-                analysis::fixtures::dao_docx(),
-                &[],
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::OK, "DAO upload");
+        self.upload_dao(owner, &id, "dao.docx").await;
         for supplier in suppliers {
             let text = format!("OFFRE TECHNIQUE {supplier} Montant total : 1.500.000 FCFA");
             let res = self
@@ -238,9 +286,7 @@ impl TestServer {
                 .await;
             assert_eq!(res.status(), StatusCode::OK, "offer upload");
         }
-        let res = self
-            .post_json(token, "/api/analyze", json!({"case_id": id}))
-            .await;
+        let res = self.analyze(owner, &id).await;
         assert_eq!(
             res.status(),
             StatusCode::OK,
@@ -255,6 +301,30 @@ impl TestServer {
             running.shutdown().await.expect("clean shutdown");
         }
     }
+}
+
+/// The analysis fixtures' templates: upload kind, file name, bytes.
+pub fn fixture_templates() -> [(&'static str, &'static str, Vec<u8>); 2] {
+    [
+        (
+            "cba_template",
+            "cba_modele.xlsx",
+            analysis::fixtures::cba_template_xlsx(),
+        ),
+        (
+            "pv_template",
+            "pv_modele.docx",
+            analysis::fixtures::pv_template_docx(),
+        ),
+    ]
+}
+
+/// A PDF whose body is garbage: it passes the upload's magic-byte check,
+/// but the analysis cannot read it.
+pub fn broken_pdf() -> Vec<u8> {
+    let mut broken = b"%PDF-1.7\n".to_vec();
+    broken.extend_from_slice(&[0xAB; 4096]);
+    broken
 }
 
 /// The JSON body of `res`, after checking its status.

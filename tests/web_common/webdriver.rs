@@ -257,6 +257,33 @@ impl Browser {
         );
     }
 
+    /// Empties the input matching `css` (a reloaded page may have kept
+    /// what was typed before).
+    pub async fn clear(&self, css: &str) {
+        let id = self.wait(css).await;
+        let v = self.post(&format!("/element/{id}/clear"), json!({})).await;
+        assert!(
+            v.is_null() || v.get("error").is_none(),
+            "clearing {css}: {v}"
+        );
+    }
+
+    /// Fetches `url` from the page, with the page's cookies, as a download
+    /// link would: `{status, type, size, head}` (`head`: the first two
+    /// bytes as text, `PK` for a zip).
+    pub async fn fetch(&self, url: &str) -> Value {
+        self.eval(
+            "return fetch(arguments[0], {credentials: 'same-origin'}).then(function (r) {
+               return r.arrayBuffer().then(function (b) {
+                 var head = String.fromCharCode.apply(null, new Uint8Array(b.slice(0, 2)));
+                 return {status: r.status, type: r.headers.get('content-type'), size: b.byteLength, head: head};
+               });
+             });",
+            vec![json!(url)],
+        )
+        .await
+    }
+
     pub async fn click(&self, css: &str) {
         let id = self.wait(css).await;
         let v = self.post(&format!("/element/{id}/click"), json!({})).await;

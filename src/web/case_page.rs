@@ -1,0 +1,228 @@
+//! The case page: reference, status, lots (and adding one), the uploaded
+//! documents with the offers grouped by supplier, the analysis and the
+//! decision (see `analysis`), and the memory of the case as a timeline
+//! with search.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::format::{amount, label_or, megabytes, optional, short_date, status_label};
+use super::i18n::text;
+use super::render;
+use super::respond::{form_user, refused, see_other};
+use super::session::Session;
+use crate::Error;
+use crate::auth::User;
+use crate::cases::NewLot;
+use crate::http::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct CaseQueryParams {
+    q: Option<String>,
+    ok: Option<String>,
+}
+
+/// The offers of a case grouped by supplier, from the files' records.
+fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model]) -> Vec<Value> {
+    let mut groups: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
+    for a in file.artifacts.iter().filter(|a| a.kind == "offer") {
+        let meta: Value = a
+            .meta_json
+            .as_deref()
+            .and_then(|m| serde_json::from_str(m).ok())
+            .unwrap_or(Value::Null);
+        let supplier = meta["supplier_name"].as_str().unwrap_or("").to_owned();
+        let offer_type = meta["offer_type"].as_str().unwrap_or("");
+        let lot = meta["lot_id"]
+            .as_str()
+            .and_then(|id| lots.iter().find(|l| l.id == id))
+            .map(|l| l.lot_number.clone());
+        let piece = json!({
+            "type": if offer_type.is_empty() { String::new() } else { label_or(&format!("case.offer_type.{offer_type}"), offer_type) },
+            "filename": meta["original_filename"].as_str().unwrap_or(&a.filename),
+            "lot": lot,
+            "late": meta["is_late"].as_bool().unwrap_or(false),
+            "at": short_date(&a.uploaded_at),
+        });
+        let key = supplier.to_lowercase();
+        groups
+            .entry(key)
+            .or_insert_with(|| (supplier.clone(), Vec::new()))
+            .1
+            .push(piece);
+    }
+    groups
+        .into_values()
+        .map(|(name, pieces)| json!({"supplier": name, "pieces": pieces}))
+        .collect()
+}
+
+/// A memory entry as the timeline shows it.
+fn timeline_entry(e: &crate::memory::Entry) -> Value {
+    let fields: Vec<Value> = match &e.content {
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    Value::String(s) if k.ends_with("_at") => short_date(s),
+                    Value::String(s) => s.clone(),
+                    Value::Bool(true) => "oui".into(),
+                    Value::Bool(false) => "non".into(),
+                    other => other.to_string(),
+                };
+                json!({"label": label_or(&format!("memory.{k}"), k), "value": value})
+            })
+            .collect(),
+        Value::Null => Vec::new(),
+        other => vec![json!({"label": "", "value": other.to_string()})],
+    };
+    json!({
+        "type": label_or(&format!("memory.{}", e.entry_type), &e.entry_type),
+        "kind": e.entry_type,
+        "at": short_date(&e.created_at),
+        "fields": fields,
+    })
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(case_id): Path<String>,
+    Query(q): Query<CaseQueryParams>,
+) -> Response {
+    let Some(user) = session.user.clone() else {
+        return session.to_sign_in();
+    };
+    match case_data(&state, &user, &case_id, q).await {
+        Ok(data) => render::page(&session, StatusCode::OK, "case.html", data),
+        Err(e) => refused(&session, &e, "/dossiers"),
+    }
+}
+
+async fn case_data(
+    state: &AppState,
+    user: &User,
+    case_id: &str,
+    q: CaseQueryParams,
+) -> Result<Value, Error> {
+    let file = crate::cases::load_case_file(&state.db, case_id).await?;
+    let current = crate::analysis::current(&state.db, case_id).await?;
+    let case = &file.case;
+    let can_write = user.check_can_write(case.owner_id).is_ok();
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let memory: Vec<crate::memory::Entry> = match search {
+        Some(text) => crate::memory::search(&state.db, case_id, text).await?,
+        None => file
+            .memory_entries
+            .iter()
+            .rev()
+            .cloned()
+            .map(crate::memory::Entry::from)
+            .collect(),
+    };
+    let procedure = match case.estimated_value {
+        Some(v) => crate::cases::procedure_for(&state.db, v).await?,
+        None => None,
+    };
+    let dao = file
+        .artifacts
+        .iter()
+        .find(|a| a.kind == "dao")
+        .map(|a| json!({"filename": a.filename, "at": short_date(&a.uploaded_at)}));
+    let templates: Vec<Value> = file
+        .artifacts
+        .iter()
+        .filter(|a| a.kind == "cba_template" || a.kind == "pv_template")
+        .map(|a| {
+            json!({
+                "label": text(&format!("case.{}", a.kind)),
+                "filename": a.filename,
+                "at": short_date(&a.uploaded_at),
+            })
+        })
+        .collect();
+    let suppliers = offers_by_supplier(&file, &file.lots);
+    let supplier_names: Vec<&Value> = suppliers
+        .iter()
+        .map(|s| &s["supplier"])
+        .filter(|s| s.as_str().is_some_and(|s| !s.is_empty()))
+        .collect();
+    let flash = match q.ok.as_deref() {
+        Some("cree") => None, // shown with the reference below
+        Some("lot") => Some(text("case.lot_saved")),
+        Some("decision") => Some(text("case.decision_saved")),
+        Some("analyse") => Some(text("case.analysis_done")),
+        Some("fichier") => Some(text("upload.done")),
+        _ => None,
+    };
+    Ok(json!({
+        "id": case.id,
+        "title": case.title,
+        "reference": file.reference.as_ref().map(|r| &r.ref_number),
+        "created_now": q.ok.as_deref() == Some("cree"),
+        "flash": flash,
+        "status": status_label(&case.status),
+        "case_type": case.case_type,
+        "value": case.estimated_value.map(|v| format!("{} USD", amount(v))),
+        "procedure": procedure.map(|p| json!({"type": p.procedure_type, "min_suppliers": p.min_suppliers, "description": p.description_fr})),
+        "closing": case.closing_date.as_deref().map(short_date),
+        "created": short_date(&case.created_at),
+        "mine": case.owner_id == Some(user.id),
+        "can_write": can_write,
+        "lots": file.lots.iter().map(|l| json!({"id": l.id, "number": l.lot_number, "description": l.description})).collect::<Vec<_>>(),
+        "dao": dao,
+        "templates": templates,
+        "suppliers": suppliers,
+        "supplier_names": supplier_names,
+        "offer_types": crate::uploads::OFFER_TYPES.map(|t| json!({"value": t, "label": text(&format!("case.offer_type.{t}"))})),
+        "used": megabytes(case.total_upload_size.unwrap_or(0)),
+        "analysis": super::analysis::analysis_view(&file, current.as_ref()),
+        "decision": super::analysis::decision_view(&file),
+        "memory": memory.iter().map(timeline_entry).collect::<Vec<_>>(),
+        "search": search,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct LotForm {
+    #[serde(default)]
+    lot_number: String,
+    #[serde(default)]
+    description: String,
+    csrf: Option<String>,
+}
+
+pub async fn add_lot(
+    State(state): State<AppState>,
+    session: Session,
+    Path(case_id): Path<String>,
+    Form(form): Form<LotForm>,
+) -> Response {
+    let back = format!("/dossiers/{case_id}");
+    let user = match form_user(&session, form.csrf.as_deref(), &back) {
+        Ok(user) => user,
+        Err(refusal) => return *refusal,
+    };
+    match crate::cases::create_lot(
+        &state.db,
+        &user,
+        &case_id,
+        NewLot {
+            lot_number: form.lot_number,
+            description: optional(&form.description),
+            estimated_value: None,
+            category_code: None,
+        },
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!("{back}?ok=lot#lots")),
+        Err(e) => refused(&session, &e, &back),
+    }
+}

@@ -1,0 +1,114 @@
+//! Signing in and out: the home page's redirect, the sign-in form, and the
+//! session cookie (the API's own token) it sets and sign-out removes.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::i18n::text;
+use super::render;
+use super::respond::{CsrfOnly, csrf_refused, refused, see_other};
+use super::session::{SESSION_COOKIE, Session, set_cookie};
+use crate::Error;
+use crate::http::AppState;
+
+pub async fn home(session: Session) -> Response {
+    session.finish(match session.user {
+        Some(_) => see_other("/dossiers"),
+        None => see_other("/connexion"),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    expiree: Option<String>,
+    sortie: Option<String>,
+}
+
+pub async fn login_page(session: Session, Query(q): Query<LoginQuery>) -> Response {
+    if session.user.is_some() {
+        return see_other("/dossiers");
+    }
+    let notice = if q.expiree.is_some() {
+        Some(text("login.expired"))
+    } else if q.sortie.is_some() {
+        Some(text("login.signed_out"))
+    } else {
+        None
+    };
+    render::page(
+        &session,
+        StatusCode::OK,
+        "login.html",
+        json!({"notice": notice, "username": ""}),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    csrf: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !session.csrf.accepts(form.csrf.as_deref()) {
+        return csrf_refused(&session, "/connexion");
+    }
+    let failed = |status: StatusCode, message: &str| {
+        render::page(
+            &session,
+            status,
+            "login.html",
+            json!({"error": message, "username": form.username}),
+        )
+    };
+    if state
+        .limits
+        .login(&form.username, &session.client_ip.to_string())
+        .is_err()
+    {
+        return failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate"));
+    }
+    match crate::auth::login(&state.db, &form.username, &form.password).await {
+        Ok(user) => match state.keys.issue(user.id) {
+            Ok(token) => {
+                let mut response = see_other("/dossiers");
+                response.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie(
+                        SESSION_COOKIE,
+                        &token,
+                        Some(crate::token::DEFAULT_LIFETIME.as_secs()),
+                        session.https,
+                    ),
+                );
+                response
+            }
+            Err(e) => refused(&session, &e, "/connexion"),
+        },
+        Err(Error::Unauthorized(_)) => failed(StatusCode::UNAUTHORIZED, text("login.failed")),
+        Err(e) => refused(&session, &e, "/connexion"),
+    }
+}
+
+pub async fn logout(session: Session, Form(form): Form<CsrfOnly>) -> Response {
+    if !session.csrf.accepts(form.csrf.as_deref()) {
+        return csrf_refused(&session, "/dossiers");
+    }
+    let mut response = see_other("/connexion?sortie=1");
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), session.https),
+    );
+    response
+}
