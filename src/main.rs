@@ -13,6 +13,12 @@ use dms::db::MigratePolicy;
 use dms::http::limits::LimitConfig;
 use dms::server::Config;
 
+/// mimalloc instead of glibc's malloc: the server allocates and frees many
+/// small buffers per request (JSON, rows, headers), where glibc's
+/// consolidation showed as a sixth of the server's CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "dms",

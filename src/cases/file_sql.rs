@@ -220,13 +220,18 @@ fn build(backend: DbBackend) -> CaseFileSql {
     }
 }
 
-/// Decodes one JSON row (an object) into `E`'s model.
+/// Whether `E` has a boolean column: MariaDB and SQLite have no boolean
+/// type, so their JSON says 0 or 1 for it.
+fn has_boolean<E: EntityTrait>() -> bool {
+    E::Column::iter().any(|c| matches!(c.def().get_column_type(), ColumnType::Boolean))
+}
+
+/// Decodes one JSON row (an object) into `E`'s model, 0/1 read as booleans.
 fn model<E>(mut row: Json) -> Result<E::Model, Error>
 where
     E: EntityTrait,
     E::Model: serde::de::DeserializeOwned,
 {
-    // MariaDB and SQLite have no boolean type: their JSON says 0 or 1.
     if let Json::Object(fields) = &mut row {
         for c in E::Column::iter() {
             if matches!(c.def().get_column_type(), ColumnType::Boolean)
@@ -241,15 +246,31 @@ where
         .map_err(|e| Error::Internal(format!("reading a case file row: {e}")))
 }
 
+/// A truncated aggregate never parses (its closing bracket is cut off): on
+/// MariaDB that is a connection without `dms::db::connect`'s
+/// `group_concat_max_len`.
+fn unreadable(e: serde_json::Error) -> Error {
+    Error::Internal(format!(
+        "reading a case file: {e} (on MariaDB, is group_concat_max_len large enough?)"
+    ))
+}
+
 fn parse(text: &str) -> Result<Json, Error> {
-    // A truncated aggregate never parses (its closing bracket is cut off):
-    // on MariaDB that is a connection without `dms::db::connect`'s
-    // `group_concat_max_len`.
-    serde_json::from_str(text).map_err(|e| {
-        Error::Internal(format!(
-            "reading a case file: {e} (on MariaDB, is group_concat_max_len large enough?)"
-        ))
-    })
+    serde_json::from_str(text).map_err(unreadable)
+}
+
+/// `text` as `T`; through a [`Json`] tree only when `E` has booleans to
+/// mend, straight from the text otherwise (the hot path: no tree).
+fn decode<E, T>(text: &str, mend: impl FnOnce(Json) -> Result<T, Error>) -> Result<T, Error>
+where
+    E: EntityTrait,
+    T: serde::de::DeserializeOwned,
+{
+    if has_boolean::<E>() {
+        mend(parse(text)?)
+    } else {
+        serde_json::from_str(text).map_err(unreadable)
+    }
 }
 
 /// At most one row, from a JSON object or SQL NULL.
@@ -258,7 +279,7 @@ where
     E: EntityTrait,
     E::Model: serde::de::DeserializeOwned,
 {
-    text.map(|t| model::<E>(parse(&t)?)).transpose()
+    text.map(|t| decode::<E, _>(&t, model::<E>)).transpose()
 }
 
 /// Rows from a JSON array, or from SQL NULL (no row: PostgreSQL's and
@@ -271,13 +292,13 @@ where
     let Some(text) = text else {
         return Ok(Vec::new());
     };
-    match parse(&text)? {
+    decode::<E, _>(&text, |json| match json {
         Json::Array(rows) => rows.into_iter().map(model::<E>).collect(),
         other => Err(Error::Internal(format!(
             "reading a case file: expected an array, got {}",
             kind(&other)
         ))),
-    }
+    })
 }
 
 fn kind(v: &Json) -> &'static str {
