@@ -30,7 +30,7 @@ async fn app_connection(db: &TestDb) -> DatabaseConnection {
 }
 
 async fn migrated(db: &TestDb) -> DatabaseConnection {
-    let conn = app_connection(db).await;
+    let conn = db.connect().await;
     migration::runner::up(&conn, None)
         .await
         .expect("migrate to head");
@@ -305,7 +305,7 @@ async fn unknown_case_is_not_found(db: TestDb) {
 
 /// Statements run by `load_case_file`, counted by SeaORM's metric callback.
 async fn statements_for(db: &TestDb, case: &str) -> usize {
-    let mut conn = app_connection(db).await;
+    let mut conn = db.connect().await;
     let count = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&count);
     conn.set_metric_callback(move |_| {
@@ -514,7 +514,9 @@ async fn large_case_file_is_whole(db: TestDb) {
         .await
         .unwrap();
     }
-    let file = load_case_file(&conn, "big").await.unwrap();
+    let file = load_case_file(&app_connection(&db).await, "big")
+        .await
+        .unwrap();
     let stored = memory_entries::Entity::find()
         .filter(memory_entries::Column::CaseId.eq("big"))
         .order_by_asc(memory_entries::Column::CreatedAt)

@@ -141,6 +141,13 @@ impl Builder {
         )
     }
 
+    /// The column `alias`: every row of `E` that belongs to the case.
+    fn rows_of_case<E: EntityTrait + Default>(&mut self, alias: &str) -> String {
+        let p = self.param(Param::Case);
+        let filter = format!("t.{} = {p}", self.quote("case_id"));
+        self.text(self.many::<E>(&filter), alias)
+    }
+
     fn text(&self, expr: String, alias: &str) -> String {
         let alias = self.quote(alias);
         match self.backend {
@@ -181,16 +188,8 @@ fn build(backend: DbBackend) -> CaseFileSql {
         b.one::<procurement_references::Entity>(&format!("t.{case_id} = {p}"), &first),
         "reference",
     ));
-    let p = b.param(Param::Case);
-    columns.push(b.text(
-        b.many::<lots::Entity>(&format!("t.{case_id} = {p}")),
-        "lots",
-    ));
-    let p = b.param(Param::Case);
-    columns.push(b.text(
-        b.many::<offers::Entity>(&format!("t.{case_id} = {p}")),
-        "offers",
-    ));
+    columns.push(b.rows_of_case::<lots::Entity>("lots"));
+    columns.push(b.rows_of_case::<offers::Entity>("offers"));
     // The documents of the case's offers (by the offer, as the relation
     // goes; a document attached to no offer belongs to no offer's list).
     let p = b.param(Param::Case);
@@ -198,21 +197,9 @@ fn build(backend: DbBackend) -> CaseFileSql {
     let filter =
         format!("t.{offer_id} IN (SELECT o.{id} FROM {offers_table} o WHERE o.{case_id} = {p})");
     columns.push(b.text(b.many::<documents::Entity>(&filter), "documents"));
-    let p = b.param(Param::Case);
-    columns.push(b.text(
-        b.many::<artifacts::Entity>(&format!("t.{case_id} = {p}")),
-        "artifacts",
-    ));
-    let p = b.param(Param::Case);
-    columns.push(b.text(
-        b.many::<memory_entries::Entity>(&format!("t.{case_id} = {p}")),
-        "memory_entries",
-    ));
-    let p = b.param(Param::Case);
-    columns.push(b.text(
-        b.many::<dao_criteria::Entity>(&format!("t.{case_id} = {p}")),
-        "dao_criteria",
-    ));
+    columns.push(b.rows_of_case::<artifacts::Entity>("artifacts"));
+    columns.push(b.rows_of_case::<memory_entries::Entity>("memory_entries"));
+    columns.push(b.rows_of_case::<dao_criteria::Entity>("dao_criteria"));
     debug_assert_eq!(columns.len(), COLUMNS.len());
     CaseFileSql {
         sql: format!("SELECT {}", columns.join(", ")),
