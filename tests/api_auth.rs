@@ -400,14 +400,7 @@ async fn legacy_bcrypt_hash_logs_in_and_is_rehashed(db: TestDb) {
 async fn inactive_user_cannot_log_in_or_use_a_token(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    users::ActiveModel {
-        id: Set(officer.id),
-        is_active: Set(Some(false)),
-        ..Default::default()
-    }
-    .update(&server.state().db)
-    .await
-    .unwrap();
+    server.deactivate(&officer).await;
     let detail = expect_detail(
         server.get(Some(&officer.token), "/auth/me").await,
         StatusCode::BAD_REQUEST,

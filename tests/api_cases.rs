@@ -448,9 +448,6 @@ async fn concurrent_creation_numbers_references_without_gap_or_duplicate(db: Tes
 /// deactivated after its token was issued 400, an unknown case 404, and
 /// the user is read again on every request.
 async fn detail_checks_the_token_and_the_user_on_every_request(db: TestDb) {
-    use entity::users;
-    use sea_orm::{ActiveModelTrait, Set};
-
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
     let case = server.create_case(&officer, "DAO", "Auth").await;
@@ -478,14 +475,7 @@ async fn detail_checks_the_token_and_the_user_on_every_request(db: TestDb) {
     .await;
     assert_eq!(file["case"]["id"], case["id"]);
 
-    users::ActiveModel {
-        id: Set(officer.id),
-        is_active: Set(Some(false)),
-        ..Default::default()
-    }
-    .update(&server.state().db)
-    .await
-    .unwrap();
+    server.deactivate(&officer).await;
     let detail = expect_detail(
         server.get(Some(&officer.token), &path).await,
         StatusCode::BAD_REQUEST,

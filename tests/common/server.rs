@@ -151,6 +151,20 @@ impl TestServer {
         }
     }
 
+    /// Marks `user` inactive in the database (as an administrator's
+    /// `PATCH /api/users/{id}` would), leaving their token as it was.
+    pub async fn deactivate(&self, user: &TestUser) {
+        use sea_orm::{ActiveModelTrait, Set};
+        entity::users::ActiveModel {
+            id: Set(user.id),
+            is_active: Set(Some(false)),
+            ..Default::default()
+        }
+        .update(&self.state().db)
+        .await
+        .expect("deactivate user");
+    }
+
     pub async fn get(&self, token: Option<&str>, path: &str) -> Response {
         let mut req = self.http.get(self.url(path));
         if let Some(token) = token {
