@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::CurrentUser;
-use super::multipart::{TextFieldError, read_text_field};
+use super::multipart::{FormError, read_upload_form};
 use crate::auth::User;
-use crate::storage::{ReceiveError, Received};
+use crate::storage::Received;
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
 
 pub fn routes() -> Router<AppState> {
@@ -61,11 +61,7 @@ impl Form {
 
 /// Reads the form: text fields (up to 64 KiB each) and the `file` part,
 /// streamed into a temporary file.
-async fn read_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    mut multipart: Multipart,
-) -> ApiResult<Form> {
+async fn read_form(state: &AppState, headers: &HeaderMap, multipart: Multipart) -> ApiResult<Form> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -73,67 +69,36 @@ async fn read_form(
     if declared.is_some_and(|n| n > MAX_FILE_BYTES + MULTIPART_SLACK) {
         return Err(too_large());
     }
-    let mut form = Form {
-        file: None,
-        fields: Default::default(),
-    };
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => {
-                return Err(ApiError::bad_request(format!(
-                    "Malformed multipart body: {}",
-                    e.body_text()
-                )));
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            if form.file.is_some() {
-                return Err(ApiError::bad_request("Send one file per request"));
-            }
-            let filename = field.file_name().unwrap_or_default().to_owned();
-            // The name is checked before a byte of the body is stored.
-            crate::uploads::check_filename(&filename)?;
-            let received =
-                state
-                    .data
-                    .receive(field, MAX_FILE_BYTES)
-                    .await
-                    .map_err(|e| match e {
-                        ReceiveError::TooLarge { .. } => too_large(),
-                        ReceiveError::Body(reason) => {
-                            ApiError::bad_request(format!("Malformed multipart body: {reason}"))
-                        }
-                        ReceiveError::Server(e) => e.into(),
-                    })?;
-            form.file = Some((filename, received));
-        } else {
-            let text = read_text(field).await?;
-            form.fields.insert(name, text);
+    let form = read_upload_form(
+        &state.data,
+        multipart,
+        MAX_FIELD_BYTES,
+        MAX_FILE_BYTES,
+        |_| Ok::<(), std::convert::Infallible>(()),
+    )
+    .await
+    .map_err(|e| match e {
+        FormError::Body(reason) => {
+            ApiError::bad_request(format!("Malformed multipart body: {reason}"))
         }
-    }
-    Ok(form)
+        FormError::SecondFile => ApiError::bad_request("Send one file per request"),
+        FormError::FileTooLarge => too_large(),
+        FormError::FieldTooLarge => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "A form field is larger than 64 KiB",
+        ),
+        FormError::FieldNotUtf8 => ApiError::bad_request("A form field is not UTF-8 text"),
+        FormError::FileRefused(never) => match never {},
+        FormError::Error(e) => e.into(),
+    })?;
+    Ok(Form {
+        file: form.file,
+        fields: form.fields,
+    })
 }
 
 /// Largest text field of an upload form.
 const MAX_FIELD_BYTES: usize = 64 * 1024;
-
-async fn read_text(field: axum::extract::multipart::Field<'_>) -> ApiResult<String> {
-    read_text_field(field, MAX_FIELD_BYTES)
-        .await
-        .map_err(|e| match e {
-            TextFieldError::Body(reason) => {
-                ApiError::bad_request(format!("Malformed multipart body: {reason}"))
-            }
-            TextFieldError::TooLarge => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "A form field is larger than 64 KiB",
-            ),
-            TextFieldError::NotUtf8 => ApiError::bad_request("A form field is not UTF-8 text"),
-        })
-}
 
 fn too_large() -> ApiError {
     ApiError::new(

@@ -20,8 +20,7 @@ use super::respond::{refused, refused_with, script_answer, script_refusal, wants
 use super::session::{CSRF_FIELD, Session};
 use crate::Error;
 use crate::http::AppState;
-use crate::http::multipart::{TextFieldError, read_text_field};
-use crate::storage::{ReceiveError, Received};
+use crate::http::multipart::{FormError, UploadForm, read_upload_form};
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
 
 /// Largest text field of an upload form.
@@ -90,7 +89,7 @@ async fn receive_and_store(
     user: &crate::auth::User,
     case_id: &str,
     kind: &str,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<String, Refusal> {
     let kind = Kind::parse(kind).ok_or_else(|| {
         Error::Invalid(format!(
@@ -102,53 +101,38 @@ async fn receive_and_store(
         .upload(user.id)
         .map_err(|_| Error::Invalid("Rate limit exceeded".into()))?;
     crate::uploads::precheck(&state.db, user, case_id, kind).await?;
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let mut file: Option<(String, Received)> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => return Err(malformed(e.body_text()).into()),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            if !session
-                .csrf
-                .accepts(fields.get(CSRF_FIELD).map(String::as_str))
-            {
-                return Err(Refusal::Csrf);
+    // The CSRF token must come before the file (the page's form sends it
+    // first): checked before a byte is stored, and again once the form is
+    // read (a form without a file).
+    let csrf_ok = |fields: &HashMap<String, String>| {
+        session
+            .csrf
+            .accepts(fields.get(CSRF_FIELD).map(String::as_str))
+    };
+    let UploadForm { fields, file } = read_upload_form(
+        &state.data,
+        multipart,
+        MAX_FIELD_BYTES,
+        MAX_FILE_BYTES,
+        |fields| {
+            if csrf_ok(fields) {
+                Ok(())
+            } else {
+                Err(Refusal::Csrf)
             }
-            if file.is_some() {
-                return Err(Error::Invalid("Send one file per request".into()).into());
-            }
-            let filename = field.file_name().unwrap_or_default().to_owned();
-            crate::uploads::check_filename(&filename)?;
-            let received =
-                state
-                    .data
-                    .receive(field, MAX_FILE_BYTES)
-                    .await
-                    .map_err(|e| match e {
-                        ReceiveError::TooLarge { .. } => too_large(),
-                        ReceiveError::Body(reason) => malformed(reason),
-                        ReceiveError::Server(e) => e,
-                    })?;
-            file = Some((filename, received));
-        } else {
-            let value = read_text_field(field, MAX_FIELD_BYTES)
-                .await
-                .map_err(|e| match e {
-                    TextFieldError::Body(reason) => malformed(reason),
-                    TextFieldError::TooLarge => Error::TooLarge("A form field is too large".into()),
-                    TextFieldError::NotUtf8 => malformed("a field is not UTF-8"),
-                })?;
-            fields.insert(name, value);
-        }
-    }
-    if !session
-        .csrf
-        .accepts(fields.get(CSRF_FIELD).map(String::as_str))
-    {
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        FormError::Body(reason) => malformed(reason).into(),
+        FormError::SecondFile => Error::Invalid("Send one file per request".into()).into(),
+        FormError::FileTooLarge => too_large().into(),
+        FormError::FieldTooLarge => Error::TooLarge("A form field is too large".into()).into(),
+        FormError::FieldNotUtf8 => malformed("a field is not UTF-8").into(),
+        FormError::FileRefused(refusal) => refusal,
+        FormError::Error(e) => e.into(),
+    })?;
+    if !csrf_ok(&fields) {
         return Err(Refusal::Csrf);
     }
     let Some((client_filename, body)) = file else {
