@@ -141,14 +141,15 @@ impl Builder {
         )
     }
 
-    /// The column `alias`: every row of `E` that belongs to the case.
-    fn rows_of_case<E: EntityTrait + Default>(&mut self, alias: &str) -> String {
+    /// Every row of `E` that belongs to the case.
+    fn rows_of_case<E: EntityTrait + Default>(&mut self) -> String {
         let p = self.param(Param::Case);
         let filter = format!("t.{} = {p}", self.quote("case_id"));
-        self.text(self.many::<E>(&filter), alias)
+        self.many::<E>(&filter)
     }
 
-    fn text(&self, expr: String, alias: &str) -> String {
+    /// `expr` as a text column named `alias`.
+    fn text(&self, expr: &str, alias: &str) -> String {
         let alias = self.quote(alias);
         match self.backend {
             DbBackend::Postgres => format!("{expr}::text AS {alias}"),
@@ -174,35 +175,38 @@ fn build(backend: DbBackend) -> CaseFileSql {
 
     let mut columns = Vec::with_capacity(COLUMNS.len());
     let p = b.param(Param::User);
-    columns.push(b.text(b.one::<users::Entity>(&format!("t.{id} = {p}"), ""), "user"));
+    columns.push(b.one::<users::Entity>(&format!("t.{id} = {p}"), ""));
     let p = b.param(Param::User);
     let users_table = b.table::<users::Entity>();
     let filter = format!("t.{id} = (SELECT u.{role_id} FROM {users_table} u WHERE u.{id} = {p})");
-    columns.push(b.text(b.one::<roles::Entity>(&filter, ""), "user_role"));
+    columns.push(b.one::<roles::Entity>(&filter, ""));
     let p = b.param(Param::Case);
-    columns.push(b.text(b.one::<cases::Entity>(&format!("t.{id} = {p}"), ""), "case"));
+    columns.push(b.one::<cases::Entity>(&format!("t.{id} = {p}"), ""));
     // The first reference, should a case ever have two.
     let p = b.param(Param::Case);
     let first = format!(" ORDER BY t.{created_at}, t.{id} LIMIT 1");
-    columns.push(b.text(
-        b.one::<procurement_references::Entity>(&format!("t.{case_id} = {p}"), &first),
-        "reference",
-    ));
-    columns.push(b.rows_of_case::<lots::Entity>("lots"));
-    columns.push(b.rows_of_case::<offers::Entity>("offers"));
+    columns.push(b.one::<procurement_references::Entity>(&format!("t.{case_id} = {p}"), &first));
+    columns.push(b.rows_of_case::<lots::Entity>());
+    columns.push(b.rows_of_case::<offers::Entity>());
     // The documents of the case's offers (by the offer, as the relation
     // goes; a document attached to no offer belongs to no offer's list).
     let p = b.param(Param::Case);
     let offers_table = b.table::<offers::Entity>();
     let filter =
         format!("t.{offer_id} IN (SELECT o.{id} FROM {offers_table} o WHERE o.{case_id} = {p})");
-    columns.push(b.text(b.many::<documents::Entity>(&filter), "documents"));
-    columns.push(b.rows_of_case::<artifacts::Entity>("artifacts"));
-    columns.push(b.rows_of_case::<memory_entries::Entity>("memory_entries"));
-    columns.push(b.rows_of_case::<dao_criteria::Entity>("dao_criteria"));
-    debug_assert_eq!(columns.len(), COLUMNS.len());
+    columns.push(b.many::<documents::Entity>(&filter));
+    columns.push(b.rows_of_case::<artifacts::Entity>());
+    columns.push(b.rows_of_case::<memory_entries::Entity>());
+    columns.push(b.rows_of_case::<dao_criteria::Entity>());
+    // Named from COLUMNS, the order the reader decodes them in.
+    debug_assert_eq!(columns.len(), COLUMNS.len(), "one expression per column");
+    let named: Vec<String> = columns
+        .iter()
+        .zip(COLUMNS)
+        .map(|(expr, alias)| b.text(expr, alias))
+        .collect();
     CaseFileSql {
-        sql: format!("SELECT {}", columns.join(", ")),
+        sql: format!("SELECT {}", named.join(", ")),
         params: b.params,
     }
 }
@@ -279,22 +283,8 @@ where
     let Some(text) = text else {
         return Ok(Vec::new());
     };
-    decode::<E, _>(&text, |json| match json {
-        Json::Array(rows) => rows.into_iter().map(model::<E>).collect(),
-        other => Err(Error::Internal(format!(
-            "reading a case file: expected an array, got {}",
-            kind(&other)
-        ))),
+    decode::<E, _>(&text, |json| {
+        let rows: Vec<Json> = serde_json::from_value(json).map_err(unreadable)?;
+        rows.into_iter().map(model::<E>).collect()
     })
-}
-
-fn kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
 }
