@@ -3,6 +3,10 @@
 pub use super::analyses::Entity as Analyses;
 pub use super::artifacts::Entity as Artifacts;
 pub use super::audits::Entity as Audits;
+pub use super::auth_sessions::Entity as AuthSessions;
+pub use super::case_declarations::Entity as CaseDeclarations;
+pub use super::case_members::Entity as CaseMembers;
+pub use super::case_openings::Entity as CaseOpenings;
 pub use super::cases::Entity as Cases;
 pub use super::cba_template_schemas::Entity as CbaTemplateSchemas;
 pub use super::dao_criteria::Entity as DaoCriteria;
@@ -19,4 +23,5 @@ pub use super::procurement_thresholds::Entity as ProcurementThresholds;
 pub use super::purchase_categories::Entity as PurchaseCategories;
 pub use super::role_permissions::Entity as RolePermissions;
 pub use super::roles::Entity as Roles;
+pub use super::user_name_keys::Entity as UserNameKeys;
 pub use super::users::Entity as Users;

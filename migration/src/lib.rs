@@ -18,6 +18,7 @@ mod m002_add_couche_a;
 mod m003_add_procurement_extensions;
 mod m004_users_rbac;
 mod m005_add_fk_indexes;
+mod m006_case_committees;
 pub mod password;
 pub mod revision;
 pub mod runner;
@@ -38,6 +39,7 @@ pub const REVISIONS: &[Entry] = &[
     Entry::of::<m003_add_procurement_extensions::Migration>(),
     Entry::of::<m004_users_rbac::Migration>(),
     Entry::of::<m005_add_fk_indexes::Migration>(),
+    Entry::of::<m006_case_committees::Migration>(),
 ];
 
 /// The id of the newest revision.
