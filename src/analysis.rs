@@ -36,8 +36,8 @@ pub async fn analyze(
     user: &User,
     case_id: &str,
 ) -> Result<Value, Error> {
-    let case = crate::cases::find(db, case_id).await?;
-    user.check_can_write(case.owner_id)?;
+    let (case, access) = crate::committee::visible(db, user, case_id).await?;
+    access.check_read_offers()?;
     let uploads = artifacts::Entity::find()
         .filter(artifacts::Column::CaseId.eq(case_id))
         .order_by_desc(artifacts::Column::UploadedAt)
@@ -244,8 +244,8 @@ pub async fn decide(
     case_id: &str,
     decision: Decision,
 ) -> Result<Value, Error> {
-    let case = crate::cases::find(db, case_id).await?;
-    user.check_can_write(case.owner_id)?;
+    let (case, access) = crate::committee::visible(db, user, case_id).await?;
+    access.check_read_offers()?;
     let (packages, criteria) = analysed(db, case_id).await?;
     let chosen = analysis::check_decision(
         &packages,
@@ -454,10 +454,11 @@ async fn newest_artifact(
 pub async fn download(
     db: &impl ConnectionTrait,
     data: &DataDir,
+    user: &User,
     case_id: &str,
     kind: &str,
 ) -> Result<(artifacts::Model, std::path::PathBuf), Error> {
-    crate::cases::find(db, case_id).await?;
+    crate::committee::visible(db, user, case_id).await?;
     let artifact = newest_artifact(db, case_id, kind)
         .await?
         .ok_or_else(|| Error::not_found("artifact", format!("for {kind} (no artifact found)")))?;
@@ -466,18 +467,24 @@ pub async fn download(
 }
 
 /// Artifact `artifact_id` of case `case_id` with its file's path (an
-/// uploaded source or an output).
+/// uploaded source or an output), for a member of the case's committee; an
+/// offer's file only for one who may read the offers.
 pub async fn artifact_file(
     db: &impl ConnectionTrait,
     data: &DataDir,
+    user: &User,
     case_id: &str,
     artifact_id: &str,
 ) -> Result<(artifacts::Model, std::path::PathBuf), Error> {
+    let (_, access) = crate::committee::visible(db, user, case_id).await?;
     let artifact = artifacts::Entity::find_by_id(artifact_id)
         .filter(artifacts::Column::CaseId.eq(case_id))
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("artifact", artifact_id))?;
+    if artifact.kind == crate::uploads::Kind::Offer.name() {
+        access.check_read_offers()?;
+    }
     let path = file_of(data, &artifact)?;
     Ok((artifact, path))
 }

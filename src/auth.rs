@@ -1,9 +1,11 @@
 //! Users: who they are, what their role lets them do, logging in,
 //! registering, and the administrator's account commands.
 
-use entity::{roles, users};
+use entity::{auth_sessions, roles, user_name_keys, users};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -102,6 +104,84 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<User>, Er
         .map(|(u, r)| User::from_row(u, r)))
 }
 
+/// Loads user `id` with its role, if the sign-in session `session` (a
+/// token's `sid`) is still open for that user: `None` otherwise.
+pub async fn find_in_session(
+    db: &impl ConnectionTrait,
+    id: i32,
+    session: &str,
+) -> Result<Option<User>, Error> {
+    let open = Query::select()
+        .column(auth_sessions::Column::UserId)
+        .from(auth_sessions::Entity)
+        .and_where(Expr::col(auth_sessions::Column::Id).eq(session))
+        .take();
+    Ok(users::Entity::find_by_id(id)
+        .filter(users::Column::Id.in_subquery(open))
+        .find_also_related(roles::Entity)
+        .one(db)
+        .await?
+        .map(|(u, r)| User::from_row(u, r)))
+}
+
+/// Opens a sign-in session for user `user_id` until `expires_at`; its id
+/// goes into the token, which is valid only while the session is.
+pub async fn open_session(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    lifetime: std::time::Duration,
+) -> Result<String, Error> {
+    let id = hex::encode(rand::random::<[u8; 32]>());
+    let now = chrono::Utc::now();
+    // A session outlives its token by nothing; ten years bounds the arithmetic.
+    let seconds = Ord::min(lifetime.as_secs(), 10 * 365 * 86_400);
+    let expires = now + chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(0));
+    auth_sessions::ActiveModel {
+        id: Set(id.clone()),
+        user_id: Set(user_id),
+        created_at: Set(timestamp::format(now)),
+        expires_at: Set(timestamp::format(expires)),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// Ends the sign-in session `session` (signing out): its token is refused
+/// from now on. Ending a session that is gone is not an error.
+pub async fn close_session(db: &impl ConnectionTrait, session: &str) -> Result<(), Error> {
+    auth_sessions::Entity::delete_by_id(session.to_owned())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of user `user_id` ("sign out everywhere"; a password
+/// change; a deactivation): how many there were.
+pub async fn close_sessions(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, Error> {
+    Ok(auth_sessions::Entity::delete_many()
+        .filter(auth_sessions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Forgets sessions whose tokens have expired anyway (housekeeping).
+pub async fn purge_expired_sessions(db: &impl ConnectionTrait) -> Result<u64, Error> {
+    Ok(auth_sessions::Entity::delete_many()
+        .filter(auth_sessions::Column::ExpiresAt.lt(timestamp::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The active or inactive account named exactly `username`.
+pub async fn find_by_name(db: &impl ConnectionTrait, username: &str) -> Result<Option<User>, Error> {
+    Ok(find_by_username(db, username)
+        .await?
+        .map(|(u, r)| User::from_row(u, r)))
+}
+
 async fn find_by_username(
     db: &impl ConnectionTrait,
     username: &str,
@@ -168,6 +248,16 @@ pub fn validate(mut new: NewUser) -> Result<NewUser, Error> {
     new.email = normalize_email(&new.email)
         .ok_or_else(|| invalid_field("email", "value is not a valid email address"))?;
     let len = new.username.chars().count();
+    crate::names::check("username", &new.username)?;
+    if new.username != new.username.trim() {
+        return Err(invalid_field(
+            "username",
+            "username must not start or end with a space",
+        ));
+    }
+    if let Some(full_name) = &new.full_name {
+        crate::names::check("full_name", full_name)?;
+    }
     if !(3..=50).contains(&len) {
         return Err(invalid_field(
             "username",
@@ -206,15 +296,78 @@ fn normalize_email(email: &str) -> Option<String> {
 }
 
 /// Creates an account. A username or email already taken, including by a
-/// concurrent registration, is a 409, never a server error (D-22).
-pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Error> {
+/// concurrent registration, is a 409, never a server error (D-22); so is a
+/// username that reads as one already taken ([`crate::names::key`]).
+pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> Result<User, Error> {
     let new = validate(new)?;
+    let name_key = crate::names::key(&new.username);
+    let hashed = password::hash(new.password.clone()).await?;
+    let tx = crate::db::begin_write(db).await?;
+    let user = insert_user(&tx, new, hashed).await?;
+    user_name_keys::ActiveModel {
+        name_key: Set(name_key),
+        user_id: Set(user.id),
+    }
+    .insert(&tx)
+    .await
+    .map_err(Error::from)
+    .map_err(taken)?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+fn taken(e: Error) -> Error {
+    if e.is_unique_violation() {
+        Error::Conflict("Email or username already exists".into())
+    } else {
+        e
+    }
+}
+
+/// Reserves the key of every username that has none yet (accounts made
+/// before revision 006, or by another tool): at start. Two older accounts
+/// whose names read alike keep working; the second one's key is not
+/// reserved, and that is logged.
+pub async fn reserve_name_keys(db: &DatabaseConnection) -> Result<(), Error> {
+    let reserved = Query::select()
+        .column(user_name_keys::Column::UserId)
+        .from(user_name_keys::Entity)
+        .take();
+    let missing = users::Entity::find()
+        .filter(users::Column::Id.not_in_subquery(reserved))
+        .all(db)
+        .await?;
+    for user in missing {
+        let tx = db.begin().await?;
+        let inserted = user_name_keys::ActiveModel {
+            name_key: Set(crate::names::key(&user.username)),
+            user_id: Set(user.id),
+        }
+        .insert(&tx)
+        .await
+        .map_err(Error::from);
+        match inserted {
+            Ok(_) => tx.commit().await?,
+            Err(e) if e.is_unique_violation() => {
+                tx.rollback().await?;
+                tracing::warn!(user = user.id, username = %user.username, "this username reads as another account's: both keep working, but consider renaming one");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+async fn insert_user(
+    db: &impl ConnectionTrait,
+    new: NewUser,
+    hashed: String,
+) -> Result<User, Error> {
     let role = roles::Entity::find()
         .filter(roles::Column::Name.eq(new.role.name()))
         .one(db)
         .await?
         .ok_or_else(|| Error::Internal(format!("role {} is not seeded", new.role.name())))?;
-    let hashed = password::hash(new.password.clone()).await?;
     let row = users::ActiveModel {
         email: Set(new.email),
         username: Set(new.username),
@@ -229,19 +382,14 @@ pub async fn create_user(db: &impl ConnectionTrait, new: NewUser) -> Result<User
     .insert(db)
     .await
     .map_err(Error::from)
-    .map_err(|e| {
-        if e.is_unique_violation() {
-            Error::Conflict("Email or username already exists".into())
-        } else {
-            e
-        }
-    })?;
+    .map_err(taken)?;
     Ok(User::from_row(row, Some(role)))
 }
 
-/// Sets the password of `username` (argon2id).
+/// Sets the password of `username` (argon2id) and ends every session of
+/// the account: tokens issued before the change are refused.
 pub async fn set_password(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     username: &str,
     pass: &str,
 ) -> Result<(), Error> {
@@ -251,16 +399,20 @@ pub async fn set_password(
             "String should have at least 8 characters",
         ));
     }
-    let (row, _) = find_by_username(db, username)
+    let hashed = password::hash(pass.to_owned()).await?;
+    let tx = crate::db::begin_write(db).await?;
+    let (row, _) = find_by_username(&tx, username)
         .await?
         .ok_or_else(|| Error::not_found("user", username))?;
     users::ActiveModel {
         id: Set(row.id),
-        hashed_password: Set(password::hash(pass.to_owned()).await?),
+        hashed_password: Set(hashed),
         ..Default::default()
     }
-    .update(db)
+    .update(&tx)
     .await?;
+    close_sessions(&tx, row.id).await?;
+    tx.commit().await?;
     Ok(())
 }
 

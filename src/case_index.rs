@@ -62,9 +62,16 @@ fn contains_pattern(text: &str) -> LikeExpr {
 
 /// Lists the cases matching `query`, newest first, in two statements
 /// (plus the count): the page of cases, then their references.
-pub async fn search_cases(db: &impl ConnectionTrait, query: CaseQuery) -> Result<CaseIndex, Error> {
+pub async fn search_cases(
+    db: &impl ConnectionTrait,
+    user: &crate::auth::User,
+    query: CaseQuery,
+) -> Result<CaseIndex, Error> {
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
     let mut select = cases::Entity::find();
+    if let Some(visible) = crate::committee::visible_cases(user) {
+        select = select.filter(visible);
+    }
     if let Some(status) = query.status.filter(|s| !s.trim().is_empty()) {
         select = select.filter(cases::Column::Status.eq(status.trim()));
     }

@@ -65,9 +65,13 @@ struct ServeArgs {
     /// SQLite file is always migrated).
     #[arg(long)]
     migrate: bool,
-    /// Let anyone register a procurement_officer account.
-    #[arg(long, env = "DMS_OPEN_REGISTRATION", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Let anyone register a procurement_officer account (closed by default).
+    #[arg(long, env = "DMS_OPEN_REGISTRATION", default_value_t = false, action = clap::ArgAction::Set)]
     open_registration: bool,
+    /// Reverse proxies (addresses or networks, comma-separated) whose
+    /// X-Forwarded-For and X-Forwarded-Proto headers are believed.
+    #[arg(long, env = "DMS_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
     /// Token lifetime in minutes.
     #[arg(long, env = "DMS_TOKEN_MINUTES", default_value_t = 480)]
     token_minutes: u64,
@@ -153,6 +157,11 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
         .filter(|s| !s.is_empty());
     config.token_lifetime = Duration::from_secs(args.token_minutes.max(1) * 60);
     config.open_registration = args.open_registration;
+    config.trusted_proxies = match args.trusted_proxies.as_deref() {
+        Some(text) => dms::http::client::parse_proxies(text)
+            .map_err(|e| format!("DMS_TRUSTED_PROXIES: {e}"))?,
+        None => Vec::new(),
+    };
     config.migrate = if args.migrate {
         MigratePolicy::Migrate
     } else {

@@ -46,11 +46,12 @@ pub struct Page {
 /// Entries of case `case_id`, newest first (404 for an unknown case).
 pub async fn list(
     db: &impl ConnectionTrait,
+    user: &crate::auth::User,
     case_id: &str,
     limit: u64,
     offset: u64,
 ) -> Result<Page, Error> {
-    crate::cases::find(db, case_id).await?;
+    crate::committee::visible(db, user, case_id).await?;
     let query = memory_entries::Entity::find().filter(memory_entries::Column::CaseId.eq(case_id));
     let total = query.clone().count(db).await?;
     let entries = query
@@ -71,10 +72,11 @@ pub async fn list(
 /// punctuation: `q=supplier` does not match every extraction entry.
 pub async fn search(
     db: &impl ConnectionTrait,
+    user: &crate::auth::User,
     case_id: &str,
     q: &str,
 ) -> Result<Vec<Entry>, Error> {
-    crate::cases::find(db, case_id).await?;
+    crate::committee::visible(db, user, case_id).await?;
     let needle = q.trim().to_lowercase();
     if needle.is_empty() {
         return Ok(Vec::new());

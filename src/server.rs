@@ -28,6 +28,8 @@ pub struct Config {
     pub open_registration: bool,
     pub migrate: MigratePolicy,
     pub limits: LimitConfig,
+    /// Reverse proxies whose `X-Forwarded-For`/`-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a request waits for a database connection before a 503.
     pub db_acquire_timeout: Duration,
 }
@@ -41,7 +43,8 @@ impl Config {
             data_dir: PathBuf::from("data"),
             jwt_secret: None,
             token_lifetime: crate::token::DEFAULT_LIFETIME,
-            open_registration: true,
+            open_registration: false,
+            trusted_proxies: Vec::new(),
             migrate: MigratePolicy::Refuse,
             limits: LimitConfig::default(),
             db_acquire_timeout: Duration::from_secs(5),
@@ -123,6 +126,7 @@ pub async fn start(
     if swept > 0 {
         tracing::warn!(files = swept, "removed files left by interrupted requests");
     }
+    crate::auth::reserve_name_keys(&db).await?;
     if crate::auth::admin_has_seeded_password(&db).await? {
         tracing::warn!(
             "the account 'admin' still has the seeded password 'Admin123!': change it now with `dms user set-password admin`"
@@ -139,6 +143,7 @@ pub async fn start(
         keys,
         limits: Limiters::new(config.limits),
         open_registration: config.open_registration,
+        trusted_proxies: config.trusted_proxies.clone().into(),
     };
     let listener = TcpListener::bind(config.bind)
         .await

@@ -1,5 +1,8 @@
 //! Access tokens: JWT HS256 with production's claims (`sub` = user id as a
-//! decimal string, `exp`) plus `iat`. Only HS256 is accepted.
+//! decimal string, `exp`) plus `iat` and `sid`, the sign-in session the
+//! token belongs to (`auth_sessions`): a token is valid only while its
+//! session is, so signing out, a password change, a deactivation or an
+//! administrator's "sign out everywhere" revoke it. Only HS256 is accepted.
 //!
 //! The key comes from `DMS_JWT_SECRET` (or production's `JWT_SECRET`); when
 //! neither is set, a random key is made once and kept in a `0600` file of
@@ -25,6 +28,14 @@ pub struct Claims {
     pub sub: String,
     pub exp: u64,
     pub iat: u64,
+    pub sid: String,
+}
+
+/// What a valid token names: the user and the sign-in session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i32,
+    pub session: String,
 }
 
 /// Signs and checks tokens with one secret.
@@ -101,26 +112,37 @@ impl Keys {
         Ok((Keys::new(secret.as_bytes(), lifetime), KeySource::NewFile))
     }
 
-    /// A token for user `user_id`, valid for the configured lifetime.
-    pub fn issue(&self, user_id: i32) -> Result<String, Error> {
+    /// How long the tokens this key issues live.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// A token for user `user_id` in sign-in session `session`, valid for
+    /// the configured lifetime.
+    pub fn issue(&self, user_id: i32, session: &str) -> Result<String, Error> {
         let now = unix_now();
         let claims = Claims {
             sub: user_id.to_string(),
             iat: now,
             exp: now + self.lifetime.as_secs(),
+            sid: session.to_owned(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| Error::Internal(format!("signing a token: {e}")))
     }
 
-    /// The user id a token names, if its signature, algorithm (HS256 only)
-    /// and expiry hold.
-    pub fn verify(&self, token: &str) -> Option<i32> {
+    /// The user and session a token names, if its signature, algorithm
+    /// (HS256 only) and expiry hold (whether the session is still open is
+    /// the database's to say).
+    pub fn verify(&self, token: &str) -> Option<Verified> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
-        data.claims.sub.parse().ok()
+        Some(Verified {
+            user_id: data.claims.sub.parse().ok()?,
+            session: data.claims.sid,
+        })
     }
 }
 

@@ -153,8 +153,8 @@ pub async fn precheck(
     case_id: &str,
     kind: Kind,
 ) -> Result<cases::Model, Error> {
-    let case = crate::cases::find(db, case_id).await?;
-    user.check_can_write(case.owner_id)?;
+    let (case, access) = crate::committee::visible(db, user, case_id).await?;
+    access.check_upload(kind == Kind::Offer)?;
     if kind == Kind::Dao && has_dao(db, case_id).await? {
         return Err(dao_exists());
     }
@@ -196,6 +196,7 @@ impl OfferInfo {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
+        crate::names::check("supplier_name", &supplier_name)?;
         if supplier_name.is_empty() || supplier_name.chars().count() > 200 {
             return Err(invalid_field(
                 "supplier_name",
@@ -218,15 +219,11 @@ impl OfferInfo {
         })
     }
 
-    /// Two supplier names are the same supplier when they are equal ignoring
-    /// case (compared exactly otherwise: no pattern, D-20).
+    /// Two supplier names are the same supplier when they read the same:
+    /// compared by [`crate::names::key`] (case, spacing, lookalike
+    /// characters; exactly otherwise: no pattern, D-20).
     fn same_supplier(&self, other: &str) -> bool {
-        self.supplier_name.to_lowercase()
-            == other
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase()
+        crate::names::same(&self.supplier_name, other)
     }
 }
 
@@ -285,8 +282,9 @@ pub async fn store(
     let size = i64::try_from(upload.body.size).map_err(|_| too_large(upload.body.size))?;
 
     let tx = db::begin_write(db).await?;
+    let (_, access) = crate::committee::locked(&tx, user, &upload.case_id).await?;
+    access.check_upload(upload.kind == Kind::Offer)?;
     let case = reserve_quota(&tx, &upload.case_id, size).await?;
-    user.check_can_write(case.owner_id)?;
     if upload.kind == Kind::Dao && has_dao(&tx, &upload.case_id).await? {
         return Err(dao_exists());
     }

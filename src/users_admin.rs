@@ -66,6 +66,10 @@ pub async fn update_user(
     if change != Change::default() {
         update.update(&tx).await?;
     }
+    if change.is_active == Some(false) {
+        // A deactivated account's tokens end with it.
+        crate::auth::close_sessions(&tx, user_id).await?;
+    }
     tx.commit().await?;
     tracing::info!(
         actor = actor.id,

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use entity::{
-    artifacts, cases, dao_criteria, documents, lots, memory_entries, offers,
-    procurement_references, roles, users,
+    artifacts, case_declarations, case_members, case_openings, cases, dao_criteria, documents,
+    lots, memory_entries, offers, procurement_references, roles, users,
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::Serialize;
@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::file_sql::{self, COLUMNS, CaseFileSql};
 use crate::Error;
 use crate::auth::User;
+use crate::committee::Access;
 
 /// A case and what hangs off it, as the API will serve it.
 ///
@@ -45,6 +46,35 @@ pub struct OfferFile {
     pub documents: Vec<documents::Model>,
 }
 
+impl CaseFile {
+    /// The file as a caller with `access` may read it: without the right
+    /// to read the offers (sealed, observer, no declaration yet), offers are
+    /// listed by supplier and time of receipt only, with no document, and
+    /// the offers' files are not among the artifacts.
+    pub fn redact(mut self, access: &Access) -> CaseFile {
+        if access.may_read_offers() {
+            return self;
+        }
+        self.artifacts.retain(|a| a.kind != crate::uploads::Kind::Offer.name());
+        for o in &mut self.offers {
+            o.documents.clear();
+            o.offer.file_hash = None;
+            o.offer.offer_type = String::new();
+        }
+        self
+    }
+}
+
+/// A case file as one caller reads it.
+#[derive(Debug, Clone)]
+pub struct CaseFileFor {
+    /// The token's user, while its session is open.
+    pub user: Option<User>,
+    /// The case, if it exists and the caller is of its committee (or an
+    /// administrator), already redacted for the caller; with the access.
+    pub file: Option<(CaseFile, Access)>,
+}
+
 /// How many statements [`load_case_file`] runs, whatever the case holds:
 /// the case, its reference and each relation come back as JSON columns of
 /// one `SELECT` (see [`super::file_sql`]).
@@ -54,19 +84,55 @@ pub const LOAD_CASE_FILE_QUERIES: usize = 1;
 /// artifacts, memory entries, DAO criteria and reference, in one statement:
 /// one round trip, one consistent snapshot even under concurrent writes.
 pub async fn load_case_file<C: ConnectionTrait>(db: &C, case_id: &str) -> Result<CaseFile, Error> {
-    let (_, file) = fetch(db, None, case_id).await?;
-    file.ok_or_else(|| Error::not_found("case", case_id))
+    let fetched = fetch(db, None, case_id).await?;
+    fetched
+        .file
+        .ok_or_else(|| Error::not_found("case", case_id))
 }
 
-/// Loads user `user_id` (with its role) and the file of case `case_id` in
-/// the same statement, for a request that must check who asks before it
-/// answers: `None` for an unknown user or case.
+/// Loads the token's user (with its role, while sign-in session `session`
+/// is open) and the file of case `case_id` as that user may read it, in
+/// the same statement: one round trip for a request that must check who
+/// asks before it answers. The file is `None` for an unknown case and for
+/// a case the user is not of the committee of (the same 404).
 pub async fn load_case_file_for<C: ConnectionTrait>(
     db: &C,
     user_id: i32,
+    session: &str,
     case_id: &str,
-) -> Result<(Option<User>, Option<CaseFile>), Error> {
-    fetch(db, Some(user_id), case_id).await
+) -> Result<CaseFileFor, Error> {
+    let fetched = fetch(db, Some((user_id, session)), case_id).await?;
+    let file = match (&fetched.user, fetched.file) {
+        (Some(user), Some(file)) => {
+            Access::of(user, &file.case, fetched.member.as_deref(), fetched.opened, fetched.declared)
+                .map(|access| (file.redact(&access), access))
+        }
+        _ => None,
+    };
+    Ok(CaseFileFor {
+        user: fetched.user,
+        file,
+    })
+}
+
+/// The file of case `case_id` as `user` (already authenticated) may read
+/// it, with the access: a 404 for an unknown case or one the user is not
+/// of the committee of. One statement.
+pub async fn load_case_file_as<C: ConnectionTrait>(
+    db: &C,
+    user: &User,
+    case_id: &str,
+) -> Result<(CaseFile, Access), Error> {
+    // No session: the statement's user columns stay empty; the caller's
+    // membership, the opening and the declaration are read for `user.id`.
+    let fetched = fetch(db, Some((user.id, "")), case_id).await?;
+    fetched
+        .file
+        .and_then(|file| {
+            Access::of(user, &file.case, fetched.member.as_deref(), fetched.opened, fetched.declared)
+                .map(|access| (file.redact(&access), access))
+        })
+        .ok_or_else(|| Error::not_found("case", case_id))
 }
 
 /// The statement [`load_case_file_for`] sends to `backend`, and what each of
@@ -80,23 +146,34 @@ pub fn case_file_statement(backend: DbBackend) -> (&'static str, Vec<&'static st
         .map(|p| match p {
             file_sql::Param::Case => "case_id",
             file_sql::Param::User => "user_id",
+            file_sql::Param::Session => "session_id",
         })
         .collect();
     (sql.sql.as_str(), params)
 }
 
+/// What the statement read.
+struct Fetched {
+    user: Option<User>,
+    file: Option<CaseFile>,
+    /// The caller's role in the case's committee, if a member.
+    member: Option<String>,
+    opened: bool,
+    declared: bool,
+}
+
 async fn fetch<C: ConnectionTrait>(
     db: &C,
-    user_id: Option<i32>,
+    caller: Option<(i32, &str)>,
     case_id: &str,
-) -> Result<(Option<User>, Option<CaseFile>), Error> {
+) -> Result<Fetched, Error> {
     let backend = db.get_database_backend();
     let sql = CaseFileSql::get(backend);
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql.sql.as_str(),
-            sql.values(case_id, user_id),
+            sql.values(case_id, caller),
         ))
         .await?
         .ok_or_else(|| Error::Internal("the case file statement returned no row".into()))?;
@@ -113,8 +190,17 @@ async fn fetch<C: ConnectionTrait>(
     let user = file_sql::one::<users::Entity>(next())?;
     let role = file_sql::one::<roles::Entity>(next())?;
     let user = user.map(|u| User::from_row(u, role));
+    let member = file_sql::one::<case_members::Entity>(next())?.map(|m| m.role);
+    let opened = file_sql::one::<case_openings::Entity>(next())?.is_some();
+    let declared = file_sql::one::<case_declarations::Entity>(next())?.is_some();
     let Some(case) = file_sql::one::<cases::Entity>(next())? else {
-        return Ok((user, None));
+        return Ok(Fetched {
+            user,
+            file: None,
+            member,
+            opened,
+            declared,
+        });
     };
     let reference = file_sql::one::<procurement_references::Entity>(next())?;
     let mut lots = file_sql::many::<lots::Entity>(next())?;
@@ -151,9 +237,9 @@ async fn fetch<C: ConnectionTrait>(
             offer,
         })
         .collect();
-    Ok((
+    Ok(Fetched {
         user,
-        Some(CaseFile {
+        file: Some(CaseFile {
             case,
             lots,
             offers,
@@ -162,5 +248,8 @@ async fn fetch<C: ConnectionTrait>(
             dao_criteria,
             reference,
         }),
-    ))
+        member,
+        opened,
+        declared,
+    })
 }

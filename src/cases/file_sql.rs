@@ -21,6 +21,8 @@ use crate::Error;
 pub(super) enum Param {
     Case,
     User,
+    /// The token's sign-in session.
+    Session,
 }
 
 /// One backend's statement and the order of its placeholders.
@@ -43,21 +45,25 @@ impl CaseFileSql {
     }
 
     /// The values to bind, in placeholder order.
-    pub fn values(&self, case_id: &str, user_id: Option<i32>) -> Vec<Value> {
+    pub fn values(&self, case_id: &str, caller: Option<(i32, &str)>) -> Vec<Value> {
         self.params
             .iter()
             .map(|p| match p {
                 Param::Case => Value::from(case_id),
-                Param::User => Value::from(user_id),
+                Param::User => Value::from(caller.map(|(id, _)| id)),
+                Param::Session => Value::from(caller.map(|(_, s)| s.to_owned())),
             })
             .collect()
     }
 }
 
 /// The result columns, in order.
-pub(super) const COLUMNS: [&str; 10] = [
+pub(super) const COLUMNS: [&str; 13] = [
     "user",
     "user_role",
+    "membership",
+    "opening",
+    "declaration",
     "case",
     "reference",
     "lots",
@@ -160,8 +166,9 @@ impl Builder {
 
 fn build(backend: DbBackend) -> CaseFileSql {
     use entity::{
-        artifacts, cases, dao_criteria, documents, lots, memory_entries, offers,
-        procurement_references, roles, users,
+        artifacts, auth_sessions, case_declarations, case_members, case_openings, cases,
+        dao_criteria, documents, lots, memory_entries, offers, procurement_references, roles,
+        users,
     };
     let mut b = Builder {
         backend,
@@ -173,13 +180,35 @@ fn build(backend: DbBackend) -> CaseFileSql {
     let created_at = b.quote("created_at");
     let offer_id = b.quote("offer_id");
 
+    let user_id = b.quote("user_id");
     let mut columns = Vec::with_capacity(COLUMNS.len());
+    // The token's user, while its sign-in session is open.
     let p = b.param(Param::User);
-    columns.push(b.one::<users::Entity>(&format!("t.{id} = {p}"), ""));
+    let s = b.param(Param::Session);
+    let sessions = b.table::<auth_sessions::Entity>();
+    columns.push(b.one::<users::Entity>(
+        &format!("t.{id} = {p} AND t.{id} IN (SELECT s.{user_id} FROM {sessions} s WHERE s.{id} = {s})"),
+        "",
+    ));
     let p = b.param(Param::User);
     let users_table = b.table::<users::Entity>();
     let filter = format!("t.{id} = (SELECT u.{role_id} FROM {users_table} u WHERE u.{id} = {p})");
     columns.push(b.one::<roles::Entity>(&filter, ""));
+    // What the caller is to the case: membership, the opening, their declaration.
+    let c = b.param(Param::Case);
+    let p = b.param(Param::User);
+    columns.push(b.one::<case_members::Entity>(
+        &format!("t.{case_id} = {c} AND t.{user_id} = {p}"),
+        "",
+    ));
+    let c = b.param(Param::Case);
+    columns.push(b.one::<case_openings::Entity>(&format!("t.{case_id} = {c}"), ""));
+    let c = b.param(Param::Case);
+    let p = b.param(Param::User);
+    columns.push(b.one::<case_declarations::Entity>(
+        &format!("t.{case_id} = {c} AND t.{user_id} = {p}"),
+        "",
+    ));
     let p = b.param(Param::Case);
     columns.push(b.one::<cases::Entity>(&format!("t.{id} = {p}"), ""));
     // The first reference, should a case ever have two.

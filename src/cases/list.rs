@@ -30,9 +30,14 @@ pub struct CasePage {
     pub total: u64,
 }
 
-/// Lists the cases matching `filter`, newest first (ties by id, so pages
-/// never overlap).
-pub async fn list_cases(db: &impl ConnectionTrait, filter: CaseFilter) -> Result<CasePage, Error> {
+/// Lists the cases matching `filter` that `user` may see (see
+/// [`crate::committee`]), newest first (ties by id, so pages never
+/// overlap); the total counts only those.
+pub async fn list_cases(
+    db: &impl ConnectionTrait,
+    user: &crate::auth::User,
+    filter: CaseFilter,
+) -> Result<CasePage, Error> {
     let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(crate::auth::invalid_field(
@@ -41,6 +46,9 @@ pub async fn list_cases(db: &impl ConnectionTrait, filter: CaseFilter) -> Result
         ));
     }
     let mut query = cases::Entity::find();
+    if let Some(visible) = crate::committee::visible_cases(user) {
+        query = query.filter(visible);
+    }
     if let Some(status) = filter.status.filter(|s| !s.is_empty()) {
         query = query.filter(cases::Column::Status.eq(status));
     }

@@ -43,8 +43,8 @@ pub async fn create_lot(
         ));
     }
     let tx = db::begin_write(db).await?;
-    let case = super::lock(&tx, case_id).await?;
-    user.check_can_write(case.owner_id)?;
+    let (_, access) = crate::committee::locked(&tx, user, case_id).await?;
+    access.check_manage()?;
     let category_id = match new.category_code.filter(|c| !c.trim().is_empty()) {
         Some(code) => Some(
             procurement_categories::Entity::find()

@@ -43,7 +43,7 @@ async fn analyze(
 
 async fn download(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((case_id, kind)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -54,18 +54,18 @@ async fn download(
         ));
     }
     let (artifact, path) =
-        crate::analysis::download(&state.db, &state.data, &case_id, &kind).await?;
+        crate::analysis::download(&state.db, &state.data, &user, &case_id, &kind).await?;
     Ok(send_file(&artifact, &path, &headers).await?)
 }
 
 async fn artifact(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path((case_id, artifact_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    crate::cases::find(&state.db, &case_id).await?;
     let (artifact, path) =
-        crate::analysis::artifact_file(&state.db, &state.data, &case_id, &artifact_id).await?;
+        crate::analysis::artifact_file(&state.db, &state.data, &user, &case_id, &artifact_id)
+            .await?;
     Ok(send_file(&artifact, &path, &headers).await?)
 }

@@ -1,8 +1,8 @@
-//! `/auth/*`: production's OAuth2 password login, self-registration and
-//! the current user.
+//! `/auth/*`: production's OAuth2 password login, self-registration (closed
+//! unless an administrator opens it), the current user, and signing out.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{ClientIp, CurrentUser, FormBody, JsonBody};
+use super::extract::{Bearer, ClientIp, CurrentUser, FormBody, JsonBody};
 use crate::auth::{NewUser, Role, User};
 
 pub fn routes() -> Router<AppState> {
@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/token", post(token))
         .route("/auth/register", post(register))
         .route("/auth/me", get(me))
+        .route("/auth/logout", post(logout))
 }
 
 #[derive(Deserialize)]
@@ -31,7 +32,7 @@ async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     FormBody(form): FormBody<LoginForm>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<(HeaderMap, Json<Value>)> {
     if form
         .grant_type
         .as_deref()
@@ -42,10 +43,15 @@ async fn token(
             "String should match pattern '^password$'",
         ));
     }
-    state.limits.login(&form.username, &ip.to_string())?;
-    let user = crate::auth::login(&state.db, &form.username, &form.password).await?;
-    let token = state.keys.issue(user.id)?;
-    Ok(Json(json!({"access_token": token, "token_type": "bearer"})))
+    let token = super::limits::sign_in(&state, &form.username, &form.password, ip).await?;
+    // A token must never sit in a cache (a proxy's, the browser's).
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok((
+        headers,
+        Json(json!({"access_token": token, "token_type": "bearer"})),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -83,4 +89,12 @@ async fn register(
 
 async fn me(CurrentUser(user): CurrentUser) -> Json<User> {
     Json(user)
+}
+
+/// Ends the presented token's sign-in session: the token is refused from
+/// now on (401), wherever a copy of it is.
+async fn logout(State(state): State<AppState>, Bearer(token): Bearer) -> ApiResult<StatusCode> {
+    CurrentUser::load(&state.db, &token).await?;
+    crate::auth::close_session(&state.db, &token.session).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -89,6 +89,7 @@ async fn list(
 ) -> ApiResult<(HeaderMap, Json<Value>)> {
     let page = crate::cases::list_cases(
         &state.db,
+        &user,
         CaseFilter {
             status: q.status,
             case_type: q.case_type,
@@ -108,15 +109,20 @@ async fn list(
 
 async fn detail(
     State(state): State<AppState>,
-    Bearer(user_id): Bearer,
+    Bearer(token): Bearer,
     Path(case_id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    // The hottest read: the caller's user (read and checked active on every
-    // request, as everywhere) and the whole case file come back from one
-    // statement, so one round trip and one snapshot.
-    let (user, file) = crate::cases::load_case_file_for(&state.db, user_id, &case_id).await?;
-    CurrentUser::check(user)?;
-    let file = file.ok_or_else(|| crate::Error::not_found("case", &case_id))?;
+    // The hottest read: the caller's user (read and checked active and
+    // signed in on every request, as everywhere), their standing in the
+    // case and the whole case file come back from one statement, so one
+    // round trip and one snapshot.
+    let read =
+        crate::cases::load_case_file_for(&state.db, token.user_id, &token.session, &case_id)
+            .await?;
+    CurrentUser::check(read.user)?;
+    let (file, _) = read
+        .file
+        .ok_or_else(|| crate::Error::not_found("case", &case_id))?;
     let data = &state.data;
     // Production's order: artifacts and memory newest first.
     let artifacts: Vec<Value> = file

@@ -2,9 +2,9 @@
 //! query bodies whose rejections answer in the API's `{"detail": ...}`
 //! shape (422) instead of axum's plain text.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use sea_orm::ConnectionTrait;
@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::AppState;
 use super::error::ApiError;
 use crate::auth::User;
+use crate::token::Verified;
 
 /// The authenticated, active user making the request.
 #[derive(Clone, Debug)]
@@ -25,16 +26,17 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Bearer(user_id) = Bearer::from_request_parts(parts, state).await?;
-        CurrentUser::load(&state.db, user_id).await
+        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        CurrentUser::load(&state.db, &token).await
     }
 }
 
 impl CurrentUser {
     /// The user a verified token names, read on `db` (a transaction the
-    /// handler goes on using, say): unknown is a 401, inactive a 400.
-    pub async fn load(db: &impl ConnectionTrait, user_id: i32) -> Result<Self, ApiError> {
-        Self::check(crate::auth::find(db, user_id).await?)
+    /// handler goes on using, say): unknown, or signed out, is a 401;
+    /// inactive a 400.
+    pub async fn load(db: &impl ConnectionTrait, token: &Verified) -> Result<Self, ApiError> {
+        Self::check(crate::auth::find_in_session(db, token.user_id, &token.session).await?)
     }
 
     /// The user a verified token names, as read by the handler (`None` when
@@ -48,11 +50,11 @@ impl CurrentUser {
     }
 }
 
-/// The user id of a valid bearer token, not yet checked against the
-/// database: a handler that takes it must call [`CurrentUser::load`] before
-/// anything else (it lets the user be read on the handler's connection).
-#[derive(Clone, Copy, Debug)]
-pub struct Bearer(pub i32);
+/// What a valid bearer token names, not yet checked against the database:
+/// a handler that takes it must call [`CurrentUser::load`] before anything
+/// else (it lets the user be read on the handler's connection).
+#[derive(Clone, Debug)]
+pub struct Bearer(pub Verified);
 
 impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
@@ -78,21 +80,21 @@ impl FromRequestParts<AppState> for Bearer {
     }
 }
 
-/// The client's address (the peer; behind a proxy, the proxy).
+/// The client's address (see [`super::client::client_ip`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::from([0, 0, 0, 0])),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(super::client::client_ip(
+            parts,
+            &state.trusted_proxies,
+        )))
     }
 }
 

@@ -1,9 +1,19 @@
-//! Rate limits, counted in memory per process: login attempts per username
-//! and per client address, case creation and uploads per user. Over a
-//! limit the answer is 429 with `Retry-After`.
+//! Rate limits, counted in memory per process: sign-in attempts per client
+//! address and per account *and* client, case creation and uploads per
+//! user. Over a limit the answer is 429 with `Retry-After`.
+//!
+//! Sign-in can never be turned against an account: wrong passwords from
+//! one client exhaust that client's budget for the account, not the
+//! account's. Past the account's own budget of failures (from every client
+//! together), attempts from clients the account never signed in from are
+//! slowed ([`SLOW_SIGN_IN`]), never refused; its usual clients sign in at
+//! full speed.
 
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -30,10 +40,25 @@ impl Default for LimitConfig {
     }
 }
 
+/// How long a sign-in attempt from an unusual client waits while the
+/// account is receiving more wrong passwords than its budget.
+pub const SLOW_SIGN_IN: Duration = Duration::from_secs(2);
+
+/// The clients each account signed in from, and its recent failures.
+#[derive(Default)]
+struct SignInHistory {
+    usual: HashMap<String, HashSet<IpAddr>>,
+    failures: HashMap<String, VecDeque<Instant>>,
+}
+
+/// The most clients remembered per account (the oldest are forgotten).
+const MAX_USUAL_CLIENTS: usize = 32;
+
 /// One keyed limiter per limited action.
 #[derive(Clone)]
 pub struct Limiters {
     login_user: Arc<DefaultKeyedRateLimiter<String>>,
+    history: Arc<Mutex<SignInHistory>>,
     login_client: Arc<DefaultKeyedRateLimiter<String>>,
     create_case: Arc<DefaultKeyedRateLimiter<String>>,
     upload: Arc<DefaultKeyedRateLimiter<String>>,
@@ -49,6 +74,7 @@ impl Limiters {
     pub fn new(config: LimitConfig) -> Self {
         Limiters {
             login_user: per_minute(config.login_per_username),
+            history: Arc::default(),
             login_client: per_minute(config.login_per_client),
             create_case: per_minute(config.create_case_per_user),
             upload: per_minute(config.upload_per_user),
@@ -56,19 +82,65 @@ impl Limiters {
         }
     }
 
-    pub fn login(&self, username: &str, client: &str) -> Result<(), ApiError> {
+    /// Admits a sign-in attempt for `username` from `client`: 429 past the
+    /// client's budget, or past this client's budget for this account;
+    /// otherwise how long to slow it down (see the module's documentation).
+    pub fn login(&self, username: &str, client: IpAddr) -> Result<Duration, ApiError> {
         check(
             &self.login_client,
-            client,
+            &client.to_string(),
             self.config.login_per_client,
             "login attempts from this address",
         )?;
+        let account = crate::names::key(username);
         check(
             &self.login_user,
-            username,
+            &format!("{client} {account}"),
             self.config.login_per_username,
-            "login attempts for this username",
-        )
+            "login attempts for this username from this address",
+        )?;
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        let window = Duration::from_secs(60);
+        let failures = history
+            .failures
+            .get_mut(&account)
+            .map(|f| {
+                while f.front().is_some_and(|t| t.elapsed() > window) {
+                    f.pop_front();
+                }
+                f.len()
+            })
+            .unwrap_or(0);
+        let usual = history
+            .usual
+            .get(&account)
+            .is_some_and(|clients| clients.contains(&client));
+        let over = failures >= self.config.login_per_username as usize;
+        Ok(if over && !usual {
+            SLOW_SIGN_IN
+        } else {
+            Duration::ZERO
+        })
+    }
+
+    /// Records how a sign-in attempt ended.
+    pub fn login_outcome(&self, username: &str, client: IpAddr, success: bool) {
+        let account = crate::names::key(username);
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        if success {
+            let clients = history.usual.entry(account).or_default();
+            if clients.len() >= MAX_USUAL_CLIENTS {
+                clients.clear();
+            }
+            clients.insert(client);
+        } else {
+            let failures = history.failures.entry(account).or_default();
+            failures.push_back(Instant::now());
+            // Only the last window's worth matters.
+            while failures.len() > 4 * self.config.login_per_username.max(1) as usize {
+                failures.pop_front();
+            }
+        }
     }
 
     pub fn create_case(&self, user_id: i32) -> Result<(), ApiError> {
@@ -101,7 +173,37 @@ impl Limiters {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        history
+            .failures
+            .retain(|_, f| f.back().is_some_and(|t| t.elapsed() < Duration::from_secs(60)));
     }
+}
+
+/// Signs `username` in from `client` (API and pages alike): the limits
+/// above, the password check, a new sign-in session, and its token.
+pub async fn sign_in(
+    state: &super::AppState,
+    username: &str,
+    password: &str,
+    client: IpAddr,
+) -> Result<String, ApiError> {
+    let delay = state.limits.login(username, client)?;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let user = match crate::auth::login(&state.db, username, password).await {
+        Ok(user) => user,
+        Err(e) => {
+            if matches!(e, crate::Error::Unauthorized(_)) {
+                state.limits.login_outcome(username, client, false);
+            }
+            return Err(e.into());
+        }
+    };
+    state.limits.login_outcome(username, client, true);
+    let session = crate::auth::open_session(&state.db, user.id, state.keys.lifetime()).await?;
+    Ok(state.keys.issue(user.id, &session)?)
 }
 
 fn check(

@@ -28,7 +28,7 @@ struct Paging {
 
 async fn list(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(case_id): Path<String>,
     QueryParams(paging): QueryParams<Paging>,
 ) -> ApiResult<(HeaderMap, Json<Value>)> {
@@ -39,7 +39,7 @@ async fn list(
             "limit must be between 1 and 500",
         ));
     }
-    let page = crate::memory::list(&state.db, &case_id, limit, paging.offset.unwrap_or(0)).await?;
+    let page = crate::memory::list(&state.db, &user, &case_id, limit, paging.offset.unwrap_or(0)).await?;
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(page.total));
     Ok((
@@ -55,12 +55,12 @@ struct SearchQuery {
 
 async fn search(
     State(state): State<AppState>,
-    CurrentUser(_): CurrentUser,
+    CurrentUser(user): CurrentUser,
     Path(case_id): Path<String>,
     QueryParams(query): QueryParams<SearchQuery>,
 ) -> ApiResult<Json<Value>> {
     let q = query.q.trim().to_lowercase();
-    let hits = crate::memory::search(&state.db, &case_id, &q).await?;
+    let hits = crate::memory::search(&state.db, &user, &case_id, &q).await?;
     if q.is_empty() {
         return Ok(Json(json!({"case_id": case_id, "hits": []})));
     }

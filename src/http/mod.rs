@@ -5,6 +5,8 @@
 mod analysis;
 mod auth;
 mod cases;
+pub mod client;
+mod committee;
 pub mod error;
 mod extract;
 pub mod files;
@@ -41,6 +43,8 @@ pub struct AppState {
     pub keys: Keys,
     pub limits: limits::Limiters,
     pub open_registration: bool,
+    /// Reverse proxies whose `X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 /// The application: every route, the body cap, request ids and the log.
@@ -49,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(analysis::routes())
         .merge(auth::routes())
         .merge(cases::routes())
+        .merge(committee::routes())
         .merge(memory::routes())
         .merge(meta::routes())
         .merge(users::routes())
@@ -79,14 +84,23 @@ pub async fn serve(
     .await
 }
 
-/// Forgets idle rate-limit keys every minute, for as long as the state lives.
+/// Forgets idle rate-limit keys every minute, and expired sign-in
+/// sessions every hour, for as long as the state lives.
 pub fn spawn_housekeeping(state: &AppState) {
     let limits = state.limits.clone();
+    let db = state.db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut minutes = 0u32;
         loop {
             tick.tick().await;
             limits.forget_idle();
+            if minutes % 60 == 0
+                && let Err(e) = crate::auth::purge_expired_sessions(&db).await
+            {
+                tracing::warn!(error = %e, "could not forget expired sign-in sessions");
+            }
+            minutes = minutes.wrapping_add(1);
         }
     });
 }

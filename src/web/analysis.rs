@@ -246,7 +246,10 @@ pub async fn download(
             &back,
         );
     }
-    let found = crate::analysis::download(&state.db, &state.data, &case_id, &kind).await;
+    let Some(user) = session.user.clone() else {
+        return session.to_sign_in();
+    };
+    let found = crate::analysis::download(&state.db, &state.data, &user, &case_id, &kind).await;
     send(&session, found, &headers, &back).await
 }
 
@@ -259,10 +262,11 @@ pub async fn document(
     headers: HeaderMap,
 ) -> Response {
     let back = format!("/dossiers/{case_id}");
-    if session.user.is_none() {
+    let Some(user) = session.user.clone() else {
         return session.to_sign_in();
-    }
+    };
     let found =
-        crate::analysis::artifact_file(&state.db, &state.data, &case_id, &artifact_id).await;
+        crate::analysis::artifact_file(&state.db, &state.data, &user, &case_id, &artifact_id)
+            .await;
     send(&session, found, &headers, &back).await
 }

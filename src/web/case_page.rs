@@ -63,6 +63,70 @@ fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model
         .collect()
 }
 
+/// The offers as a reader who may not open them sees them: by supplier,
+/// with the time each was received, nothing of their content.
+fn sealed_offers(file: &crate::cases::CaseFile) -> Vec<Value> {
+    let mut groups: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
+    for o in &file.offers {
+        groups
+            .entry(crate::names::key(&o.offer.supplier_name))
+            .or_insert_with(|| (o.offer.supplier_name.clone(), Vec::new()))
+            .1
+            .push(json!({"type": text("case.sealed_piece"), "filename": "", "lot": null, "late": false, "at": short_date(&o.offer.submitted_at)}));
+    }
+    groups
+        .into_values()
+        .map(|(name, pieces)| json!({"supplier": name, "pieces": pieces}))
+        .collect()
+}
+
+/// The "Comité" section: who is on it, whether they declared, the opening.
+fn committee_view(
+    user: &User,
+    access: &crate::committee::Access,
+    committee: &[crate::committee::Member],
+    opening: Option<&crate::committee::Opening>,
+) -> Value {
+    use crate::committee::Standing;
+    let me = committee.iter().find(|m| m.user_id == user.id);
+    let members: Vec<Value> = committee
+        .iter()
+        .map(|m| {
+            json!({
+                "user_id": m.user_id,
+                "name": m.full_name.clone().unwrap_or_else(|| m.username.clone()),
+                "username": m.username,
+                "role": text(&format!("committee.role.{}", m.role)),
+                "is_owner": m.role == "owner",
+                "declared": m.declared_at.as_deref().map(short_date),
+                "me": m.user_id == user.id,
+            })
+        })
+        .collect();
+    json!({
+        "members": members,
+        "manage": access.manages(),
+        "standing": text(&format!("committee.standing.{}", match access.standing {
+            Standing::Admin => "admin",
+            Standing::Owner => "owner",
+            Standing::Evaluator => "evaluator",
+            Standing::Observer => "observer",
+        })),
+        "must_declare": access.needs_declaration() && !access.declared,
+        "declared": access.declared,
+        "can_withdraw": matches!(access.standing, Standing::Evaluator | Standing::Observer),
+        "declaration_text": crate::committee::DECLARATION_TEXT_FR,
+        "sealed": !access.opened,
+        "sealed_procedure": access.sealed_procedure,
+        "can_open": access.manages() && !access.opened,
+        "opening": opening.map(|o| json!({
+            "at": short_date(&o.opened_at),
+            "present": o.present.iter().filter_map(|p| p["username"].as_str()).collect::<Vec<_>>().join(", "),
+        })),
+        "me_declared": me.and_then(|m| m.declared_at.as_deref()).map(short_date),
+    })
+}
+
 /// A memory entry as the timeline shows it.
 fn timeline_entry(e: &crate::memory::Entry) -> Value {
     let fields: Vec<Value> = match &e.content {
@@ -111,13 +175,15 @@ async fn case_data(
     case_id: &str,
     q: CaseQueryParams,
 ) -> Result<Value, Error> {
-    let file = crate::cases::load_case_file(&state.db, case_id).await?;
+    let (file, access) = crate::cases::load_case_file_as(&state.db, user, case_id).await?;
     let current = crate::analysis::current(&state.db, case_id).await?;
+    let committee = crate::committee::committee_of(&state.db, &file.case).await?;
+    let opening = crate::committee::opening(&state.db, case_id).await?;
     let case = &file.case;
-    let can_write = user.check_can_write(case.owner_id).is_ok();
+    let can_write = access.manages();
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let memory: Vec<crate::memory::Entry> = match search {
-        Some(text) => crate::memory::search(&state.db, case_id, text).await?,
+        Some(text) => crate::memory::search(&state.db, user, case_id, text).await?,
         None => file
             .memory_entries
             .iter()
@@ -147,7 +213,11 @@ async fn case_data(
             })
         })
         .collect();
-    let suppliers = offers_by_supplier(&file, &file.lots);
+    let suppliers = if access.may_read_offers() {
+        offers_by_supplier(&file, &file.lots)
+    } else {
+        sealed_offers(&file)
+    };
     let supplier_names: Vec<&Value> = suppliers
         .iter()
         .map(|s| &s["supplier"])
@@ -159,6 +229,10 @@ async fn case_data(
         Some("decision") => Some(text("case.decision_saved")),
         Some("analyse") => Some(text("case.analysis_done")),
         Some("fichier") => Some(text("upload.done")),
+        Some("membre") => Some(text("committee.added")),
+        Some("retire") => Some(text("committee.removed")),
+        Some("declaration") => Some(text("committee.declared")),
+        Some("ouverture") => Some(text("committee.opened")),
         _ => None,
     };
     Ok(json!({
@@ -175,6 +249,8 @@ async fn case_data(
         "created": short_date(&case.created_at),
         "mine": case.owner_id == Some(user.id),
         "can_write": can_write,
+        "can_evaluate": access.may_read_offers(),
+        "committee": committee_view(user, &access, &committee, opening.as_ref()),
         "lots": file.lots.iter().map(|l| json!({"id": l.id, "number": l.lot_number, "description": l.description})).collect::<Vec<_>>(),
         "dao": dao,
         "templates": templates,

@@ -55,6 +55,7 @@ pub async fn case_list(
     let mine = q.mine.as_deref().is_some_and(|m| !m.is_empty());
     let index = match search_cases(
         &state.db,
+        &user,
         CaseQuery {
             text: q.q.clone(),
             status: q.statut.clone(),

@@ -230,6 +230,37 @@ pub const FR: &[(&str, &str)] = &[
         "Seuls les fournisseurs de la dernière analyse sont proposés.",
     ),
     ("case.memory", "Mémoire du dossier"),
+    ("case.sealed_piece", "Offre scellée, reçue"),
+    ("committee.title", "Comité"),
+    ("committee.you_are", "Votre qualité dans ce dossier :"),
+    ("committee.standing.admin", "administrateur"),
+    ("committee.standing.owner", "responsable du dossier"),
+    ("committee.standing.evaluator", "évaluateur"),
+    ("committee.standing.observer", "observateur"),
+    ("committee.role", "Rôle"),
+    ("committee.role.owner", "responsable"),
+    ("committee.role.evaluator", "évaluateur"),
+    ("committee.role.observer", "observateur"),
+    ("committee.member", "Membre"),
+    ("committee.declaration", "Déclaration d'impartialité"),
+    ("committee.actions", "Actions"),
+    ("committee.signed_on", "signée le"),
+    ("committee.not_signed", "non signée"),
+    ("committee.remove", "Retirer"),
+    ("committee.declaration_title", "Déclaration d'absence de conflit d'intérêts"),
+    ("committee.sign", "Je signe la déclaration"),
+    ("committee.refuse", "Je refuse et je me retire du comité"),
+    ("committee.sealed", "Les offres sont scellées jusqu'à leur ouverture : personne ne peut les lire ni lancer l'analyse."),
+    ("committee.opened_at", "Offres ouvertes le"),
+    ("committee.present", "en présence de"),
+    ("committee.open_present", "Membres présents à l'ouverture"),
+    ("committee.open", "Ouvrir les offres"),
+    ("committee.username", "Identifiant du membre"),
+    ("committee.add", "Ajouter au comité"),
+    ("committee.added", "Membre ajouté au comité."),
+    ("committee.removed", "Membre retiré du comité."),
+    ("committee.declared", "Déclaration d'impartialité signée."),
+    ("committee.opened", "Offres ouvertes."),
     ("case.memory_search", "Rechercher dans la mémoire"),
     ("case.memory_submit", "Rechercher"),
     ("case.memory_clear", "Tout afficher"),
@@ -339,6 +370,50 @@ pub fn explain(error: &Error) -> String {
 /// Known refusals, by their English beginning.
 fn explain_message(m: &str) -> String {
     let rules: &[(&str, &str)] = &[
+        (
+            "The offers are sealed",
+            "Les offres sont scellées jusqu'à leur ouverture",
+        ),
+        (
+            "Sign the declaration of impartiality",
+            "Signez d'abord la déclaration d'impartialité de ce dossier (section Comité)",
+        ),
+        (
+            "Observers of a case",
+            "Un observateur ne lit pas les offres",
+        ),
+        (
+            "Only the case's owner or an administrator",
+            "Seul le responsable du dossier ou un administrateur peut faire cette modification",
+        ),
+        (
+            "The offers of this case were opened",
+            "Les offres ont été ouvertes : aucune offre ne peut plus être ajoutée",
+        ),
+        (
+            "The offers of this case are already open",
+            "Les offres de ce dossier sont déjà ouvertes",
+        ),
+        (
+            "The offers can be opened after",
+            "Les offres ne peuvent être ouvertes qu'après la date d'ouverture",
+        ),
+        (
+            "This case has no opening date",
+            "Ce dossier n'a pas de date d'ouverture : ses offres sont ouvertes depuis sa création",
+        ),
+        (
+            "A viewer account can only be an observer",
+            "Un compte lecteur ne peut être qu'observateur",
+        ),
+        (
+            "This user owns the case",
+            "Cette personne est déjà responsable du dossier",
+        ),
+        (
+            "Only a member added to the committee can withdraw",
+            "Seul un membre ajouté au comité peut s'en retirer",
+        ),
         (
             "Invalid filename",
             "Nom de fichier refusé : n'utilisez que des lettres sans accent, des chiffres, « . », « _ » et « - », sans espace",

@@ -18,6 +18,7 @@ mod admin;
 mod analysis;
 mod case_page;
 mod cases;
+mod committee;
 mod format;
 pub mod i18n;
 pub mod render;
@@ -47,6 +48,13 @@ pub fn routes() -> Router<AppState> {
         .route("/dossiers/nouveau", get(cases::new_case))
         .route("/dossiers/{case_id}", get(case_page::case_page))
         .route("/dossiers/{case_id}/lots", post(case_page::add_lot))
+        .route("/dossiers/{case_id}/comite", post(committee::add_member))
+        .route(
+            "/dossiers/{case_id}/comite/{user_id}/retirer",
+            post(committee::remove_member),
+        )
+        .route("/dossiers/{case_id}/declaration", post(committee::declare))
+        .route("/dossiers/{case_id}/ouverture", post(committee::open))
         .route("/dossiers/{case_id}/analyse", post(analysis::analyse))
         .route("/dossiers/{case_id}/decision", post(analysis::decide))
         .route(

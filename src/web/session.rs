@@ -10,9 +10,9 @@
 //! random value in the `dms_csrf` cookie, repeated in a hidden field. A
 //! page on another site can neither read the cookie nor guess the value.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -36,14 +36,6 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim().to_owned())
-}
-
-/// Whether the client reached us over HTTPS (through a TLS proxy).
-pub fn is_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
 /// A `Set-Cookie` value with this application's flags; `max_age` 0 removes.
@@ -101,6 +93,8 @@ impl Csrf {
 #[derive(Clone, Debug)]
 pub struct Session {
     pub user: Option<User>,
+    /// The sign-in session of the cookie's token, while it is open.
+    pub session_id: Option<String>,
     pub csrf: Csrf,
     pub https: bool,
     /// A session cookie was sent but is no longer valid.
@@ -142,16 +136,13 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let https = is_https(&parts.headers);
-        let client_ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let https = crate::http::client::is_https(parts, &state.trusted_proxies);
+        let client_ip = crate::http::client::client_ip(parts, &state.trusted_proxies);
         let csrf = Csrf::from_headers(&parts.headers);
         let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty());
         let Some(token) = token else {
             return Ok(Session {
+                session_id: None,
                 user: None,
                 csrf,
                 https,
@@ -159,14 +150,16 @@ impl FromRequestParts<AppState> for Session {
                 client_ip,
             });
         };
-        let user = match state.keys.verify(&token) {
-            Some(id) => crate::auth::find(&state.db, id)
+        let verified = state.keys.verify(&token);
+        let user = match &verified {
+            Some(v) => crate::auth::find_in_session(&state.db, v.user_id, &v.session)
                 .await
                 .map_err(|e| super::respond::failure(&e))?
                 .filter(|u| u.is_active),
             None => None,
         };
         Ok(Session {
+            session_id: verified.filter(|_| user.is_some()).map(|v| v.session),
             expired: user.is_none(),
             user,
             csrf,

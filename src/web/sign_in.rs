@@ -72,38 +72,50 @@ pub async fn login(
             json!({"error": message, "username": form.username}),
         )
     };
-    if state
-        .limits
-        .login(&form.username, &session.client_ip.to_string())
-        .is_err()
+    match crate::http::limits::sign_in(&state, &form.username, &form.password, session.client_ip)
+        .await
     {
-        return failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate"));
-    }
-    match crate::auth::login(&state.db, &form.username, &form.password).await {
-        Ok(user) => match state.keys.issue(user.id) {
-            Ok(token) => {
-                let mut response = see_other("/dossiers");
-                response.headers_mut().append(
-                    header::SET_COOKIE,
-                    set_cookie(
-                        SESSION_COOKIE,
-                        &token,
-                        Some(crate::token::DEFAULT_LIFETIME.as_secs()),
-                        session.https,
-                    ),
-                );
-                response
-            }
-            Err(e) => refused(&session, &e, "/connexion"),
-        },
-        Err(Error::Unauthorized(_)) => failed(StatusCode::UNAUTHORIZED, text("login.failed")),
-        Err(e) => refused(&session, &e, "/connexion"),
+        Ok(token) => {
+            let mut response = see_other("/dossiers");
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    &token,
+                    Some(state.keys.lifetime().as_secs()),
+                    session.https,
+                ),
+            );
+            response
+        }
+        Err(e) if e.status() == StatusCode::TOO_MANY_REQUESTS => {
+            failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate"))
+        }
+        Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
+            failed(StatusCode::UNAUTHORIZED, text("login.failed"))
+        }
+        Err(_) => refused(
+            &session,
+            &Error::Unavailable("sign-in failed".into()),
+            "/connexion",
+        ),
     }
 }
 
-pub async fn logout(session: Session, Form(form): Form<CsrfOnly>) -> Response {
+/// Signs out: the session ends on the server (a copy of the cookie's token
+/// is refused from now on) and the cookie is removed.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
     if !session.csrf.accepts(form.csrf.as_deref()) {
         return csrf_refused(&session, "/dossiers");
+    }
+    if let Some(id) = &session.session_id
+        && let Err(e) = crate::auth::close_session(&state.db, id).await
+    {
+        return refused(&session, &e, "/dossiers");
     }
     let mut response = see_other("/connexion?sortie=1");
     response.headers_mut().append(
