@@ -57,7 +57,7 @@ DMS=$ROOT/target/release/dms
 MIGRATION=$ROOT/target/release/migration
 
 WORK=$(mktemp -d /tmp/dms-bench.XXXXXX)
-declare -A SERVER_PID=() URL=() TOKEN=() USER_ID=() SEED_S=() DB_SIZE=() SERVER_PORT=()
+declare -A SERVER_PID=() URL=() TOKEN=() USER_ID=() SESSION=() SEED_S=() DB_SIZE=() SERVER_PORT=()
 DBS=()
 cleanup() {
     local pid db
@@ -107,7 +107,7 @@ run_pgbench() {
     local log_args=()
     [[ $percentiles == 1 ]] && log_args=(-l --log-prefix="$WORK/pglog")
     pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" "${log_args[@]}" \
-        -D ncases="$n" -D uid="$user_id" -f "$HERE/$script.pgbench" \
+        -D ncases="$n" -D uid="$user_id" -D sid="${SESSION[$n]}" -f "$HERE/$script.pgbench" \
         "$url" >"$WORK/pgbench-$script-$n.txt" 2>&1 || {
         cat "$WORK/pgbench-$script-$n.txt" >&2
         return 1
@@ -195,6 +195,9 @@ prepare_size() {
         sed -E 's/.*"access_token" *: *"([^"]+)".*/\1/')
     local user_id
     user_id=$(psql "$url" -qAtc "SELECT id FROM users WHERE username = 'admin'")
+    # The token's sign-in session (its `sid`), which the statement checks.
+    local session
+    session=$(psql "$url" -qAtc "SELECT id FROM auth_sessions WHERE user_id = $user_id ORDER BY created_at DESC LIMIT 1")
     # One request checked by hand: the seeded case answers with its relations.
     curl -fsS -H "Authorization: Bearer $token" \
         "http://127.0.0.1:$port/api/cases/00000000-0000-4000-8000-$(printf %012d "$n")" >"$WORK/one.json"
@@ -205,6 +208,7 @@ prepare_size() {
     URL[$n]=$url
     TOKEN[$n]=$token
     USER_ID[$n]=$user_id
+    SESSION[$n]=$session
     SERVER_PORT[$n]=$port
     log "$n cases: server up on 127.0.0.1:$port"
 }

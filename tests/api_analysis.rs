@@ -113,8 +113,10 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
         .unwrap();
     assert_eq!(extraction_entries, 2, "each run is remembered");
 
-    // Downloads: a viewer may read; types, disposition, ETag.
+    // Downloads: a viewer of the committee (an observer) may read; types,
+    // disposition, ETag.
     let viewer = server.user(Role::Viewer).await;
+    server.add_member(&officer, &id, &viewer, "observer").await;
     let res = server
         .get(
             Some(&viewer.token),
@@ -382,7 +384,7 @@ async fn decisions_are_checked_against_the_analysis(db: TestDb) {
     let res = server
         .post_json(Some(&other.token), "/api/decide", json!({"case_id": id, "chosen_supplier": "ALPHA SARL", "decision_reason": "r", "next_action": "n"}))
         .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "not of the committee");
     let db = &server.state().db;
     let decisions = memory_entries::Entity::find()
         .filter(memory_entries::Column::EntryType.eq("decision"))

@@ -185,8 +185,13 @@ async fn list_is_paginated_filtered_and_counted(db: TestDb) {
         );
     }
     let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
-
+    // A viewer on no committee lists nothing; an administrator, everything.
     let res = server.get(Some(&viewer.token), "/api/cases").await;
+    assert_eq!(res.headers()["x-total-count"], "0");
+    assert_eq!(expect_json(res, StatusCode::OK).await, json!([]));
+    let admin = server.admin().await;
+
+    let res = server.get(Some(&admin.token), "/api/cases").await;
     assert_eq!(res.headers()["x-total-count"], "7");
     let all = expect_json(res, StatusCode::OK).await;
     let got: Vec<String> = all
@@ -201,7 +206,7 @@ async fn list_is_paginated_filtered_and_counted(db: TestDb) {
     for offset in [0, 3, 6] {
         let res = server
             .get(
-                Some(&viewer.token),
+                Some(&admin.token),
                 &format!("/api/cases?limit=3&offset={offset}"),
             )
             .await;
@@ -217,7 +222,7 @@ async fn list_is_paginated_filtered_and_counted(db: TestDb) {
     assert_eq!(paged, newest_first, "pages neither overlap nor skip");
 
     let res = server
-        .get(Some(&viewer.token), "/api/cases?case_type=rfq")
+        .get(Some(&admin.token), "/api/cases?case_type=rfq")
         .await;
     assert_eq!(res.headers()["x-total-count"], "3");
     let res = server
@@ -296,10 +301,20 @@ async fn detail_has_lots_offers_reference_and_relative_paths(db: TestDb) {
         .await;
     expect_json(offer, StatusCode::OK).await;
 
+    // A viewer on no committee finds nothing; an administrator reads it all.
     let viewer = server.user(Role::Viewer).await;
+    assert_eq!(
+        expect_detail(
+            server.get(Some(&viewer.token), &format!("/api/cases/{id}")).await,
+            StatusCode::NOT_FOUND
+        )
+        .await,
+        "Case not found"
+    );
+    let admin = server.admin().await;
     let detail = expect_json(
         server
-            .get(Some(&viewer.token), &format!("/api/cases/{id}"))
+            .get(Some(&admin.token), &format!("/api/cases/{id}"))
             .await,
         StatusCode::OK,
     )
@@ -386,13 +401,30 @@ async fn lots_are_created_and_unique_per_case(db: TestDb) {
             .status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
+    // Another officer does not see the case; a member cannot change it.
     let other = server.user(Role::ProcurementOfficer).await;
     let res = server
         .post_json(Some(&other.token), &path, &json!({"lot_number": "C"}))
         .await;
     assert_eq!(
+        expect_detail(res, StatusCode::NOT_FOUND).await,
+        "Case not found"
+    );
+    let case_id = path.trim_start_matches("/api/cases/").trim_end_matches("/lots");
+    let res = server
+        .post_json(
+            Some(&officer.token),
+            &format!("/api/cases/{case_id}/members"),
+            &json!({"user_id": other.id, "role": "evaluator"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = server
+        .post_json(Some(&other.token), &path, &json!({"lot_number": "C"}))
+        .await;
+    assert_eq!(
         expect_detail(res, StatusCode::FORBIDDEN).await,
-        "You do not own this case"
+        "Only the case's owner or an administrator can change this case"
     );
     let res = server
         .post_json(

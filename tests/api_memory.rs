@@ -146,6 +146,7 @@ async fn decide_validates_and_checks_who_decides(db: TestDb) {
     let viewer = server.user(Role::Viewer).await;
     let case = server.create_case(&owner, "RFQ", "Validation").await;
     let id = case["id"].as_str().unwrap();
+    server.add_member(&owner, id, &viewer, "observer").await;
 
     for field in ["chosen_supplier", "decision_reason", "next_action"] {
         let mut body = decision(id, "ACME", "Prix");
@@ -195,10 +196,10 @@ async fn decide_validates_and_checks_who_decides(db: TestDb) {
         server
             .post_json(Some(&other.token), "/api/decide", &body)
             .await,
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(detail, "You do not own this case");
+    assert_eq!(detail, "Case not found", "not of the committee: no such case");
     expect_detail(
         server
             .post_json(Some(&viewer.token), "/api/decide", &body)
@@ -234,6 +235,7 @@ async fn memory_lists_newest_first_and_paginates(db: TestDb) {
     let viewer = server.user(Role::Viewer).await;
     let case = server.create_case(&officer, "DAO", "Mémoire").await;
     let id = case["id"].as_str().unwrap();
+    server.add_member(&officer, id, &viewer, "observer").await;
     let other = server.create_case(&officer, "DAO", "Autre").await;
     let other_id = other["id"].as_str().unwrap();
 
@@ -375,6 +377,7 @@ async fn search_matches_values_not_keys(db: TestDb) {
     let viewer = server.user(Role::Viewer).await;
     let case = server.create_case(&officer, "DAO", "Recherche").await;
     let id = case["id"].as_str().unwrap();
+    server.add_member(&officer, id, &viewer, "observer").await;
     let other = server.create_case(&officer, "DAO", "Autre").await;
     let other_id = other["id"].as_str().unwrap();
 

@@ -749,14 +749,19 @@ async fn owner_rules_on_uploads(db: TestDb) {
     let admin = server.admin().await;
     let case = server.create_case(&owner, "DAO", "Owned").await;
     let path = format!("/api/cases/{}/upload-dao", case["id"].as_str().unwrap());
+    // Not of the committee: the case does not exist for them.
     let detail = expect_detail(
         server
             .upload(Some(&other.token), &path, "dao.pdf", pdf_bytes("x"), &[])
             .await,
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(detail, "You do not own this case");
+    assert_eq!(detail, "Case not found");
+    // An observer of the committee cannot write to it.
+    server
+        .add_member(&owner, case["id"].as_str().unwrap(), &viewer, "observer")
+        .await;
     expect_detail(
         server
             .upload(Some(&viewer.token), &path, "dao.pdf", pdf_bytes("x"), &[])

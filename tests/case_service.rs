@@ -436,10 +436,14 @@ async fn one_statement_matches_entity_reads(db: TestDb) {
     .unwrap();
     insert_criterion(&conn, "case-t", "crit-1", 1).await;
 
-    let (user, file) = dms::cases::load_case_file_for(&conn, owner.id, "case-t")
+    let session = dms::auth::open_session(&conn, owner.id, std::time::Duration::from_secs(600))
         .await
         .unwrap();
-    let file = file.expect("the case is found");
+    let read = dms::cases::load_case_file_for(&conn, owner.id, &session, "case-t")
+        .await
+        .unwrap();
+    let user = read.user;
+    let (file, _) = read.file.expect("the case is found");
     assert_eq!(user, dms::auth::find(&conn, owner.id).await.unwrap());
     assert!(user.is_some_and(|u| u.is_active && u.role_name == "admin"));
 
@@ -483,15 +487,20 @@ async fn one_statement_matches_entity_reads(db: TestDb) {
         assert_eq!(Some(c), stored.as_ref(), "{:?}", db.backend);
     }
 
-    // An unknown user or case is None, not an error; the other half is read.
-    let (nobody, file) = dms::cases::load_case_file_for(&conn, 987_654, "case-t")
+    // An unknown user, a closed session or an unknown case is None, not an
+    // error; without a user there is no case either (the caller gets a 401).
+    let nobody = dms::cases::load_case_file_for(&conn, 987_654, &session, "case-t")
         .await
         .unwrap();
-    assert!(nobody.is_none() && file.is_some());
-    let (user, none) = dms::cases::load_case_file_for(&conn, owner.id, "no-such-case")
+    assert!(nobody.user.is_none() && nobody.file.is_none());
+    let signed_out = dms::cases::load_case_file_for(&conn, owner.id, "not-a-session", "case-t")
         .await
         .unwrap();
-    assert!(user.is_some() && none.is_none());
+    assert!(signed_out.user.is_none() && signed_out.file.is_none());
+    let none = dms::cases::load_case_file_for(&conn, owner.id, &session, "no-such-case")
+        .await
+        .unwrap();
+    assert!(none.user.is_some() && none.file.is_none());
 }
 
 /// A case file of several MiB (extraction results are large) comes back
@@ -965,6 +974,7 @@ fn bench_script_runs_the_server_statement() {
     for (i, param) in params.iter().enumerate().rev() {
         let value = match *param {
             "user_id" => ":uid",
+            "session_id" => ":sid",
             "case_id" => "('00000000-0000-4000-8000-' || lpad(:n::text, 12, '0'))",
             other => panic!("unknown placeholder {other}"),
         };

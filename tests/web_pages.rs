@@ -118,7 +118,11 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(db: TestDb) {
 }
 
 async fn session_cookie_is_secure_behind_https(db: TestDb) {
-    let server = TestServer::start(db).await;
+    // X-Forwarded-Proto is believed from a trusted proxy only.
+    let server = TestServer::start_with(db, |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()];
+    })
+    .await;
     let mut web = WebClient::new(&server.base);
     web.extra.push(("x-forwarded-proto", "https".into()));
     let page = web.get("/connexion").await;
@@ -266,10 +270,11 @@ async fn officer_creates_a_case_and_sees_its_reference(db: TestDb) {
         "the thresholds' procedure is shown"
     );
     assert!(case.body.contains("150\u{a0}000,00 USD"));
-    assert!(
-        case.body.contains("action=\"/dossiers/") && case.body.contains("/analyse\""),
-        "the owner sees the analysis button"
-    );
+    // With an opening date, the offers are sealed: the page says so, and
+    // offers the owner the opening instead of the analysis.
+    assert!(case.body.contains("id=\"sealed\""), "sealed until the opening");
+    assert!(!case.body.contains("/analyse\""), "no analysis before the opening");
+    assert!(case.body.contains("id=\"open-offers\""), "the owner may open them");
     assert!(
         case.body.len() < 100 * 1024,
         "case page is {} bytes",
@@ -291,9 +296,15 @@ async fn officer_creates_a_case_and_sees_its_reference(db: TestDb) {
 async fn officer_writes_only_to_own_cases(db: TestDb) {
     let server = TestServer::start(db).await;
     let (owner, mut owner_web) = officer_client(&server).await;
-    let (_, mut other_web) = officer_client(&server).await;
+    let (other, mut other_web) = officer_client(&server).await;
     let case = server.create_case(&owner, "RFQ", "Papier").await;
     let path = format!("/dossiers/{}", case["id"].as_str().unwrap());
+    // Outside the committee, the case does not exist; an evaluator of it
+    // reads it without the owner's controls.
+    assert_eq!(other_web.get(&path).await.status, StatusCode::NOT_FOUND);
+    server
+        .add_member(&owner, case["id"].as_str().unwrap(), &other, "evaluator")
+        .await;
 
     let mine = owner_web.get(&path).await;
     assert!(mine.body.contains(&format!("action=\"{path}/lots\"")));
@@ -319,7 +330,7 @@ async fn officer_writes_only_to_own_cases(db: TestDb) {
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(
-        page.body.contains("appartient à un autre agent"),
+        page.body.contains("Seul le responsable du dossier"),
         "{}",
         page.body
     );
@@ -355,6 +366,9 @@ async fn viewer_sees_no_write_control_and_is_refused(db: TestDb) {
     let viewer = server.user(Role::Viewer).await;
     let case = server.create_case(&officer, "DAO", "Ordinateurs").await;
     let path = format!("/dossiers/{}", case["id"].as_str().unwrap());
+    server
+        .add_member(&officer, case["id"].as_str().unwrap(), &viewer, "observer")
+        .await;
     let mut web = WebClient::new(&server.base);
     web.sign_in(&viewer.username, "Password123!").await;
 
@@ -386,7 +400,10 @@ async fn viewer_sees_no_write_control_and_is_refused(db: TestDb) {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     let body: serde_json::Value = serde_json::from_str(&page.body).unwrap();
     assert_eq!(body["ok"], false);
-    assert!(body["message"].as_str().unwrap().contains("lecteur"));
+    assert!(
+        body["message"].as_str().unwrap().contains("Seul le responsable"),
+        "{body}"
+    );
     let page = web.get("/admin/utilisateurs").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     server.shutdown().await;
@@ -811,12 +828,16 @@ async fn analysis_refusals_are_said_in_words(db: TestDb) {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("offre_illisible.pdf"));
 
-    // A viewer may not run it.
-    let (_, mut viewer_web) = signed_in(&server, Role::Viewer).await;
+    // A viewer may not run it: an observer is told why, anyone outside
+    // the committee finds no case.
+    let (viewer, mut viewer_web) = signed_in(&server, Role::Viewer).await;
     let csrf = viewer_web.csrf();
     let page = viewer_web.post(&path, &[("csrf", &csrf)]).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    server.add_member(&officer, &case_id, &viewer, "observer").await;
+    let page = viewer_web.post(&path, &[("csrf", &csrf)]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert!(page.body.contains("lecteur"));
+    assert!(page.body.contains("observateur"), "{}", page.body);
     assert_eq!(common::count(&server.state().db, "analyses").await, 0);
     server.shutdown().await;
 }
@@ -889,8 +910,9 @@ async fn decision_shows_on_the_page_with_the_pv_that_includes_it(db: TestDb) {
         StatusCode::NOT_FOUND
     );
 
-    // A viewer sees the decision and its PV, and no form.
-    let (_, mut viewer_web) = signed_in(&server, Role::Viewer).await;
+    // A viewer of the committee sees the decision and its PV, and no form.
+    let (viewer, mut viewer_web) = signed_in(&server, Role::Viewer).await;
+    server.add_member(&officer, &case_id, &viewer, "observer").await;
     let page = viewer_web.get(&path).await;
     assert!(page.body.contains("id=\"decision-current\""));
     assert!(page.body.contains(pv_link));
@@ -908,9 +930,15 @@ async fn case_list_searches_filters_and_pages(db: TestDb) {
             .create_case(&officer, "RFQ", &format!("Fournitures {i:02}"))
             .await;
     }
-    server
+    // Another officer's case, which the officer observes.
+    let theirs = server
         .create_case(&other, "DAO", "Véhicules 100%_tout-terrain")
         .await;
+    server
+        .add_member(&other, theirs["id"].as_str().unwrap(), &officer, "observer")
+        .await;
+    // And one the officer is not of the committee of: never listed.
+    server.create_case(&other, "DAO", "Confidentiel").await;
 
     let page = web.get("/dossiers").await;
     assert!(page.body.contains("23 dossier(s)"));
@@ -1057,9 +1085,10 @@ async fn users_api_is_admin_only(db: TestDb) {
     )
     .await;
     assert_eq!(user["is_active"], false);
+    // A deactivation ends the account's sessions: its token is refused.
     assert_eq!(
         server.get(Some(&viewer.token), "/auth/me").await.status(),
-        StatusCode::BAD_REQUEST
+        StatusCode::UNAUTHORIZED
     );
     assert_eq!(
         patch(viewer.id, json!({"role": "king"}))

@@ -14,6 +14,14 @@ pub struct Model {
     pub created_at: String,
     #[sea_orm(column_type = "Text")]
     pub expires_at: String,
+    #[sea_orm(
+        belongs_to,
+        from = "user_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub users: BelongsTo<super::users::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

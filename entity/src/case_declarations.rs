@@ -15,6 +15,22 @@ pub struct Model {
     pub declared_at: String,
     #[sea_orm(column_type = "Text")]
     pub statement: String,
+    #[sea_orm(
+        belongs_to,
+        from = "case_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub cases: BelongsTo<super::cases::Entity>,
+    #[sea_orm(
+        belongs_to,
+        from = "user_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub users: BelongsTo<super::users::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -15,6 +15,32 @@ pub struct Model {
     pub added_by: Option<i32>,
     #[sea_orm(column_type = "Text")]
     pub added_at: String,
+    #[sea_orm(
+        belongs_to,
+        from = "case_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub cases: BelongsTo<super::cases::Entity>,
+    #[sea_orm(
+        belongs_to,
+        relation_enum = "Users2",
+        from = "added_by",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "SetNull"
+    )]
+    pub users_2: BelongsTo<Option<super::users::Entity>>,
+    #[sea_orm(
+        belongs_to,
+        relation_enum = "Users1",
+        from = "user_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub users_1: BelongsTo<super::users::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,6 +14,22 @@ pub struct Model {
     pub opened_at: String,
     #[sea_orm(column_type = "Text")]
     pub present: String,
+    #[sea_orm(
+        belongs_to,
+        from = "case_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub cases: BelongsTo<super::cases::Entity>,
+    #[sea_orm(
+        belongs_to,
+        from = "opened_by",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "SetNull"
+    )]
+    pub users: BelongsTo<Option<super::users::Entity>>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

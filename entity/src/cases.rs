@@ -31,14 +31,18 @@ pub struct Model {
     pub closing_date: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub procedure_type: Option<String>,
-    pub owner_id: Option<i32>,
     pub total_upload_size: Option<i64>,
+    pub owner_id: Option<i32>,
     #[sea_orm(has_many)]
     pub analyses: HasMany<super::analyses::Entity>,
     #[sea_orm(has_many)]
     pub artifacts: HasMany<super::artifacts::Entity>,
     #[sea_orm(has_many)]
     pub audits: HasMany<super::audits::Entity>,
+    #[sea_orm(has_many)]
+    pub case_members: HasMany<super::case_members::Entity>,
+    #[sea_orm(has_one)]
+    pub case_openings: HasOne<super::case_openings::Entity>,
     #[sea_orm(has_many)]
     pub cba_template_schemas: HasMany<super::cba_template_schemas::Entity>,
     #[sea_orm(has_many)]
@@ -79,14 +83,8 @@ pub struct Model {
         on_delete = "NoAction"
     )]
     pub purchase_categories: BelongsTo<Option<super::purchase_categories::Entity>>,
-    #[sea_orm(
-        belongs_to,
-        from = "owner_id",
-        to = "id",
-        on_update = "NoAction",
-        on_delete = "NoAction"
-    )]
-    pub users: BelongsTo<Option<super::users::Entity>>,
+    #[sea_orm(has_many, via = "case_declarations")]
+    pub users: HasMany<super::users::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

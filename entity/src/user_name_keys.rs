@@ -11,6 +11,14 @@ pub struct Model {
     pub name_key: String,
     #[sea_orm(unique)]
     pub user_id: i32,
+    #[sea_orm(
+        belongs_to,
+        from = "user_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "Cascade"
+    )]
+    pub users: BelongsTo<super::users::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

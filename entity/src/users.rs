@@ -26,7 +26,9 @@ pub struct Model {
     #[sea_orm(has_many)]
     pub artifacts: HasMany<super::artifacts::Entity>,
     #[sea_orm(has_many)]
-    pub cases: HasMany<super::cases::Entity>,
+    pub auth_sessions: HasMany<super::auth_sessions::Entity>,
+    #[sea_orm(has_many)]
+    pub case_openings: HasMany<super::case_openings::Entity>,
     #[sea_orm(
         belongs_to,
         from = "role_id",
@@ -35,6 +37,10 @@ pub struct Model {
         on_delete = "NoAction"
     )]
     pub roles: BelongsTo<super::roles::Entity>,
+    #[sea_orm(has_one)]
+    pub user_name_keys: HasOne<super::user_name_keys::Entity>,
+    #[sea_orm(has_many, via = "case_declarations")]
+    pub cases: HasMany<super::cases::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

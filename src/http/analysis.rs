@@ -6,24 +6,22 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody};
 use super::files::send_file;
 use crate::analysis::{OUTPUT_CBA, OUTPUT_PV};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/analyze", post(analyze))
-        .route("/api/download/{case_id}/{kind}", get(download))
-        .route(
-            "/api/cases/{case_id}/artifacts/{artifact_id}",
-            get(artifact),
-        )
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("POST", "/api/analyze", post(analyze))
+        .route("GET", "/api/download/{case_id}/{kind}", get(download))
+        .route("GET", "/api/cases/{case_id}/artifacts/{artifact_id}", get(artifact))
 }
 
 #[derive(Deserialize)]

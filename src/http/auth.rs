@@ -4,21 +4,22 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Bearer, ClientIp, CurrentUser, FormBody, JsonBody};
 use crate::auth::{NewUser, Role, User};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/token", post(token))
-        .route("/auth/register", post(register))
-        .route("/auth/me", get(me))
-        .route("/auth/logout", post(logout))
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("POST", "/auth/token", post(token))
+        .route("POST", "/auth/register", post(register))
+        .route("GET", "/auth/me", get(me))
+        .route("POST", "/auth/logout", post(logout))
 }
 
 #[derive(Deserialize)]

@@ -4,22 +4,24 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Bearer, CurrentUser, JsonBody, QueryParams};
 use super::views;
 use crate::cases::{CaseFilter, NewCase, NewLot};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/cases", post(create).get(list))
-        .route("/api/cases/{case_id}", get(detail))
-        .route("/api/cases/{case_id}/lots", post(create_lot))
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("POST", "/api/cases", post(create))
+        .route("GET", "/api/cases", get(list))
+        .route("GET", "/api/cases/{case_id}", get(detail))
+        .route("POST", "/api/cases/{case_id}/lots", post(create_lot))
 }
 
 #[derive(Deserialize)]

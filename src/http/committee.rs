@@ -7,25 +7,25 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody};
 use crate::committee::{DECLARATION_TEXT, MemberRole, Person};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/cases/{case_id}/members", get(list).post(add))
-        .route("/api/cases/{case_id}/members/{user_id}", delete(remove))
-        .route(
-            "/api/cases/{case_id}/declaration",
-            get(declaration).post(declare),
-        )
-        .route("/api/cases/{case_id}/open", post(open))
-        .route("/api/users/{user_id}/sessions", delete(sign_out_everywhere))
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("GET", "/api/cases/{case_id}/members", get(list))
+        .route("POST", "/api/cases/{case_id}/members", post(add))
+        .route("DELETE", "/api/cases/{case_id}/members/{user_id}", delete(remove))
+        .route("GET", "/api/cases/{case_id}/declaration", get(declaration))
+        .route("POST", "/api/cases/{case_id}/declaration", post(declare))
+        .route("POST", "/api/cases/{case_id}/open", post(open))
+        .route("DELETE", "/api/users/{user_id}/sessions", delete(sign_out_everywhere))
 }
 
 async fn list(

@@ -4,20 +4,21 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody, QueryParams};
 use crate::memory::Decision;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/memory/{case_id}", get(list))
-        .route("/api/search_memory/{case_id}", get(search))
-        .route("/api/decide", post(decide))
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("GET", "/api/memory/{case_id}", get(list))
+        .route("GET", "/api/search_memory/{case_id}", get(search))
+        .route("POST", "/api/decide", post(decide))
 }
 
 #[derive(Deserialize)]

@@ -5,22 +5,23 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::ApiError;
 use super::routes::{Access, ROUTES};
 
 pub const VERSION: &str = "1.0.0";
 pub const TITLE: &str = "Decision Memory System — MVP A++ (Production)";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/constitution", get(constitution))
-        .route("/openapi.json", get(openapi))
-        .route("/docs", get(docs))
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("GET", "/api/health", get(health))
+        .route("GET", "/api/constitution", get(constitution))
+        .route("GET", "/openapi.json", get(openapi))
+        .route("GET", "/docs", get(docs))
 }
 
 /// Production's shape plus the database's state; the process answers even

@@ -47,9 +47,10 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
-/// The application: every route, the body cap, request ids and the log.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// The API's routes, each recorded as it is mounted (see
+/// [`routes::Mount`]), with their body limits.
+pub fn api() -> routes::Mount {
+    routes::Mount::new()
         .merge(analysis::routes())
         .merge(auth::routes())
         .merge(cases::routes())
@@ -57,9 +58,15 @@ pub fn router(state: AppState) -> Router {
         .merge(memory::routes())
         .merge(meta::routes())
         .merge(users::routes())
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .wrap(|r| r.layer(DefaultBodyLimit::max(MAX_JSON_BODY)))
         // Uploads stream their body and count it themselves (413 at 50 MiB).
-        .merge(uploads::routes().layer(DefaultBodyLimit::disable()))
+        .merge(uploads::routes().wrap(|r| r.layer(DefaultBodyLimit::disable())))
+}
+
+/// The application: every route, the body cap, request ids and the log.
+pub fn router(state: AppState) -> Router {
+    let api = api()
+        .into_router()
         // The web pages set their own body limits.
         .merge(crate::web::routes());
     // Set last: it applies to the routes registered before it.

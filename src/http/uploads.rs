@@ -7,10 +7,11 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::CurrentUser;
 use super::multipart::{FormError, read_upload_form};
@@ -18,12 +19,12 @@ use crate::auth::User;
 use crate::storage::Received;
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/cases/{case_id}/upload-dao", post(upload_dao))
-        .route("/api/cases/{case_id}/upload-offer", post(upload_offer))
-        .route("/api/upload/{case_id}/{kind}", post(upload_any))
-        .layer(axum::middleware::map_response(close_after_refusal))
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("POST", "/api/cases/{case_id}/upload-dao", post(upload_dao))
+        .route("POST", "/api/cases/{case_id}/upload-offer", post(upload_offer))
+        .route("POST", "/api/upload/{case_id}/{kind}", post(upload_any))
+        .wrap(|r| r.layer(axum::middleware::map_response(close_after_refusal)))
 }
 
 /// A refused upload (bad token, not the owner, too large...) is answered

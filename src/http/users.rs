@@ -4,19 +4,20 @@
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::{get, patch};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 
 use super::AppState;
+use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody};
 use crate::auth::{Role, User};
 use crate::users_admin::Change;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/users", get(list))
-        .route("/api/users/{user_id}", patch(update))
+pub fn routes() -> Mount {
+    Mount::new()
+        .route("GET", "/api/users", get(list))
+        .route("PATCH", "/api/users/{user_id}", patch(update))
 }
 
 /// An active administrator; anyone else is refused (403) before the path

@@ -51,6 +51,9 @@ pub fn test_config(db: &TestDb, data_dir: &std::path::Path) -> Config {
     config.migrate = MigratePolicy::Migrate;
     config.limits = relaxed_limits();
     config.db_acquire_timeout = Duration::from_secs(3);
+    // Production's contract registers accounts; the default (closed) is
+    // tested on its own (tests/api_committee.rs).
+    config.open_registration = true;
     config
 }
 
@@ -184,6 +187,19 @@ impl TestServer {
             req = req.bearer_auth(token);
         }
         req.send().await.expect("POST")
+    }
+
+    /// Adds `who` to the committee of case `case_id` as `role` (evaluator
+    /// or observer), by `owner`; panics unless it succeeds.
+    pub async fn add_member(&self, owner: &TestUser, case_id: &str, who: &TestUser, role: &str) {
+        let res = self
+            .post_json(
+                Some(&owner.token),
+                &format!("/api/cases/{case_id}/members"),
+                json!({"user_id": who.id, "role": role}),
+            )
+            .await;
+        expect_json(res, StatusCode::CREATED).await;
     }
 
     /// Creates a case as `user`; panics unless it succeeds.
@@ -474,4 +490,92 @@ macro_rules! server_tests {
             })*
         }
     };
+}
+
+/// Every row of every table and every stored file, to show that a refused
+/// request changed nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Table name -> its rows as JSON text, sorted.
+    tables: std::collections::BTreeMap<String, Vec<String>>,
+    /// Path under the data directory -> SHA-256 of the content.
+    files: std::collections::BTreeMap<String, String>,
+}
+
+impl Snapshot {
+    /// What differs between two snapshots, in words; `None` if nothing.
+    pub fn difference(&self, after: &Snapshot) -> Option<String> {
+        for (table, rows) in &self.tables {
+            let other = after.tables.get(table);
+            if other != Some(rows) {
+                let added: Vec<&String> = other
+                    .map(|o| o.iter().filter(|r| !rows.contains(r)).collect())
+                    .unwrap_or_default();
+                return Some(format!("table {table} (now {added:?})"));
+            }
+        }
+        if let Some(table) = after.tables.keys().find(|t| !self.tables.contains_key(*t)) {
+            return Some(format!("table {table} appeared"));
+        }
+        if self.files != after.files {
+            return Some(format!(
+                "the data directory ({:?} -> {:?})",
+                self.files.keys().collect::<Vec<_>>(),
+                after.files.keys().collect::<Vec<_>>()
+            ));
+        }
+        None
+    }
+}
+
+impl TestServer {
+    /// Every table's rows and the data directory's files, as they are now.
+    pub async fn snapshot(&self) -> Snapshot {
+        use sea_orm::{FromQueryResult, Statement};
+        use sha2::{Digest, Sha256};
+        let db = &self.state().db;
+        let backend = db.get_database_backend();
+        let schema = migration::inspect::introspect(db)
+            .await
+            .expect("introspect");
+        let mut tables = std::collections::BTreeMap::new();
+        for name in schema.tables.keys() {
+            let quoted = match backend {
+                sea_orm::DbBackend::MySql => format!("`{name}`"),
+                _ => format!("\"{name}\""),
+            };
+            let rows = sea_orm::JsonValue::find_by_statement(Statement::from_string(
+                backend,
+                format!("SELECT * FROM {quoted}"),
+            ))
+            .all(db)
+            .await
+            .expect("rows");
+            let mut rows: Vec<String> = rows.iter().map(|r| r.to_string()).collect();
+            rows.sort();
+            tables.insert(name.clone(), rows);
+        }
+        let mut files = std::collections::BTreeMap::new();
+        let root = self.data_dir.path().to_owned();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap_or_default();
+                    let rel = path.strip_prefix(&root).unwrap_or(&path);
+                    files.insert(
+                        rel.display().to_string(),
+                        hex::encode(Sha256::digest(&bytes)),
+                    );
+                }
+            }
+        }
+        Snapshot { tables, files }
+    }
 }
