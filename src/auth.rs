@@ -176,7 +176,10 @@ pub async fn purge_expired_sessions(db: &impl ConnectionTrait) -> Result<u64, Er
 }
 
 /// The active or inactive account named exactly `username`.
-pub async fn find_by_name(db: &impl ConnectionTrait, username: &str) -> Result<Option<User>, Error> {
+pub async fn find_by_name(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<User>, Error> {
     Ok(find_by_username(db, username)
         .await?
         .map(|(u, r)| User::from_row(u, r)))

@@ -188,7 +188,9 @@ async fn facts(
         .one(db)
         .await?
         .is_some();
-    let declared = case_declarations::Entity::find_by_id((case.id.clone(), user.id))
+    let declared = case_declarations::Entity::find()
+        .filter(case_declarations::Column::CaseId.eq(case.id.as_str()))
+        .filter(case_declarations::Column::UserId.eq(user.id))
         .one(db)
         .await?
         .is_some();
@@ -491,7 +493,9 @@ pub async fn declare(
             statement: DECLARATION_TEXT,
         });
     }
-    let existing = case_declarations::Entity::find_by_id((case.id.clone(), user.id))
+    let existing = case_declarations::Entity::find()
+        .filter(case_declarations::Column::CaseId.eq(case.id.as_str()))
+        .filter(case_declarations::Column::UserId.eq(user.id))
         .one(&tx)
         .await?;
     let declared_at = match existing {
@@ -499,6 +503,7 @@ pub async fn declare(
         None => {
             let now = timestamp::now();
             case_declarations::ActiveModel {
+                id: Set(uuid::Uuid::new_v4().to_string()),
                 case_id: Set(case.id.clone()),
                 user_id: Set(user.id),
                 declared_at: Set(now.clone()),
@@ -548,10 +553,7 @@ impl Opening {
 }
 
 /// The opening of case `case_id`, if it was opened.
-pub async fn opening(
-    db: &impl ConnectionTrait,
-    case_id: &str,
-) -> Result<Option<Opening>, Error> {
+pub async fn opening(db: &impl ConnectionTrait, case_id: &str) -> Result<Option<Opening>, Error> {
     Ok(case_openings::Entity::find_by_id(case_id.to_owned())
         .one(db)
         .await?
@@ -577,7 +579,9 @@ pub async fn open(
         ));
     };
     if access.opened {
-        return Err(Error::Conflict("The offers of this case are already open".into()));
+        return Err(Error::Conflict(
+            "The offers of this case are already open".into(),
+        ));
     }
     let closing_at = timestamp::parse(closing)?;
     if chrono::Utc::now() < closing_at {
@@ -591,7 +595,9 @@ pub async fn open(
         let m = committee.iter().find(|m| m.user_id == *id).ok_or_else(|| {
             crate::auth::invalid_field("present", format!("user {id} is not on the committee"))
         })?;
-        names.push(serde_json::json!({"user_id": m.user_id, "username": m.username, "role": m.role}));
+        names.push(
+            serde_json::json!({"user_id": m.user_id, "username": m.username, "role": m.role}),
+        );
     }
     let now = timestamp::now();
     let row = case_openings::ActiveModel {

@@ -82,7 +82,11 @@ mod tests {
         assert_eq!(key("admin"), key("Admin"));
         assert_eq!(key("admin"), key("admin "));
         assert_eq!(key("admin"), key("\u{0430}dmin"), "Cyrillic a");
-        assert_eq!(key("ACME SARL"), key("\u{0410}CME  SARL"), "Cyrillic A, two spaces");
+        assert_eq!(
+            key("ACME SARL"),
+            key("\u{0410}CME  SARL"),
+            "Cyrillic A, two spaces"
+        );
         assert_eq!(key("ﬁrm"), key("firm"), "NFKC ligature");
         assert_ne!(key("admin"), key("admins"));
         assert_ne!(key("ACME SARL"), key("ACME SA"));

@@ -305,7 +305,9 @@ async fn detail_has_lots_offers_reference_and_relative_paths(db: TestDb) {
     let viewer = server.user(Role::Viewer).await;
     assert_eq!(
         expect_detail(
-            server.get(Some(&viewer.token), &format!("/api/cases/{id}")).await,
+            server
+                .get(Some(&viewer.token), &format!("/api/cases/{id}"))
+                .await,
             StatusCode::NOT_FOUND
         )
         .await,
@@ -410,7 +412,9 @@ async fn lots_are_created_and_unique_per_case(db: TestDb) {
         expect_detail(res, StatusCode::NOT_FOUND).await,
         "Case not found"
     );
-    let case_id = path.trim_start_matches("/api/cases/").trim_end_matches("/lots");
+    let case_id = path
+        .trim_start_matches("/api/cases/")
+        .trim_end_matches("/lots");
     let res = server
         .post_json(
             Some(&officer.token),

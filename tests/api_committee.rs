@@ -41,7 +41,9 @@ async fn case_with_offer(
         body["closing_date"] = json!(c);
     }
     let case = expect_json(
-        server.post_json(Some(&owner.token), "/api/cases", body).await,
+        server
+            .post_json(Some(&owner.token), "/api/cases", body)
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -120,7 +122,11 @@ async fn a_stranger_finds_nothing_of_another_officers_case(db: TestDb) {
             .filter_map(|c| c["id"].as_str())
             .collect();
         assert!(!ids.contains(&id.as_str()), "{} lists {id}", who.username);
-        assert_eq!(total, ids.len().to_string(), "the count counts visible cases only");
+        assert_eq!(
+            total,
+            ids.len().to_string(),
+            "the count counts visible cases only"
+        );
         for path in [
             format!("/api/cases/{id}"),
             format!("/api/cases/{id}/artifacts/{artifact}"),
@@ -130,8 +136,16 @@ async fn a_stranger_finds_nothing_of_another_officers_case(db: TestDb) {
             format!("/api/cases/{id}/members"),
         ] {
             let (code, body) = status(server.get(token, &path).await).await;
-            assert_eq!(code, StatusCode::NOT_FOUND, "{path} for {}: {body}", who.username);
-            assert_eq!(body["detail"], "Case not found", "{path}: the same words as a missing case");
+            assert_eq!(
+                code,
+                StatusCode::NOT_FOUND,
+                "{path} for {}: {body}",
+                who.username
+            );
+            assert_eq!(
+                body["detail"], "Case not found",
+                "{path}: the same words as a missing case"
+            );
         }
         // Writes too: the case does not exist for them.
         let (code, _) = status(
@@ -149,7 +163,9 @@ async fn a_stranger_finds_nothing_of_another_officers_case(db: TestDb) {
     assert_eq!(list[0]["id"], own["id"]);
     // The owner and an administrator see it.
     for who in [&owner, &server.admin().await] {
-        let res = server.get(Some(&who.token), &format!("/api/cases/{id}")).await;
+        let res = server
+            .get(Some(&who.token), &format!("/api/cases/{id}"))
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
     }
     server.shutdown().await;
@@ -166,7 +182,11 @@ async fn the_committee_is_managed_by_the_owner_and_audited(db: TestDb) {
     // A viewer account can only observe.
     let (code, body) = status(
         server
-            .post_json(Some(&owner.token), &members, json!({"user_id": viewer.id, "role": "evaluator"}))
+            .post_json(
+                Some(&owner.token),
+                &members,
+                json!({"user_id": viewer.id, "role": "evaluator"}),
+            )
             .await,
     )
     .await;
@@ -175,13 +195,21 @@ async fn the_committee_is_managed_by_the_owner_and_audited(db: TestDb) {
     add_member(&server, &owner, &id, &viewer, "observer").await;
     let (code, _) = status(
         server
-            .post_json(Some(&owner.token), &members, json!({"user_id": viewer.id, "role": "observer"}))
+            .post_json(
+                Some(&owner.token),
+                &members,
+                json!({"user_id": viewer.id, "role": "observer"}),
+            )
             .await,
     )
     .await;
     assert_eq!(code, StatusCode::CONFLICT, "added twice");
 
-    let listed = expect_json(server.get(Some(&evaluator.token), &members).await, StatusCode::OK).await;
+    let listed = expect_json(
+        server.get(Some(&evaluator.token), &members).await,
+        StatusCode::OK,
+    )
+    .await;
     let roles: Vec<(i64, &str)> = listed["members"]
         .as_array()
         .unwrap()
@@ -197,10 +225,20 @@ async fn the_committee_is_managed_by_the_owner_and_audited(db: TestDb) {
         ]
     );
     // A member sees the case now, and is not a manager of it.
-    assert_eq!(server.get(Some(&viewer.token), &format!("/api/cases/{id}")).await.status(), StatusCode::OK);
+    assert_eq!(
+        server
+            .get(Some(&viewer.token), &format!("/api/cases/{id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let (code, _) = status(
         server
-            .post_json(Some(&evaluator.token), &members, json!({"username": owner.username, "role": "observer"}))
+            .post_json(
+                Some(&evaluator.token),
+                &members,
+                json!({"username": owner.username, "role": "observer"}),
+            )
             .await,
     )
     .await;
@@ -215,7 +253,13 @@ async fn the_committee_is_managed_by_the_owner_and_audited(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(server.get(Some(&viewer.token), &format!("/api/cases/{id}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        server
+            .get(Some(&viewer.token), &format!("/api/cases/{id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     // Every change is audited, by whom and on whom.
     let audits = entity::audits::Entity::find()
@@ -231,7 +275,13 @@ async fn the_committee_is_managed_by_the_owner_and_audited(db: TestDb) {
     let owner_id = owner.id.to_string();
     assert_eq!(actions.len(), 3, "{actions:?}");
     assert!(actions.iter().all(|(_, by)| *by == Some(owner_id.as_str())));
-    assert_eq!(actions.iter().filter(|(a, _)| *a == "member_removed").count(), 1);
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|(a, _)| *a == "member_removed")
+            .count(),
+        1
+    );
     server.shutdown().await;
 }
 
@@ -245,7 +295,11 @@ async fn offers_are_sealed_until_the_opening_then_read_after_a_declaration(db: T
     let (future, _) = case_with_offer(&server, &owner, Some("2999-12-31")).await;
     let (code, body) = status(
         server
-            .post_json(Some(&owner.token), &format!("/api/cases/{future}/open"), json!({}))
+            .post_json(
+                Some(&owner.token),
+                &format!("/api/cases/{future}/open"),
+                json!({}),
+            )
             .await,
     )
     .await;
@@ -257,7 +311,10 @@ async fn offers_are_sealed_until_the_opening_then_read_after_a_declaration(db: T
     for who in [&owner, &admin, &evaluator] {
         let (code, body) = status(
             server
-                .get(Some(&who.token), &format!("/api/cases/{id}/artifacts/{offer}"))
+                .get(
+                    Some(&who.token),
+                    &format!("/api/cases/{id}/artifacts/{offer}"),
+                )
                 .await,
         )
         .await;
@@ -270,24 +327,43 @@ async fn offers_are_sealed_until_the_opening_then_read_after_a_declaration(db: T
         .await;
         assert_eq!(code, StatusCode::FORBIDDEN, "analysis before the opening");
         // The file lists the offer by supplier and time of receipt only.
-        let file = expect_json(server.get(Some(&who.token), &format!("/api/cases/{id}")).await, StatusCode::OK).await;
+        let file = expect_json(
+            server
+                .get(Some(&who.token), &format!("/api/cases/{id}"))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
         let offers = file["offers"].as_array().unwrap();
         assert_eq!(offers.len(), 1);
         assert_eq!(offers[0]["supplier_name"], "ACME SARL");
         assert!(offers[0]["submitted_at"].is_string());
         assert_eq!(offers[0]["documents"], json!([]));
         assert!(
-            file["artifacts"].as_array().unwrap().iter().all(|a| a["kind"] != "offer"),
+            file["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["kind"] != "offer"),
             "no offer file among the artifacts: {file}"
         );
     }
     // Only a manager opens, once, naming who was present.
     let open = format!("/api/cases/{id}/open");
-    let (code, _) = status(server.post_json(Some(&evaluator.token), &open, json!({})).await).await;
+    let (code, _) = status(
+        server
+            .post_json(Some(&evaluator.token), &open, json!({}))
+            .await,
+    )
+    .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
     let opening = expect_json(
         server
-            .post_json(Some(&owner.token), &open, json!({"present": [owner.id, evaluator.id]}))
+            .post_json(
+                Some(&owner.token),
+                &open,
+                json!({"present": [owner.id, evaluator.id]}),
+            )
             .await,
         StatusCode::OK,
     )
@@ -316,14 +392,23 @@ async fn offers_are_sealed_until_the_opening_then_read_after_a_declaration(db: T
     for who in [&owner, &evaluator] {
         let (code, body) = status(server.get(Some(&who.token), &artifact).await).await;
         assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
-        assert!(body["detail"].as_str().unwrap().contains("declaration"), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("declaration"),
+            "{body}"
+        );
         let (code, body) = declare(&server, who, &id).await;
         assert_eq!(code, StatusCode::OK, "{body}");
         assert!(body["declared_at"].is_string());
         let res = server.get(Some(&who.token), &artifact).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
-        let file = expect_json(server.get(Some(&who.token), &format!("/api/cases/{id}")).await, StatusCode::OK).await;
+        let file = expect_json(
+            server
+                .get(Some(&who.token), &format!("/api/cases/{id}"))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(file["offers"][0]["documents"].as_array().unwrap().len(), 1);
     }
     // The declarations are kept with their time, for the PV's committee.
@@ -342,7 +427,13 @@ async fn observers_read_the_case_but_never_the_offers(db: TestDb) {
     let observer = server.user(Role::Viewer).await;
     let id = server.analysed_case(&owner, &["ACME"]).await;
     add_member(&server, &owner, &id, &observer, "observer").await;
-    let file = expect_json(server.get(Some(&observer.token), &format!("/api/cases/{id}")).await, StatusCode::OK).await;
+    let file = expect_json(
+        server
+            .get(Some(&observer.token), &format!("/api/cases/{id}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
     let offer = entity::artifacts::Entity::find()
         .filter(entity::artifacts::Column::CaseId.eq(id.as_str()))
         .filter(entity::artifacts::Column::Kind.eq("offer"))
@@ -353,7 +444,10 @@ async fn observers_read_the_case_but_never_the_offers(db: TestDb) {
     assert_eq!(file["offers"][0]["documents"], json!([]));
     let (code, _) = status(
         server
-            .get(Some(&observer.token), &format!("/api/cases/{id}/artifacts/{}", offer.id))
+            .get(
+                Some(&observer.token),
+                &format!("/api/cases/{id}/artifacts/{}", offer.id),
+            )
             .await,
     )
     .await;
@@ -363,26 +457,47 @@ async fn observers_read_the_case_but_never_the_offers(db: TestDb) {
     assert_eq!(code, StatusCode::OK);
     let (code, _) = status(
         server
-            .get(Some(&observer.token), &format!("/api/cases/{id}/artifacts/{}", offer.id))
+            .get(
+                Some(&observer.token),
+                &format!("/api/cases/{id}/artifacts/{}", offer.id),
+            )
             .await,
     )
     .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
     // The analysis' results and the PV are theirs to read.
     for kind in ["output_pv", "output_cba"] {
-        let res = server.get(Some(&observer.token), &format!("/api/download/{id}/{kind}")).await;
+        let res = server
+            .get(Some(&observer.token), &format!("/api/download/{id}/{kind}"))
+            .await;
         assert_eq!(res.status(), StatusCode::OK, "{kind}");
     }
-    assert_eq!(server.get(Some(&observer.token), &format!("/api/memory/{id}")).await.status(), StatusCode::OK);
+    assert_eq!(
+        server
+            .get(Some(&observer.token), &format!("/api/memory/{id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     // Refusing the declaration withdraws: the case is gone for them.
     let (code, body) = status(
         server
-            .post_json(Some(&observer.token), &format!("/api/cases/{id}/declaration"), json!({"accept": false}))
+            .post_json(
+                Some(&observer.token),
+                &format!("/api/cases/{id}/declaration"),
+                json!({"accept": false}),
+            )
             .await,
     )
     .await;
     assert_eq!(code, StatusCode::OK, "{body}");
-    assert_eq!(server.get(Some(&observer.token), &format!("/api/cases/{id}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        server
+            .get(Some(&observer.token), &format!("/api/cases/{id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     server.shutdown().await;
 }
 
@@ -425,7 +540,14 @@ async fn lookalike_usernames_are_refused_at_registration(db: TestDb) {
     let (code, body) = register(&server, "newcomer").await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
     assert_eq!(body["role_name"], "procurement_officer");
-    for lookalike in ["Admin", "admin ", "\u{0430}dmin", "ADMIN", "NEWCOMER", "newc\u{043E}mer"] {
+    for lookalike in [
+        "Admin",
+        "admin ",
+        "\u{0430}dmin",
+        "ADMIN",
+        "NEWCOMER",
+        "newc\u{043E}mer",
+    ] {
         let (code, body) = register(&server, lookalike).await;
         assert!(
             code == StatusCode::CONFLICT || code == StatusCode::UNPROCESSABLE_ENTITY,
@@ -434,7 +556,11 @@ async fn lookalike_usernames_are_refused_at_registration(db: TestDb) {
     }
     for hostile in ["adm\u{202E}nimda", "ad\u{200B}min2", "tab\there"] {
         let (code, body) = register(&server, hostile).await;
-        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{hostile:?}: {body}");
+        assert_eq!(
+            code,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{hostile:?}: {body}"
+        );
     }
     server.shutdown().await;
 }
@@ -448,7 +574,9 @@ async fn a_token_ends_with_its_session(db: TestDb) {
     };
     // Signing out ends the presented token only.
     let second = server.login(&user.username, "Password123!").await;
-    let res = server.post_json(Some(&second), "/auth/logout", json!({})).await;
+    let res = server
+        .post_json(Some(&second), "/auth/logout", json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(me(second.clone()).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me(user.token.clone()).await, StatusCode::OK);
@@ -473,7 +601,11 @@ async fn a_token_ends_with_its_session(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(me(fresh.clone()).await, StatusCode::OK, "a refused sign-out signed nobody out");
+    assert_eq!(
+        me(fresh.clone()).await,
+        StatusCode::OK,
+        "a refused sign-out signed nobody out"
+    );
     let res = server
         .http
         .delete(server.url(&format!("/api/users/{}/sessions", user.id)))
@@ -539,7 +671,11 @@ async fn wrong_passwords_from_one_client_do_not_lock_out_the_account(db: TestDb)
         statuses.push(attempt("203.0.113.66", "wrong-password").await);
     }
     assert_eq!(statuses[..10], [StatusCode::UNAUTHORIZED; 10]);
-    assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS, "the attacking client is stopped");
+    assert_eq!(
+        statuses[10],
+        StatusCode::TOO_MANY_REQUESTS,
+        "the attacking client is stopped"
+    );
     // From another client, the right password still works.
     assert_eq!(attempt("198.51.100.7", "Admin123!").await, StatusCode::OK);
     server.shutdown().await;
@@ -567,7 +703,11 @@ async fn forwarded_addresses_are_ignored_from_untrusted_peers(db: TestDb) {
             .unwrap()
             .status();
     }
-    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "X-Forwarded-For ignored from an untrusted peer");
+    assert_eq!(
+        last,
+        StatusCode::TOO_MANY_REQUESTS,
+        "X-Forwarded-For ignored from an untrusted peer"
+    );
     direct.shutdown().await;
 }
 
@@ -597,7 +737,10 @@ async fn lookalike_suppliers_are_one_supplier(db: TestDb) {
                 &format!("/api/cases/{id}/upload-offer"),
                 "offre3.pdf",
                 pdf_bytes("OFFRE"),
-                &[("supplier_name", "ACME\u{202E}LRAS"), ("offer_type", "technique")],
+                &[
+                    ("supplier_name", "ACME\u{202E}LRAS"),
+                    ("offer_type", "technique"),
+                ],
             )
             .await,
     )

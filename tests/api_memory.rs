@@ -199,7 +199,10 @@ async fn decide_validates_and_checks_who_decides(db: TestDb) {
         StatusCode::NOT_FOUND,
     )
     .await;
-    assert_eq!(detail, "Case not found", "not of the committee: no such case");
+    assert_eq!(
+        detail, "Case not found",
+        "not of the committee: no such case"
+    );
     expect_detail(
         server
             .post_json(Some(&viewer.token), "/api/decide", &body)

@@ -109,6 +109,10 @@ all_entities!(
     analyses,
     artifacts,
     audits,
+    auth_sessions,
+    case_declarations,
+    case_members,
+    case_openings,
     cases,
     cba_template_schemas,
     dao_criteria,
@@ -125,6 +129,7 @@ all_entities!(
     purchase_categories,
     role_permissions,
     roles,
+    user_name_keys,
     users,
 );
 

@@ -272,9 +272,18 @@ async fn officer_creates_a_case_and_sees_its_reference(db: TestDb) {
     assert!(case.body.contains("150\u{a0}000,00 USD"));
     // With an opening date, the offers are sealed: the page says so, and
     // offers the owner the opening instead of the analysis.
-    assert!(case.body.contains("id=\"sealed\""), "sealed until the opening");
-    assert!(!case.body.contains("/analyse\""), "no analysis before the opening");
-    assert!(case.body.contains("id=\"open-offers\""), "the owner may open them");
+    assert!(
+        case.body.contains("id=\"sealed\""),
+        "sealed until the opening"
+    );
+    assert!(
+        !case.body.contains("/analyse\""),
+        "no analysis before the opening"
+    );
+    assert!(
+        case.body.contains("id=\"open-offers\""),
+        "the owner may open them"
+    );
     assert!(
         case.body.len() < 100 * 1024,
         "case page is {} bytes",
@@ -401,7 +410,10 @@ async fn viewer_sees_no_write_control_and_is_refused(db: TestDb) {
     let body: serde_json::Value = serde_json::from_str(&page.body).unwrap();
     assert_eq!(body["ok"], false);
     assert!(
-        body["message"].as_str().unwrap().contains("Seul le responsable"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Seul le responsable"),
         "{body}"
     );
     let page = web.get("/admin/utilisateurs").await;
@@ -834,7 +846,9 @@ async fn analysis_refusals_are_said_in_words(db: TestDb) {
     let csrf = viewer_web.csrf();
     let page = viewer_web.post(&path, &[("csrf", &csrf)]).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
-    server.add_member(&officer, &case_id, &viewer, "observer").await;
+    server
+        .add_member(&officer, &case_id, &viewer, "observer")
+        .await;
     let page = viewer_web.post(&path, &[("csrf", &csrf)]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("observateur"), "{}", page.body);
@@ -912,7 +926,9 @@ async fn decision_shows_on_the_page_with_the_pv_that_includes_it(db: TestDb) {
 
     // A viewer of the committee sees the decision and its PV, and no form.
     let (viewer, mut viewer_web) = signed_in(&server, Role::Viewer).await;
-    server.add_member(&officer, &case_id, &viewer, "observer").await;
+    server
+        .add_member(&officer, &case_id, &viewer, "observer")
+        .await;
     let page = viewer_web.get(&path).await;
     assert!(page.body.contains("id=\"decision-current\""));
     assert!(page.body.contains(pv_link));
@@ -993,12 +1009,30 @@ async fn admin_page_changes_roles_and_active_flags(db: TestDb) {
         .post(&path, &[("role", "viewer"), ("csrf", &csrf)])
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
+    // The unticked box deactivates: the account's sessions end with it.
     let me = expect_json(
         server.get(Some(&officer.token), "/auth/me").await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNAUTHORIZED,
     )
     .await;
-    assert_eq!(me["detail"], "Inactive user", "unticked box deactivates");
+    assert_eq!(me["detail"], "Could not validate credentials");
+    assert!(
+        !common::column_strings(
+            &server.state().db,
+            &format!(
+                "SELECT username FROM users WHERE id = {} AND is_active = {}",
+                officer.id,
+                if server.db.backend == common::Backend::Postgres {
+                    "false"
+                } else {
+                    "0"
+                }
+            ),
+        )
+        .await
+        .is_empty(),
+        "unticked box deactivates"
+    );
     let page = web
         .post(
             &path,
@@ -1006,11 +1040,8 @@ async fn admin_page_changes_roles_and_active_flags(db: TestDb) {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let me = expect_json(
-        server.get(Some(&officer.token), "/auth/me").await,
-        StatusCode::OK,
-    )
-    .await;
+    let token = server.login(&officer.username, "Password123!").await;
+    let me = expect_json(server.get(Some(&token), "/auth/me").await, StatusCode::OK).await;
     assert_eq!(me["role_name"], "viewer");
     // The admin cannot lock themselves out.
     let page = web

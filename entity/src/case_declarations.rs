@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "case_declarations")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub id: String,
+    #[sea_orm(column_type = "Text", unique_key = "uq_case_declarations_case_user")]
     pub case_id: String,
-    #[sea_orm(primary_key, auto_increment = false)]
+    #[sea_orm(unique_key = "uq_case_declarations_case_user")]
     pub user_id: i32,
     #[sea_orm(column_type = "Text")]
     pub declared_at: String,

@@ -40,6 +40,8 @@ pub struct Model {
     #[sea_orm(has_many)]
     pub audits: HasMany<super::audits::Entity>,
     #[sea_orm(has_many)]
+    pub case_declarations: HasMany<super::case_declarations::Entity>,
+    #[sea_orm(has_many)]
     pub case_members: HasMany<super::case_members::Entity>,
     #[sea_orm(has_one)]
     pub case_openings: HasOne<super::case_openings::Entity>,
@@ -83,8 +85,14 @@ pub struct Model {
         on_delete = "NoAction"
     )]
     pub purchase_categories: BelongsTo<Option<super::purchase_categories::Entity>>,
-    #[sea_orm(has_many, via = "case_declarations")]
-    pub users: HasMany<super::users::Entity>,
+    #[sea_orm(
+        belongs_to,
+        from = "owner_id",
+        to = "id",
+        on_update = "NoAction",
+        on_delete = "NoAction"
+    )]
+    pub users: BelongsTo<Option<super::users::Entity>>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -28,7 +28,11 @@ pub struct Model {
     #[sea_orm(has_many)]
     pub auth_sessions: HasMany<super::auth_sessions::Entity>,
     #[sea_orm(has_many)]
+    pub case_declarations: HasMany<super::case_declarations::Entity>,
+    #[sea_orm(has_many)]
     pub case_openings: HasMany<super::case_openings::Entity>,
+    #[sea_orm(has_many)]
+    pub cases: HasMany<super::cases::Entity>,
     #[sea_orm(
         belongs_to,
         from = "role_id",
@@ -39,8 +43,6 @@ pub struct Model {
     pub roles: BelongsTo<super::roles::Entity>,
     #[sea_orm(has_one)]
     pub user_name_keys: HasOne<super::user_name_keys::Entity>,
-    #[sea_orm(has_many, via = "case_declarations")]
-    pub cases: HasMany<super::cases::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

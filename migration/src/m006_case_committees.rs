@@ -40,6 +40,7 @@ enum CaseMembers {
 #[derive(DeriveIden, Clone, Copy)]
 enum CaseDeclarations {
     Table,
+    Id,
     CaseId,
     UserId,
     DeclaredAt,
@@ -132,8 +133,15 @@ fn new_tables(backend: DbBackend) -> Vec<TableCreateStatement> {
                 SetNull,
             ))
             .take(),
+        // A key of its own (not the pair): a declaration is a record, not a
+        // link between a case and a user.
         Table::create()
             .table(CaseDeclarations::Table)
+            .col(
+                key_text(backend, CaseDeclarations::Id)
+                    .not_null()
+                    .primary_key(),
+            )
             .col(key_text(backend, CaseDeclarations::CaseId).not_null())
             .col(
                 ColumnDef::new(CaseDeclarations::UserId)
@@ -150,8 +158,10 @@ fn new_tables(backend: DbBackend) -> Vec<TableCreateStatement> {
                     .text()
                     .not_null(),
             )
-            .primary_key(
+            .index(
                 Index::create()
+                    .name("uq_case_declarations_case_user")
+                    .unique()
                     .col(CaseDeclarations::CaseId)
                     .col(CaseDeclarations::UserId),
             )

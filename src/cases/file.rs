@@ -55,7 +55,8 @@ impl CaseFile {
         if access.may_read_offers() {
             return self;
         }
-        self.artifacts.retain(|a| a.kind != crate::uploads::Kind::Offer.name());
+        self.artifacts
+            .retain(|a| a.kind != crate::uploads::Kind::Offer.name());
         for o in &mut self.offers {
             o.documents.clear();
             o.offer.file_hash = None;
@@ -103,10 +104,14 @@ pub async fn load_case_file_for<C: ConnectionTrait>(
 ) -> Result<CaseFileFor, Error> {
     let fetched = fetch(db, Some((user_id, session)), case_id).await?;
     let file = match (&fetched.user, fetched.file) {
-        (Some(user), Some(file)) => {
-            Access::of(user, &file.case, fetched.member.as_deref(), fetched.opened, fetched.declared)
-                .map(|access| (file.redact(&access), access))
-        }
+        (Some(user), Some(file)) => Access::of(
+            user,
+            &file.case,
+            fetched.member.as_deref(),
+            fetched.opened,
+            fetched.declared,
+        )
+        .map(|access| (file.redact(&access), access)),
         _ => None,
     };
     Ok(CaseFileFor {
@@ -129,8 +134,14 @@ pub async fn load_case_file_as<C: ConnectionTrait>(
     fetched
         .file
         .and_then(|file| {
-            Access::of(user, &file.case, fetched.member.as_deref(), fetched.opened, fetched.declared)
-                .map(|access| (file.redact(&access), access))
+            Access::of(
+                user,
+                &file.case,
+                fetched.member.as_deref(),
+                fetched.opened,
+                fetched.declared,
+            )
+            .map(|access| (file.redact(&access), access))
         })
         .ok_or_else(|| Error::not_found("case", case_id))
 }

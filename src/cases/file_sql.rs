@@ -187,7 +187,9 @@ fn build(backend: DbBackend) -> CaseFileSql {
     let s = b.param(Param::Session);
     let sessions = b.table::<auth_sessions::Entity>();
     columns.push(b.one::<users::Entity>(
-        &format!("t.{id} = {p} AND t.{id} IN (SELECT s.{user_id} FROM {sessions} s WHERE s.{id} = {s})"),
+        &format!(
+            "t.{id} = {p} AND t.{id} IN (SELECT s.{user_id} FROM {sessions} s WHERE s.{id} = {s})"
+        ),
         "",
     ));
     let p = b.param(Param::User);
@@ -197,18 +199,16 @@ fn build(backend: DbBackend) -> CaseFileSql {
     // What the caller is to the case: membership, the opening, their declaration.
     let c = b.param(Param::Case);
     let p = b.param(Param::User);
-    columns.push(b.one::<case_members::Entity>(
-        &format!("t.{case_id} = {c} AND t.{user_id} = {p}"),
-        "",
-    ));
+    columns.push(
+        b.one::<case_members::Entity>(&format!("t.{case_id} = {c} AND t.{user_id} = {p}"), ""),
+    );
     let c = b.param(Param::Case);
     columns.push(b.one::<case_openings::Entity>(&format!("t.{case_id} = {c}"), ""));
     let c = b.param(Param::Case);
     let p = b.param(Param::User);
-    columns.push(b.one::<case_declarations::Entity>(
-        &format!("t.{case_id} = {c} AND t.{user_id} = {p}"),
-        "",
-    ));
+    columns.push(
+        b.one::<case_declarations::Entity>(&format!("t.{case_id} = {c} AND t.{user_id} = {p}"), ""),
+    );
     let p = b.param(Param::Case);
     columns.push(b.one::<cases::Entity>(&format!("t.{id} = {p}"), ""));
     // The first reference, should a case ever have two.

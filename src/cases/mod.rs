@@ -10,8 +10,8 @@ mod lots;
 
 pub use create::{Created, NewCase, ProcedureAdvice, create_case, procedure_for};
 pub use file::{
-    CaseFile, CaseFileFor, LOAD_CASE_FILE_QUERIES, OfferFile, case_file_statement,
-    load_case_file, load_case_file_as, load_case_file_for,
+    CaseFile, CaseFileFor, LOAD_CASE_FILE_QUERIES, OfferFile, case_file_statement, load_case_file,
+    load_case_file_as, load_case_file_for,
 };
 pub use list::{CaseFilter, CasePage, list_cases};
 pub use lots::{NewLot, create_lot};

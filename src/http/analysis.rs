@@ -2,26 +2,30 @@
 //! documents (`GET /api/download/{id}/{output_cba|output_pv}`) and of any
 //! artifact of a case (uploaded sources included).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody};
 use super::files::send_file;
+use super::routes::Mount;
 use crate::analysis::{OUTPUT_CBA, OUTPUT_PV};
 
 pub fn routes() -> Mount {
     Mount::new()
         .route("POST", "/api/analyze", post(analyze))
         .route("GET", "/api/download/{case_id}/{kind}", get(download))
-        .route("GET", "/api/cases/{case_id}/artifacts/{artifact_id}", get(artifact))
+        .route(
+            "GET",
+            "/api/cases/{case_id}/artifacts/{artifact_id}",
+            get(artifact),
+        )
 }
 
 #[derive(Deserialize)]

@@ -1,17 +1,17 @@
 //! `/auth/*`: production's OAuth2 password login, self-registration (closed
 //! unless an administrator opens it), the current user, and signing out.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Bearer, ClientIp, CurrentUser, FormBody, JsonBody};
+use super::routes::Mount;
 use crate::auth::{NewUser, Role, User};
 
 pub fn routes() -> Mount {

@@ -1,18 +1,18 @@
 //! `/api/cases`: create (with its procurement reference), list, detail,
 //! and lots.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
-use axum::Json;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Bearer, CurrentUser, JsonBody, QueryParams};
+use super::routes::Mount;
 use super::views;
 use crate::cases::{CaseFilter, NewCase, NewLot};
 
@@ -118,9 +118,8 @@ async fn detail(
     // signed in on every request, as everywhere), their standing in the
     // case and the whole case file come back from one statement, so one
     // round trip and one snapshot.
-    let read =
-        crate::cases::load_case_file_for(&state.db, token.user_id, &token.session, &case_id)
-            .await?;
+    let read = crate::cases::load_case_file_for(&state.db, token.user_id, &token.session, &case_id)
+        .await?;
     CurrentUser::check(read.user)?;
     let (file, _) = read
         .file

@@ -66,7 +66,9 @@ pub fn parse_proxies(text: &str) -> Result<Vec<IpNet>, String> {
         .map(|s| {
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("{s:?} is neither an IP address nor a network (e.g. 10.0.0.0/8)"))
+                .map_err(|_| {
+                    format!("{s:?} is neither an IP address nor a network (e.g. 10.0.0.0/8)")
+                })
         })
         .collect()
 }
@@ -79,10 +81,17 @@ mod tests {
     fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
         let mut req = Request::builder();
         if let Some(f) = forwarded {
-            req = req.header("x-forwarded-for", f).header("x-forwarded-proto", "https");
+            req = req
+                .header("x-forwarded-for", f)
+                .header("x-forwarded-proto", "https");
         }
-        let (mut parts, ()) = req.body(()).map(|r| r.into_parts()).unwrap_or_else(|_| unreachable!());
-        let addr: SocketAddr = format!("{peer}:1234").parse().unwrap_or_else(|_| unreachable!());
+        let (mut parts, ()) = req
+            .body(())
+            .map(|r| r.into_parts())
+            .unwrap_or_else(|_| unreachable!());
+        let addr: SocketAddr = format!("{peer}:1234")
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
         parts.extensions.insert(ConnectInfo(addr));
         parts
     }
@@ -91,10 +100,16 @@ mod tests {
     fn forwarded_headers_count_only_from_trusted_proxies() {
         let proxies = parse_proxies("10.0.0.1, 192.168.0.0/16").unwrap();
         let direct = parts("203.0.113.9", Some("1.2.3.4"));
-        assert_eq!(client_ip(&direct, &proxies), "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(&direct, &proxies),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
         assert!(!is_https(&direct, &proxies));
         let proxied = parts("10.0.0.1", Some("1.2.3.4, 5.6.7.8, 192.168.1.1"));
-        assert_eq!(client_ip(&proxied, &proxies), "5.6.7.8".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(&proxied, &proxies),
+            "5.6.7.8".parse::<IpAddr>().unwrap()
+        );
         assert!(is_https(&proxied, &proxies));
         assert!(parse_proxies("not-an-ip").is_err());
     }

@@ -4,28 +4,36 @@
 //! (`/api/cases/{id}/open`); and an administrator's "sign out everywhere"
 //! for an account (`DELETE /api/users/{id}/sessions`).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody};
+use super::routes::Mount;
 use crate::committee::{DECLARATION_TEXT, MemberRole, Person};
 
 pub fn routes() -> Mount {
     Mount::new()
         .route("GET", "/api/cases/{case_id}/members", get(list))
         .route("POST", "/api/cases/{case_id}/members", post(add))
-        .route("DELETE", "/api/cases/{case_id}/members/{user_id}", delete(remove))
+        .route(
+            "DELETE",
+            "/api/cases/{case_id}/members/{user_id}",
+            delete(remove),
+        )
         .route("GET", "/api/cases/{case_id}/declaration", get(declaration))
         .route("POST", "/api/cases/{case_id}/declaration", post(declare))
         .route("POST", "/api/cases/{case_id}/open", post(open))
-        .route("DELETE", "/api/users/{user_id}/sessions", delete(sign_out_everywhere))
+        .route(
+            "DELETE",
+            "/api/users/{user_id}/sessions",
+            delete(sign_out_everywhere),
+        )
 }
 
 async fn list(
@@ -54,7 +62,10 @@ async fn add(
     JsonBody(body): JsonBody<NewMember>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let role = MemberRole::parse(&body.role).ok_or_else(|| {
-        ApiError::validation(&["body", "role"], "Input should be 'evaluator' or 'observer'")
+        ApiError::validation(
+            &["body", "role"],
+            "Input should be 'evaluator' or 'observer'",
+        )
     })?;
     let person = match (body.user_id, body.username) {
         (Some(id), None) => Person::Id(id),
@@ -141,6 +152,11 @@ async fn sign_out_everywhere(
         .await?
         .ok_or_else(|| crate::Error::not_found("user", user_id.to_string()))?;
     let closed = crate::auth::close_sessions(&state.db, user_id).await?;
-    tracing::info!(actor = user.id, user = user_id, closed, "signed out everywhere by an administrator");
+    tracing::info!(
+        actor = user.id,
+        user = user_id,
+        closed,
+        "signed out everywhere by an administrator"
+    );
     Ok(Json(json!({"user_id": user_id, "sessions_closed": closed})))
 }

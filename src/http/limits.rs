@@ -174,9 +174,10 @@ impl Limiters {
             limiter.shrink_to_fit();
         }
         let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        history
-            .failures
-            .retain(|_, f| f.back().is_some_and(|t| t.elapsed() < Duration::from_secs(60)));
+        history.failures.retain(|_, f| {
+            f.back()
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(60))
+        });
     }
 }
 

@@ -1,17 +1,17 @@
 //! The decision memory: `/api/memory/{id}`, `/api/search_memory/{id}` and
 //! the committee's decision, `/api/decide`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::routing::{get, post};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody, QueryParams};
+use super::routes::Mount;
 use crate::memory::Decision;
 
 pub fn routes() -> Mount {
@@ -40,7 +40,14 @@ async fn list(
             "limit must be between 1 and 500",
         ));
     }
-    let page = crate::memory::list(&state.db, &user, &case_id, limit, paging.offset.unwrap_or(0)).await?;
+    let page = crate::memory::list(
+        &state.db,
+        &user,
+        &case_id,
+        limit,
+        paging.offset.unwrap_or(0),
+    )
+    .await?;
     let mut headers = HeaderMap::new();
     headers.insert("x-total-count", HeaderValue::from(page.total));
     Ok((

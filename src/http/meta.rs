@@ -1,16 +1,16 @@
 //! Routes about the service itself: health, constitution, the OpenAPI
 //! document, the docs page, and the answer for unknown paths.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
-use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::ApiError;
+use super::routes::Mount;
 use super::routes::{Access, ROUTES};
 
 pub const VERSION: &str = "1.0.0";

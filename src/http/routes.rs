@@ -311,9 +311,14 @@ mod tests {
     /// or the docs) fails here, as does a route of the table not mounted.
     #[test]
     fn the_router_mounts_exactly_the_table() {
-        let mounted: BTreeSet<(&str, &str)> = crate::http::api().mounted().iter().copied().collect();
+        let mounted: BTreeSet<(&str, &str)> =
+            crate::http::api().mounted().iter().copied().collect();
         let table: BTreeSet<(&str, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
-        assert_eq!(mounted.len(), crate::http::api().mounted().len(), "a route mounted twice");
+        assert_eq!(
+            mounted.len(),
+            crate::http::api().mounted().len(),
+            "a route mounted twice"
+        );
         assert_eq!(table.len(), ROUTES.len(), "a route listed twice");
         let missing: Vec<_> = table.difference(&mounted).collect();
         let unlisted: Vec<_> = mounted.difference(&table).collect();

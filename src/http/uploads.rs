@@ -3,18 +3,18 @@
 //! auth. The multipart body is streamed: the file part goes to a temporary
 //! file as it arrives, and the answer is 413 as soon as it passes 50 MiB.
 
+use axum::Json;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
-use axum::Json;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::CurrentUser;
 use super::multipart::{FormError, read_upload_form};
+use super::routes::Mount;
 use crate::auth::User;
 use crate::storage::Received;
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
@@ -22,7 +22,11 @@ use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
 pub fn routes() -> Mount {
     Mount::new()
         .route("POST", "/api/cases/{case_id}/upload-dao", post(upload_dao))
-        .route("POST", "/api/cases/{case_id}/upload-offer", post(upload_offer))
+        .route(
+            "POST",
+            "/api/cases/{case_id}/upload-offer",
+            post(upload_offer),
+        )
         .route("POST", "/api/upload/{case_id}/{kind}", post(upload_any))
         .wrap(|r| r.layer(axum::middleware::map_response(close_after_refusal)))
 }

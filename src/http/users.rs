@@ -1,23 +1,25 @@
 //! `/api/users`: the administrator's list of accounts and changes to a
 //! user's role and active flag (admin only).
 
+use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::routing::{get, patch};
-use axum::Json;
 use serde::Deserialize;
 
 use super::AppState;
-use super::routes::Mount;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, JsonBody};
+use super::routes::Mount;
 use crate::auth::{Role, User};
 use crate::users_admin::Change;
 
 pub fn routes() -> Mount {
-    Mount::new()
-        .route("GET", "/api/users", get(list))
-        .route("PATCH", "/api/users/{user_id}", patch(update))
+    Mount::new().route("GET", "/api/users", get(list)).route(
+        "PATCH",
+        "/api/users/{user_id}",
+        patch(update),
+    )
 }
 
 /// An active administrator; anyone else is refused (403) before the path

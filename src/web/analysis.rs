@@ -266,7 +266,6 @@ pub async fn document(
         return session.to_sign_in();
     };
     let found =
-        crate::analysis::artifact_file(&state.db, &state.data, &user, &case_id, &artifact_id)
-            .await;
+        crate::analysis::artifact_file(&state.db, &state.data, &user, &case_id, &artifact_id).await;
     send(&session, found, &headers, &back).await
 }

@@ -247,10 +247,16 @@ pub const FR: &[(&str, &str)] = &[
     ("committee.signed_on", "signée le"),
     ("committee.not_signed", "non signée"),
     ("committee.remove", "Retirer"),
-    ("committee.declaration_title", "Déclaration d'absence de conflit d'intérêts"),
+    (
+        "committee.declaration_title",
+        "Déclaration d'absence de conflit d'intérêts",
+    ),
     ("committee.sign", "Je signe la déclaration"),
     ("committee.refuse", "Je refuse et je me retire du comité"),
-    ("committee.sealed", "Les offres sont scellées jusqu'à leur ouverture : personne ne peut les lire ni lancer l'analyse."),
+    (
+        "committee.sealed",
+        "Les offres sont scellées jusqu'à leur ouverture : personne ne peut les lire ni lancer l'analyse.",
+    ),
     ("committee.opened_at", "Offres ouvertes le"),
     ("committee.present", "en présence de"),
     ("committee.open_present", "Membres présents à l'ouverture"),

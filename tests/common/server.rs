@@ -529,17 +529,30 @@ impl Snapshot {
 }
 
 impl TestServer {
+    /// Every table of the database.
+    pub async fn table_names(&self) -> Vec<String> {
+        migration::inspect::introspect(&self.state().db)
+            .await
+            .expect("introspect")
+            .tables
+            .into_keys()
+            .collect()
+    }
+
     /// Every table's rows and the data directory's files, as they are now.
     pub async fn snapshot(&self) -> Snapshot {
+        let tables = self.table_names().await;
+        self.snapshot_of(&tables).await
+    }
+
+    /// The rows of `table_names` and the data directory's files.
+    pub async fn snapshot_of(&self, table_names: &[String]) -> Snapshot {
         use sea_orm::{FromQueryResult, Statement};
         use sha2::{Digest, Sha256};
         let db = &self.state().db;
         let backend = db.get_database_backend();
-        let schema = migration::inspect::introspect(db)
-            .await
-            .expect("introspect");
         let mut tables = std::collections::BTreeMap::new();
-        for name in schema.tables.keys() {
+        for name in table_names {
             let quoted = match backend {
                 sea_orm::DbBackend::MySql => format!("`{name}`"),
                 _ => format!("\"{name}\""),
