@@ -4,12 +4,23 @@
 /// Why a document could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
-    /// The file's suffix is not one the pipeline reads for this role.
-    #[error("unsupported file type for {filename}: {suffix} (expected {expected})")]
+    /// The file's content is not a kind the pipeline reads for this role
+    /// (the kind is sniffed from the bytes, never taken from the suffix).
+    #[error("unsupported file type for {filename}: {found} (expected {expected})")]
     Unsupported {
         filename: String,
-        suffix: String,
+        /// What the content is (`a legacy Word or Excel file`, `unknown content`...).
+        found: String,
         expected: &'static str,
+    },
+    /// Reading the file would inflate past one of the [`crate::Limits`].
+    #[error("{filename} is too large once decompressed: {what} exceeds {limit}")]
+    OverBudget {
+        filename: String,
+        /// What ran over (`decompressed data`, `one page's content`, `cells`).
+        what: &'static str,
+        /// The limit, with its unit (`64 MiB`, `300000 cells`).
+        limit: String,
     },
     /// The bytes are not a readable document of the announced kind.
     #[error("corrupt or unreadable file {filename}: {reason}")]
@@ -36,11 +47,20 @@ impl AnalysisError {
         }
     }
 
+    pub(crate) fn over_budget(filename: &str, what: &'static str, limit: String) -> Self {
+        AnalysisError::OverBudget {
+            filename: filename.to_string(),
+            what,
+            limit,
+        }
+    }
+
     /// The client filename the error is about, when it is about a file.
     pub fn filename(&self) -> Option<&str> {
         match self {
             AnalysisError::Unsupported { filename, .. }
             | AnalysisError::Corrupt { filename, .. }
+            | AnalysisError::OverBudget { filename, .. }
             | AnalysisError::Encrypted { filename } => Some(filename),
             _ => None,
         }
@@ -65,5 +85,26 @@ pub(crate) fn guard<T>(
             filename,
             "the parser gave up on this file",
         )),
+    }
+}
+
+/// What went wrong with a file, in the words the committee reads (manual
+/// review list, notes). The facts stay in the typed error.
+pub(crate) fn problem_fr(e: &AnalysisError) -> String {
+    match e {
+        AnalysisError::Unsupported {
+            found, expected, ..
+        } => format!("type de fichier non lu: {found} (attendu: {expected})"),
+        AnalysisError::Corrupt { reason, .. } => {
+            format!("fichier illisible ou endommagé: {reason}")
+        }
+        AnalysisError::Encrypted { .. } => {
+            "fichier protégé par un mot de passe: retirer le mot de passe et le téléverser à nouveau"
+                .to_string()
+        }
+        AnalysisError::OverBudget { what, limit, .. } => format!(
+            "fichier trop volumineux une fois décompressé ({what}: plus de {limit}), non lu par sécurité"
+        ),
+        other => other.to_string(),
     }
 }

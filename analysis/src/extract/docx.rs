@@ -7,60 +7,173 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::{DocKind, ExtractedText};
+use crate::budget::{Budget, Metered, OverBudget, is_over_budget};
 use crate::error::AnalysisError;
 
-/// Decompressed size allowed for one part of an OOXML package (zip bombs).
-const MAX_PART_BYTES: u64 = 256 * 1024 * 1024;
+/// Entries an OOXML package may list: Office writes a few dozen; each
+/// entry of the central directory costs memory before anything is read.
+const MAX_ZIP_ENTRIES: usize = 10_000;
 
-/// Reads one part of an OOXML (zip) package, bounded in size.
+/// Opens an OOXML (zip) package, refusing one whose end-of-central-directory
+/// records announce more than [`MAX_ZIP_ENTRIES`] entries before the zip
+/// reader allocates them.
+pub(crate) fn open_zip<'a>(
+    filename: &str,
+    bytes: &'a [u8],
+) -> Result<zip::ZipArchive<Cursor<&'a [u8]>>, AnalysisError> {
+    // The record is in the last 64 KiB + 22 bytes; every candidate counts.
+    let tail = &bytes[bytes.len().saturating_sub((64 << 10) + 22)..];
+    for (i, w) in tail.windows(4).enumerate() {
+        if w == b"PK\x05\x06" {
+            let count = tail
+                .get(i + 10..i + 12)
+                .map_or(0, |c| usize::from(u16::from_le_bytes([c[0], c[1]])));
+            if count > MAX_ZIP_ENTRIES {
+                return Err(AnalysisError::over_budget(
+                    filename,
+                    "parts in the package",
+                    format!("{MAX_ZIP_ENTRIES} parts"),
+                ));
+            }
+        }
+    }
+    zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| AnalysisError::corrupt(filename, format!("not a valid Office file ({e})")))
+}
+
+/// Reads one part of an OOXML (zip) package, bounded by the part limit and
+/// counted against the document's budget as it inflates.
 pub(crate) fn read_zip_entry(
     filename: &str,
     bytes: &[u8],
     name: &str,
+    budget: &Budget,
 ) -> Result<Vec<u8>, AnalysisError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| AnalysisError::corrupt(filename, format!("not a valid Office file ({e})")))?;
+    let mut archive = open_zip(filename, bytes)?;
     let entry = archive
         .by_name(name)
         .map_err(|_| AnalysisError::corrupt(filename, format!("{name} is missing")))?;
+    let limit = budget.limits().part_inflated;
     let mut out = Vec::new();
-    entry
-        .take(MAX_PART_BYTES)
+    match Metered::new(entry, budget)
+        .take(limit + 1)
         .read_to_end(&mut out)
-        .map_err(|e| AnalysisError::corrupt(filename, format!("{name}: {e}")))?;
-    Ok(out)
+    {
+        Err(e) if is_over_budget(&e) => Err(over(filename, budget)),
+        Err(e) => Err(AnalysisError::corrupt(filename, format!("{name}: {e}"))),
+        Ok(_) if out.len() as u64 > limit => Err(AnalysisError::over_budget(
+            filename,
+            "one part of the package",
+            super::size_text(limit),
+        )),
+        Ok(_) => Ok(out),
+    }
 }
 
-/// Refuses a package whose parts inflate to more than `MAX_PART_BYTES` in
-/// all (zip bombs), before a library that reads whole parts sees it. Sizes
-/// are counted while inflating, so a lying header does not help.
-pub(crate) fn check_zip_budget(filename: &str, bytes: &[u8]) -> Result<(), AnalysisError> {
-    check_zip_budget_of(filename, bytes, MAX_PART_BYTES)
+fn over(filename: &str, budget: &Budget) -> AnalysisError {
+    AnalysisError::over_budget(
+        filename,
+        "decompressed data",
+        super::size_text(budget.given()),
+    )
 }
 
-fn check_zip_budget_of(filename: &str, bytes: &[u8], budget: u64) -> Result<(), AnalysisError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| AnalysisError::corrupt(filename, format!("not a valid Office file ({e})")))?;
-    let mut total = 0u64;
+/// Which parts of a package a library will inflate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parts {
+    /// Every part (umya reads the whole package, images included).
+    All,
+    /// The XML parts only: media and embedded files are skipped unread
+    /// (calamine reads only the workbook's XML).
+    Xml,
+}
+
+/// Refuses a package whose parts inflate past the document's budget (zip
+/// bombs) or whose sheets and shared strings hold more than the cell limit,
+/// before a library that reads whole parts sees it. Sizes are counted while
+/// inflating, so a lying header does not help; cells are counted streaming.
+pub(crate) fn check_zip_budget(
+    filename: &str,
+    bytes: &[u8],
+    parts: Parts,
+    budget: &Budget,
+) -> Result<(), AnalysisError> {
+    let mut archive = open_zip(filename, bytes)?;
+    let mut cells = 0u64;
+    let cell_limit = budget.limits().workbook_cells;
     for i in 0..archive.len() {
         let entry = archive
             .by_index(i)
             .map_err(|e| AnalysisError::corrupt(filename, e))?;
-        let read = std::io::copy(&mut entry.take(budget - total + 1), &mut std::io::sink())
-            .map_err(|e| AnalysisError::corrupt(filename, e))?;
-        total += read;
-        if total > budget {
-            return Err(AnalysisError::corrupt(
-                filename,
-                format!("the file inflates to more than {} MiB", budget >> 20),
-            ));
+        let name = entry.name().to_string();
+        if parts == Parts::Xml && !(name.ends_with(".xml") || name.ends_with(".rels")) {
+            continue;
+        }
+        let is_cells = name.starts_with("xl/worksheets/") || name == "xl/sharedStrings.xml";
+        let mut metered = Metered::new(entry, budget);
+        let read = if is_cells {
+            count_cells(&mut metered, &mut cells, cell_limit)
+        } else {
+            std::io::copy(&mut metered, &mut std::io::sink()).map(drop)
+        };
+        match read {
+            Err(e) if is_over_budget(&e) => return Err(over(filename, budget)),
+            Err(e) if e.get_ref().is_some_and(|i| i.is::<TooManyCells>()) => {
+                return Err(AnalysisError::over_budget(
+                    filename,
+                    "cells and shared strings",
+                    format!("{cell_limit} cells"),
+                ));
+            }
+            Err(e) => return Err(AnalysisError::corrupt(filename, format!("{name}: {e}"))),
+            Ok(()) => {}
         }
     }
     Ok(())
 }
 
-pub(super) fn extract(filename: &str, bytes: &[u8]) -> Result<ExtractedText, AnalysisError> {
-    let xml = read_zip_entry(filename, bytes, "word/document.xml")?;
+#[derive(Debug, thiserror::Error)]
+#[error("too many cells")]
+struct TooManyCells;
+
+/// Counts `c` (cell) and `si` (shared string) elements while streaming the
+/// part's XML; an io error when `total` passes `limit`. XML that does not
+/// parse is left to the library to refuse.
+fn count_cells(part: impl Read, total: &mut u64, limit: u64) -> std::io::Result<()> {
+    let mut reader = Reader::from_reader(std::io::BufReader::new(part));
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e))
+                if matches!(e.local_name().as_ref(), b"c" | b"si") =>
+            {
+                *total += 1;
+                if *total > limit {
+                    return Err(std::io::Error::other(TooManyCells));
+                }
+            }
+            Ok(Event::Eof) => return Ok(()),
+            Ok(_) => {}
+            Err(quick_xml::Error::Io(e)) if is_over_budget(&e) => {
+                return Err(std::io::Error::other(OverBudget));
+            }
+            Err(quick_xml::Error::Io(e)) => {
+                return Err(std::io::Error::new(e.kind(), e.to_string()));
+            }
+            Err(_) => return Ok(()),
+        }
+        buf.clear();
+    }
+}
+
+/// Only `word/document.xml` is inflated: images, fonts and embedded files
+/// stay compressed.
+pub(super) fn extract(
+    filename: &str,
+    bytes: &[u8],
+    budget: &Budget,
+) -> Result<ExtractedText, AnalysisError> {
+    let xml = read_zip_entry(filename, bytes, "word/document.xml", budget)?;
     let (paragraphs, rows) = body_text(&xml)
         .map_err(|e| AnalysisError::corrupt(filename, format!("document.xml: {e}")))?;
     let mut lines: Vec<String> = paragraphs
@@ -168,12 +281,31 @@ mod tests {
         zip.finish().expect("zip").into_inner()
     }
 
+    fn budget(bytes: u64) -> Budget {
+        Budget::new(
+            crate::budget::Limits {
+                document_inflated: bytes,
+                ..crate::budget::Limits::DEFAULT
+            },
+            u64::MAX,
+        )
+    }
+
     #[test]
     fn a_package_inflating_past_the_budget_is_refused() {
         let bomb = packed(&[600 << 10, 600 << 10]);
         assert!(bomb.len() < 16 << 10);
-        let err = check_zip_budget_of("bomb.xlsx", &bomb, 1 << 20).expect_err("over budget");
+        let err = check_zip_budget("bomb.xlsx", &bomb, Parts::All, &budget(1 << 20))
+            .expect_err("over budget");
         assert!(err.to_string().contains("bomb.xlsx") && err.to_string().contains("1 MiB"));
-        assert!(check_zip_budget_of("ok.xlsx", &packed(&[500 << 10]), 1 << 20).is_ok());
+        assert!(
+            check_zip_budget(
+                "ok.xlsx",
+                &packed(&[500 << 10]),
+                Parts::All,
+                &budget(1 << 20)
+            )
+            .is_ok()
+        );
     }
 }
