@@ -114,7 +114,17 @@ pub fn extract_text_within(
         found,
         expected: expected_list(allowed),
     };
-    let kind = DocKind::sniff(bytes).map_err(|found| unsupported(found.to_string()))?;
+    let kind = match DocKind::sniff(bytes) {
+        Ok(kind) => kind,
+        Err(found) => {
+            // A package that does not open is damaged (or too large), not
+            // of another type: say which.
+            if bytes.starts_with(b"PK\x03\x04") {
+                open_zip(filename, bytes)?;
+            }
+            return Err(unsupported(found.to_string()));
+        }
+    };
     if !allowed.contains(&kind) {
         return Err(unsupported(format!("a {} document", kind.name())));
     }

@@ -371,7 +371,7 @@ mod tests {
     fn ascii85_and_names_decode_as_a_parser_reads_them() {
         let b = budget(1 << 20);
         assert_eq!(
-            decode(b"87cURD]i,\"Ebo80~>", &[ASCII85], None, &b, 100).expect("a85"),
+            decode(b"87cURD]j7BEbo7~>", &[ASCII85], None, &b, 100).expect("a85"),
             b"Hello world"
         );
         assert_eq!(
