@@ -4,8 +4,8 @@
 mod support;
 
 use analysis::{
-    AnalysisError, ReviewCause, Decision, DocKind, PvInput, StoredExtraction, TemplateDoc, docx_paragraphs,
-    extract_text, fixtures, packages_from_extractions, render_pv, run,
+    AnalysisError, Decision, DocKind, PvInput, ReviewCause, StoredExtraction, TemplateDoc,
+    docx_paragraphs, extract_text, fixtures, packages_from_extractions, render_pv, run,
 };
 use support::{all_text, cell, comment, fill, read_book, sheet_names};
 
@@ -448,7 +448,11 @@ fn hostile_files_give_errors_naming_the_file() {
     assert_eq!(reviews.len(), 1, "{reviews:?}");
     assert_eq!(reviews[0].filename, "alpha_admin.docx");
     assert_eq!(reviews[0].cause, ReviewCause::Unreadable);
-    assert!(reviews[0].reason.contains("illisible"), "{}", reviews[0].reason);
+    assert!(
+        reviews[0].reason.contains("illisible"),
+        "{}",
+        reviews[0].reason
+    );
     assert_eq!(out.extractions.len(), input.offers.len());
     let row = out
         .extractions
@@ -471,7 +475,11 @@ fn hostile_files_give_errors_naming_the_file() {
     assert!(out.cba.template_used.is_none());
     assert_eq!(sheet_names(&read_book(&out.cba.bytes)).len(), 5);
     assert!(
-        out.summary.warnings.notes.iter().any(|n| n.contains("cba.xlsx")),
+        out.summary
+            .warnings
+            .notes
+            .iter()
+            .any(|n| n.contains("cba.xlsx")),
         "{:?}",
         out.summary.warnings.notes
     );
@@ -482,7 +490,13 @@ fn hostile_files_give_errors_naming_the_file() {
     });
     let out = run(&input).expect("pv");
     assert_eq!(out.pv.template_used, "default");
-    assert!(out.summary.warnings.notes.iter().any(|n| n.contains("pv.docx")));
+    assert!(
+        out.summary
+            .warnings
+            .notes
+            .iter()
+            .any(|n| n.contains("pv.docx"))
+    );
     let paras = docx_paragraphs("pv.docx", &out.pv.bytes).expect("a readable PV");
     assert!(paras.iter().any(|p| p == "RÉSUMÉ AUTO-EXTRAIT (à valider)"));
 }
@@ -497,7 +511,11 @@ fn an_unreadable_or_mistyped_dao_is_listed_and_the_run_goes_on() {
     let reviews = &out.summary.warnings.manual_review_documents;
     assert_eq!(reviews[0].filename, input.dao.filename);
     assert_eq!(reviews[0].cause, ReviewCause::Unreadable);
-    assert!(reviews[0].reason.starts_with("DAO "), "{}", reviews[0].reason);
+    assert!(
+        reviews[0].reason.starts_with("DAO "),
+        "{}",
+        reviews[0].reason
+    );
     assert_eq!(out.extractions.len(), input.offers.len());
 
     // A spreadsheet is not a DAO, whatever its name says.

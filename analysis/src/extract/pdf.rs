@@ -70,14 +70,21 @@ pub(super) fn extract(
     let page_cap = budget.limits().page_content;
     let mut blocks = Vec::with_capacity(pages.len());
     for (&number, &page_id) in &pages {
-        // A page whose content cannot be decoded, or is larger than a page
-        // may be, counts as a page without text: the document then goes to
-        // manual review rather than failing the run. A spent budget stops
-        // the document.
+        // A page whose content cannot be decoded counts as a page without
+        // text: the document then goes to manual review if none has text. A
+        // spent budget, or a page larger than a page may be, stops the
+        // document.
         let data = match page_content(&doc, page_id, budget, page_cap) {
             Ok(data) => data,
             Err(StreamError::Budget) => return Err(over()),
-            Err(StreamError::Cap | StreamError::Unsupported) => continue,
+            Err(StreamError::Cap) => {
+                return Err(AnalysisError::over_budget(
+                    filename,
+                    "one page's content",
+                    super::size_text(page_cap),
+                ));
+            }
+            Err(StreamError::Unsupported) => continue,
         };
         let text = page_text(&doc, page_id, &data).unwrap_or_default();
         let text = text.trim();
