@@ -6,7 +6,9 @@
 
 use std::io::Write;
 
-use analysis::{AnalysisError, DocKind, ReviewCause, extract_text, fixtures, run};
+use analysis::{
+    AnalysisError, DocKind, Limits, ReviewCause, extract_text, fixtures, run, run_within,
+};
 use lopdf::{Document, Object, Stream, dictionary};
 
 /// Bytes the bombs inflate to.
@@ -102,7 +104,12 @@ fn pdf_bomb() -> Vec<u8> {
 /// A `.docx` whose `word/document.xml` is ~1 GiB of deflated zeros, its
 /// headers claiming the truth (a lying header must not help either).
 fn docx_bomb() -> Vec<u8> {
-    let name = b"word/document.xml";
+    zip_of_zeros("word/document.xml")
+}
+
+/// A one-part zip: `name` holds ~1 GiB of deflated zeros.
+fn zip_of_zeros(name: &str) -> Vec<u8> {
+    let name = name.as_bytes();
     let data = deflated_zeros(GIB);
     let inflated = (1 + (GIB - 1) / 258 * 258) as u32;
     let header = |sig: u32, central: bool| {
@@ -141,6 +148,21 @@ fn docx_bomb() -> Vec<u8> {
     zip.extend(central_at.to_le_bytes());
     zip.extend(0u16.to_le_bytes());
     zip
+}
+
+/// `package` with one more part, `name`, of ~1 GiB of deflated zeros (an
+/// image or an attachment no reader needs), copied still compressed.
+fn with_bomb_part(package: &[u8], name: &str) -> Vec<u8> {
+    let bomb = zip_of_zeros(name);
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for source in [package, bomb.as_slice()] {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(source)).expect("zip");
+        for i in 0..archive.len() {
+            out.raw_copy_file(archive.by_index_raw(i).expect("entry"))
+                .expect("copy");
+        }
+    }
+    out.finish().expect("zip").into_inner()
 }
 
 #[test]
@@ -319,4 +341,60 @@ fn a_run_over_bombs_stays_under_256_mib() {
         eprintln!("{dao} + {offer} bombs: peak RSS {} KiB", kib);
         assert!(kib < 256 * 1024, "peak RSS {} MiB: {line}", kib / 1024);
     }
+}
+
+#[test]
+fn images_and_attachments_are_never_inflated() {
+    // Word and Excel offers read their text; the media part stays packed.
+    let docx = with_bomb_part(&fixtures::dao_docx(), "word/media/image1.png");
+    let text = extract_text("dao.docx", &docx, &[DocKind::Docx]).expect("readable");
+    assert!(text.text.contains("Critères essentiels"), "{}", text.text);
+    let rows = vec![vec!["Prix total".to_string(), "1 000 FCFA".to_string()]];
+    let xlsx = with_bomb_part(&fixtures::xlsx("Prix", &rows), "xl/media/image1.png");
+    let text = extract_text("prix.xlsx", &xlsx, &[DocKind::Xlsx]).expect("readable");
+    assert!(text.text.contains("1 000 FCFA"), "{}", text.text);
+
+    // A PV template's picture is copied as it is; a CBA template's is
+    // inflated by umya, so it counts, and the standard workbook is used.
+    let mut input = fixtures::run_input(false, true);
+    if let Some(t) = input.pv_template.as_mut() {
+        t.bytes = with_bomb_part(&t.bytes, "word/media/logo.png");
+    }
+    if let Some(t) = input.cba_template.as_mut() {
+        t.bytes = with_bomb_part(&t.bytes, "xl/media/logo.png");
+    }
+    let out = run(&input).expect("run");
+    assert_eq!(out.pv.template_used, "modele_pv.docx");
+    assert!(out.pv.bytes.len() > 1 << 20, "the picture is kept");
+    assert!(out.cba.template_used.is_none());
+    let notes = &out.summary.warnings.notes;
+    assert!(
+        notes.len() == 1 && notes[0].contains("modele_cba.xlsx") && notes[0].contains("volumineux"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_workbook_past_the_cell_limit_is_not_built() {
+    let limits = Limits {
+        workbook_cells: 60,
+        ..Limits::default()
+    };
+    let rows: Vec<Vec<String>> = (0..40)
+        .map(|i| vec![format!("Article {i}"), format!("{}", 100 + i)])
+        .collect();
+    let mut input = fixtures::run_input(false, true);
+    input.offers[0].bytes = fixtures::xlsx("Prix", &rows);
+    let out = run_within(&input, &limits).expect("run");
+    let reviews = &out.summary.warnings.manual_review_documents;
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0].cause, ReviewCause::OverBudget);
+    assert!(
+        reviews[0].reason.contains("60 cells"),
+        "{}",
+        reviews[0].reason
+    );
+    // Under the default limits both are read.
+    let out = run(&input).expect("run");
+    assert!(out.summary.warnings.manual_review_documents.is_empty());
 }
