@@ -25,9 +25,6 @@ pub enum DocKind {
 impl DocKind {
     /// What the bytes are: the kind, or what they are instead.
     pub fn sniff(bytes: &[u8]) -> Result<DocKind, &'static str> {
-        if pdf_stream::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_some() {
-            return Ok(DocKind::Pdf);
-        }
         if bytes.starts_with(b"PK\x03\x04") {
             let Ok(archive) = open_zip("", bytes) else {
                 return Err("a damaged or oversized ZIP archive");
@@ -40,6 +37,10 @@ impl DocKind {
             } else {
                 Err("a ZIP archive that is neither a Word nor an Excel document")
             };
+        }
+        // A PDF may have bytes before its header; readers look in the first KiB.
+        if pdf_stream::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_some() {
+            return Ok(DocKind::Pdf);
         }
         if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
             return Err("a legacy Word or Excel file (.doc/.xls): save it as .docx/.xlsx or PDF");

@@ -299,14 +299,13 @@ fn keyed_number(dict: &[u8], key: &[u8]) -> Option<usize> {
 
 fn number_at(bytes: &[u8], at: usize) -> Option<usize> {
     let at = skip_space(bytes, at);
-    let digits = bytes[at.min(bytes.len())..]
+    bytes[at.min(bytes.len())..]
         .iter()
         .take_while(|b| b.is_ascii_digit())
         .take(18)
         .fold(None, |acc: Option<usize>, &d| {
             Some(acc.unwrap_or(0) * 10 + usize::from(d - b'0'))
-        });
-    digits
+        })
 }
 
 fn skip_space(bytes: &[u8], mut i: usize) -> usize {
