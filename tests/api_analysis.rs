@@ -319,7 +319,11 @@ async fn a_bad_document_is_listed_and_the_run_completes(db: TestDb) {
         .iter()
         .find(|e| e.supplier_name == "DELTA")
         .expect("DELTA's row");
-    assert!(delta.extracted_data_json.contains("\"needs_manual_review\":true"));
+    assert!(
+        delta
+            .extracted_data_json
+            .contains("\"needs_manual_review\":true")
+    );
     let criteria = dao_criteria::Entity::find()
         .filter(dao_criteria::Column::CaseId.eq(id.as_str()))
         .count(db)

@@ -804,7 +804,11 @@ async fn analysis_refusals_are_said_in_words(db: TestDb) {
     let page = web.get(&format!("/dossiers/{case_id}")).await;
     assert!(page.body.contains("Documents à lire par une personne"));
     assert!(page.body.contains("offre_illisible.pdf"), "{}", page.body);
-    assert!(page.body.contains("illisible ou endommagé"), "{}", page.body);
+    assert!(
+        page.body.contains("illisible ou endommagé"),
+        "{}",
+        page.body
+    );
 
     // A viewer may not run it.
     let (_, mut viewer_web) = signed_in(&server, Role::Viewer).await;
