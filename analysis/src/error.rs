@@ -17,8 +17,8 @@ pub enum AnalysisError {
     #[error("{filename} is too large once decompressed: {what} exceeds {limit}")]
     OverBudget {
         filename: String,
-        /// What ran over (`decompressed data`, `one page's content`, `cells`).
-        what: &'static str,
+        /// Which limit it ran over.
+        what: Overrun,
         /// The limit, with its unit (`64 MiB`, `300000 cells`).
         limit: String,
     },
@@ -47,7 +47,7 @@ impl AnalysisError {
         }
     }
 
-    pub(crate) fn over_budget(filename: &str, what: &'static str, limit: String) -> Self {
+    pub(crate) fn over_budget(filename: &str, what: Overrun, limit: String) -> Self {
         AnalysisError::OverBudget {
             filename: filename.to_string(),
             what,
@@ -70,6 +70,49 @@ impl AnalysisError {
     /// crate's own failures (a 5xx).
     pub fn is_client_error(&self) -> bool {
         !matches!(self, AnalysisError::Write { .. })
+    }
+}
+
+/// Which of the [`crate::Limits`] a file ran over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overrun {
+    /// What one document may inflate.
+    Document,
+    /// What the run had left for its remaining documents.
+    Run,
+    /// One PDF page's content.
+    Page,
+    /// One part of an OOXML package.
+    Part,
+    /// The parts an OOXML package lists.
+    Parts,
+    /// A workbook's cells and shared strings.
+    Cells,
+}
+
+impl std::fmt::Display for Overrun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Overrun::Document => "decompressed data",
+            Overrun::Run => "the run's decompressed data",
+            Overrun::Page => "one page's content",
+            Overrun::Part => "one part of the package",
+            Overrun::Parts => "parts in the package",
+            Overrun::Cells => "cells and shared strings",
+        })
+    }
+}
+
+impl Overrun {
+    fn fr(self) -> &'static str {
+        match self {
+            Overrun::Document => "données décompressées",
+            Overrun::Run => "données décompressées de toute l'analyse",
+            Overrun::Page => "contenu d'une page",
+            Overrun::Part => "une partie du fichier",
+            Overrun::Parts => "parties du fichier",
+            Overrun::Cells => "cellules et textes partagés",
+        }
     }
 }
 
@@ -103,7 +146,8 @@ pub(crate) fn problem_fr(e: &AnalysisError) -> String {
                 .to_string()
         }
         AnalysisError::OverBudget { what, limit, .. } => format!(
-            "fichier trop volumineux une fois décompressé ({what}: plus de {limit}), non lu par sécurité"
+            "fichier trop volumineux une fois décompressé ({}: plus de {limit}), non lu par sécurité",
+            what.fr()
         ),
         other => other.to_string(),
     }

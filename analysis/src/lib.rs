@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 pub use budget::{Budget, Limits};
 pub use cba::{CbaOutput, CbaTemplateSchema, LeftOut};
 pub use criteria::Criterion;
-pub use error::AnalysisError;
+pub use error::{AnalysisError, Overrun};
 pub use extract::{DocKind, ExtractedText, extract_text, extract_text_within};
 pub use packages::SupplierPackage;
 pub use pv::{Decision, PvInput, PvOutput, docx_paragraphs, render_pv};

@@ -94,7 +94,7 @@ impl RunBudget {
         if self.left == 0 {
             return Err(AnalysisError::over_budget(
                 filename,
-                "the run's decompressed data",
+                crate::error::Overrun::Run,
                 crate::extract::size_text(self.limits.run_inflated),
             ));
         }

@@ -403,3 +403,37 @@ fn a_workbook_past_the_cell_limit_is_not_built() {
     let out = run(&input).expect("run");
     assert!(out.summary.warnings.manual_review_documents.is_empty());
 }
+
+#[test]
+fn a_spent_run_budget_lists_the_remaining_documents() {
+    let input = fixtures::run_input(false, false);
+    // Enough for the DAO alone (its document.xml).
+    let mut dao = zip::ZipArchive::new(std::io::Cursor::new(&input.dao.bytes)).expect("docx");
+    let dao_size = dao.by_name("word/document.xml").expect("part").size();
+    let dao_alone = Limits {
+        run_inflated: dao_size,
+        ..Limits::default()
+    };
+    let out = run_within(&input, &dao_alone).expect("the run completes");
+    assert!(out.criteria.len() > 3, "the DAO was read");
+    let reviews = &out.summary.warnings.manual_review_documents;
+    let over: Vec<&str> = reviews
+        .iter()
+        .filter(|r| r.cause == ReviewCause::OverBudget)
+        .map(|r| r.filename.as_str())
+        .collect();
+    assert!(
+        !over.is_empty() && !over.contains(&input.dao.filename.as_str()),
+        "{reviews:?}"
+    );
+    assert!(
+        reviews
+            .iter()
+            .any(|r| r.reason.contains("de toute l'analyse")),
+        "{reviews:?}"
+    );
+    assert_eq!(out.extractions.len(), input.offers.len());
+    // The default run budget reads them all.
+    let out = run(&input).expect("run");
+    assert!(out.summary.warnings.manual_review_documents.is_empty());
+}

@@ -31,7 +31,7 @@ pub(crate) fn open_zip<'a>(
             if count > MAX_ZIP_ENTRIES {
                 return Err(AnalysisError::over_budget(
                     filename,
-                    "parts in the package",
+                    crate::error::Overrun::Parts,
                     format!("{MAX_ZIP_ENTRIES} parts"),
                 ));
             }
@@ -63,7 +63,7 @@ pub(crate) fn read_zip_entry(
         Err(e) => Err(AnalysisError::corrupt(filename, format!("{name}: {e}"))),
         Ok(_) if out.len() as u64 > limit => Err(AnalysisError::over_budget(
             filename,
-            "one part of the package",
+            crate::error::Overrun::Part,
             super::size_text(limit),
         )),
         Ok(_) => Ok(out),
@@ -73,7 +73,7 @@ pub(crate) fn read_zip_entry(
 fn over(filename: &str, budget: &Budget) -> AnalysisError {
     AnalysisError::over_budget(
         filename,
-        "decompressed data",
+        crate::error::Overrun::Document,
         super::size_text(budget.given()),
     )
 }
@@ -121,7 +121,7 @@ pub(crate) fn check_zip_budget(
             Err(e) if e.get_ref().is_some_and(|i| i.is::<TooManyCells>()) => {
                 return Err(AnalysisError::over_budget(
                     filename,
-                    "cells and shared strings",
+                    crate::error::Overrun::Cells,
                     format!("{cell_limit} cells"),
                 ));
             }

@@ -40,7 +40,7 @@ pub(super) fn extract(
     let over = || {
         AnalysisError::over_budget(
             filename,
-            "decompressed data",
+            crate::error::Overrun::Document,
             super::size_text(budget.given()),
         )
     };
@@ -80,7 +80,7 @@ pub(super) fn extract(
             Err(StreamError::Cap) => {
                 return Err(AnalysisError::over_budget(
                     filename,
-                    "one page's content",
+                    crate::error::Overrun::Page,
                     super::size_text(page_cap),
                 ));
             }
@@ -136,7 +136,7 @@ fn load(filename: &str, bytes: &[u8], budget: &Budget) -> Result<Document, Analy
     match state {
         Some(s) if s.over_budget => Err(AnalysisError::over_budget(
             filename,
-            "decompressed data",
+            crate::error::Overrun::Document,
             super::size_text(budget.given()),
         )),
         Some(s) if s.too_deep => Err(AnalysisError::corrupt(
