@@ -159,23 +159,26 @@ fn decode_object_stream(id: ObjectId, object: &mut Object) -> Option<(ObjectId, 
     };
     if stream.dict.has_type(b"ObjStm") {
         LOADING.with(|l| {
-            if let Some(state) = l.borrow_mut().as_mut() {
-                let plain = match decoded(stream, &state.budget, u64::MAX) {
-                    Ok(plain)
-                        if super::pdf_depth::too_deep(&plain, super::pdf_depth::MAX_DEPTH) =>
-                    {
-                        state.too_deep = true;
-                        Vec::new()
-                    }
-                    Ok(plain) => plain,
-                    Err(StreamError::Budget | StreamError::Cap) => {
-                        state.over_budget = true;
-                        Vec::new()
-                    }
-                    Err(StreamError::Unsupported) => Vec::new(),
-                };
-                stream.set_plain_content(plain);
-            }
+            let mut loading = l.borrow_mut();
+            let Some(state) = loading.as_mut() else {
+                // Not this thread's load (lopdf's `rayon` feature would run
+                // the filter elsewhere): never let lopdf inflate it.
+                stream.set_plain_content(Vec::new());
+                return;
+            };
+            let plain = match decoded(stream, &state.budget, u64::MAX) {
+                Ok(plain) if super::pdf_depth::too_deep(&plain, super::pdf_depth::MAX_DEPTH) => {
+                    state.too_deep = true;
+                    Vec::new()
+                }
+                Ok(plain) => plain,
+                Err(StreamError::Budget | StreamError::Cap) => {
+                    state.over_budget = true;
+                    Vec::new()
+                }
+                Err(StreamError::Unsupported) => Vec::new(),
+            };
+            stream.set_plain_content(plain);
         });
     }
     // Streams come only from the file's top level, where lopdf keeps the

@@ -367,6 +367,30 @@ mod tests {
     }
 
     #[test]
+    fn an_encrypted_trailer_is_found_however_its_name_is_written() {
+        let pdf = |key: &str| {
+            let mut f = b"%PDF-1.4\n".to_vec();
+            let xref = f.len();
+            f.extend(
+                format!("xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 1 /{key} 5 0 R >>\nstartxref\n{xref}\n%%EOF\n")
+                    .as_bytes(),
+            );
+            f
+        };
+        let b = budget(1 << 20);
+        for key in ["Encrypt", "Encr#79pt"] {
+            assert_eq!(
+                check_trailers(&pdf(key), &b),
+                Ok(Trailers { encrypted: true })
+            );
+        }
+        assert_eq!(
+            check_trailers(&pdf("Info"), &b),
+            Ok(Trailers { encrypted: false })
+        );
+    }
+
+    #[test]
     fn ascii85_and_names_decode_as_a_parser_reads_them() {
         let b = budget(1 << 20);
         assert_eq!(
