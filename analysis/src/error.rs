@@ -88,6 +88,8 @@ pub enum Overrun {
     Parts,
     /// A workbook's cells and shared strings.
     Cells,
+    /// The rectangle a sheet's cells span (allocated whole by calamine).
+    Range,
 }
 
 impl std::fmt::Display for Overrun {
@@ -99,6 +101,7 @@ impl std::fmt::Display for Overrun {
             Overrun::Part => "one part of the package",
             Overrun::Parts => "parts in the package",
             Overrun::Cells => "cells and shared strings",
+            Overrun::Range => "one sheet's used range",
         })
     }
 }
@@ -112,6 +115,7 @@ impl Overrun {
             Overrun::Part => "une partie du fichier",
             Overrun::Parts => "parties du fichier",
             Overrun::Cells => "cellules et textes partagés",
+            Overrun::Range => "étendue d'une feuille",
         }
     }
 }

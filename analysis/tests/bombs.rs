@@ -437,3 +437,57 @@ fn a_spent_run_budget_lists_the_remaining_documents() {
     let out = run(&input).expect("run");
     assert!(out.summary.warnings.manual_review_documents.is_empty());
 }
+
+#[test]
+fn a_sheet_spanning_the_whole_grid_is_not_built() {
+    // Two cells, at A1 and at the last cell of the grid: calamine would
+    // allocate the 17-billion-cell rectangle between them (an abort).
+    let mut xlsx = fixtures::xlsx("Prix", &[vec!["Prix total".to_string()]]);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&xlsx)).expect("xlsx");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).expect("entry");
+        let name = entry.name().to_string();
+        if name.starts_with("xl/worksheets/sheet") {
+            drop(entry);
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .expect("part");
+            out.write_all(
+                br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Prix</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>"#,
+            )
+            .expect("write");
+        } else {
+            out.raw_copy_file(entry).expect("copy");
+        }
+    }
+    xlsx = out.finish().expect("zip").into_inner();
+    let err = extract_text("prix.xlsx", &xlsx, &[DocKind::Xlsx]).expect_err("too wide");
+    assert!(
+        matches!(
+            err,
+            AnalysisError::OverBudget {
+                what: analysis::Overrun::Range,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_page_too_large_to_parse_is_over_budget() {
+    // Uncompressed, so nothing inflates: lopdf's parse of it is what costs.
+    let content = b"0 0 m ".repeat(1 << 20);
+    let pdf = fixtures::pdf_from_contents(vec![content]);
+    let err = extract_text("plan.pdf", &pdf, &[DocKind::Pdf]).expect_err("too large");
+    assert!(
+        matches!(
+            err,
+            AnalysisError::OverBudget {
+                what: analysis::Overrun::Page,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

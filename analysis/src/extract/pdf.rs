@@ -191,6 +191,11 @@ fn decode_object_stream(id: ObjectId, object: &mut Object) -> Option<(ObjectId, 
 fn decoded(stream: &Stream, budget: &Budget, cap: u64) -> Result<Vec<u8>, StreamError> {
     let filters = pdf_stream::filters_of(&stream.dict).ok_or(StreamError::Unsupported)?;
     if filters.is_empty() {
+        // Nothing to inflate, but a page may not be larger than a page may be
+        // (lopdf's parse of it costs many times its size).
+        if stream.content.len() as u64 > cap {
+            return Err(StreamError::Cap);
+        }
         return Ok(stream.content.clone());
     }
     let params = stream
