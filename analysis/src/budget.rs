@@ -7,8 +7,8 @@
 //! | [`Limits::document_inflated`] | 64 MiB | PDF: cross-reference streams, object streams, page contents and ToUnicode maps (`extract/pdf.rs`, `extract/pdf_stream.rs`); Office: the package parts a reader inflates (`extract/docx.rs::check_zip_budget`, `read_zip_entry`) |
 //! | [`Limits::run_inflated`] | 512 MiB | the sum over a run's documents (`run.rs`): once spent, the remaining documents are listed for manual reading |
 //! | [`Limits::part_inflated`] | 32 MiB | one OOXML part read into memory (`word/document.xml`, a sheet) |
-//! | [`Limits::page_content`] | 4 MiB | one PDF page's decoded content (lopdf parses it into operators, which can cost ~20 times its size) |
-//! | [`Limits::workbook_cells`] | 300 000 | cells plus shared strings of one workbook, counted by streaming its XML before calamine or umya build it (`extract/xlsx.rs::check_cells`) |
+//! | [`Limits::page_content`] | 4 MiB | one PDF page's content, compressed or not (lopdf parses it into operators, which can cost ~20 times its size) |
+//! | [`Limits::workbook_cells`] | 300 000 | cells plus shared strings of one workbook, counted by streaming its XML before calamine or umya build it; four times as many for the rectangle one sheet's non-empty cells span, which calamine allocates whole (`extract/docx.rs::check_zip_budget`) |
 //!
 //! Images, fonts, attachments and other embedded files are never inflated:
 //! the PDF reader decodes only the streams text extraction needs, the Word
