@@ -147,6 +147,9 @@ pub(super) fn filters_of(dict: &Dictionary) -> Option<Vec<&[u8]>> {
 
 // ---------------------------------------------------------------- the raw file
 
+/// Cross-reference sections followed, at most.
+const MAX_SECTIONS: usize = 64;
+
 /// What the cross-reference sections of the raw file say.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Trailers {
@@ -174,14 +177,17 @@ pub(super) fn check_trailers(file: &[u8], budget: &Budget) -> Result<Trailers, S
     let mut seen = std::collections::HashSet::new();
     let mut trailers = Trailers::default();
     while let Some(offset) = queue.pop() {
-        if offset >= buf.len() || !seen.insert(offset) || seen.len() > 512 {
+        // A file updated more often than this is not a tender document; the
+        // bound keeps a file full of `startxref` from costing quadratic time.
+        if offset >= buf.len() || !seen.insert(offset) || seen.len() > MAX_SECTIONS {
             continue;
         }
         let at = skip_space(buf, offset);
         let section = &buf[at..];
         if section.starts_with(b"xref") {
             // A table: its trailer dictionary follows it.
-            let Some(t) = find(section, b"trailer") else {
+            // A table of 200 000 objects is 4 MB.
+            let Some(t) = find(&section[..section.len().min(4 << 20)], b"trailer") else {
                 continue;
             };
             let end = find(&section[t..], b"startxref").map_or(section.len(), |e| t + e);
