@@ -3,7 +3,10 @@
 //! async runtime, and record the run in one transaction that replaces the
 //! previous run (D-23): criteria, offer extractions, template schema, the
 //! `analyses` row, the `extraction` memory entry, the CBA and PV outputs and
-//! an audit row. A failed run leaves the previous one intact.
+//! an audit row. A document the analysis cannot read (damaged, mistyped,
+//! encrypted, over its decoding budget) does not fail the run: the crate
+//! lists it in `warnings.manual_review_documents` with its reason. A run
+//! that fails (writing its outputs) leaves the previous one intact.
 
 use analysis::{
     CaseInfo, Criterion, OfferDoc, RunInput, RunSummary, SourceDoc, StoredExtraction,
@@ -615,7 +618,8 @@ async fn insert_output(
     Ok(id)
 }
 
-/// A file the analysis could not read is the client's 4xx, naming it.
+/// What the analysis crate still refuses (no offer, a file named by the
+/// error) is the client's 4xx; failing to write an output is ours.
 fn analysis_error(e: analysis::AnalysisError) -> Error {
     if e.is_client_error() {
         Error::Unprocessable(e.to_string())

@@ -17,7 +17,7 @@ use server::{TestServer, expect_detail, expect_json};
 
 server_tests!(
     case_goes_from_uploads_to_analysis_decision_and_download,
-    a_bad_document_fails_the_run_and_keeps_the_previous_one,
+    a_bad_document_is_listed_and_the_run_completes,
     decisions_are_checked_against_the_analysis,
 );
 
@@ -264,7 +264,7 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     }));
 }
 
-async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
+async fn a_bad_document_is_listed_and_the_run_completes(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
     let id = server.fixture_case(&officer).await;
@@ -272,11 +272,14 @@ async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
     let db = &server.state().db;
     let before = offer_extractions::Entity::find()
         .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
-        .all(db)
+        .count(db)
         .await
         .unwrap();
 
-    // A PDF whose body is garbage passes the magic-byte check but cannot be read.
+    // A PDF whose body is garbage passes the magic-byte check but cannot be
+    // read: the run completes with the other documents and lists it for
+    // manual reading, with its reason (issue 15: one bad file no longer
+    // blocks the case).
     let res = server
         .upload(
             Some(&officer.token),
@@ -287,40 +290,56 @@ async fn a_bad_document_fails_the_run_and_keeps_the_previous_one(db: TestDb) {
         )
         .await;
     expect_json(res, StatusCode::OK).await;
-    let detail = expect_detail(
-        server.analyze(&officer, &id).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let again = expect_json(server.analyze(&officer, &id).await, StatusCode::OK).await;
+    let listed = again["warnings"]["manual_review_documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["filename"] == "delta_offre.pdf")
+        .cloned()
+        .unwrap_or_else(|| panic!("the file is listed: {}", again["warnings"]));
+    assert_eq!(listed["cause"], "unreadable");
     assert!(
-        detail.contains("delta_offre.pdf"),
-        "the error names the file: {detail}"
+        listed["reason"].as_str().unwrap().contains("illisible"),
+        "{listed}"
+    );
+    assert_eq!(again["dao_criteria_count"], run["dao_criteria_count"]);
+    assert_eq!(
+        again["raw_documents_count"].as_u64(),
+        run["raw_documents_count"].as_u64().map(|n| n + 1)
     );
 
+    // The new run replaced the previous one: one row more, for DELTA's
+    // document, flagged.
     let after = offer_extractions::Entity::find()
         .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
         .all(db)
         .await
         .unwrap();
-    assert_eq!(after, before, "the previous run is intact");
+    assert_eq!(after.len() as u64, before + 1);
+    let delta = after
+        .iter()
+        .find(|e| e.supplier_name == "DELTA")
+        .expect("DELTA's row");
+    assert!(
+        delta
+            .extracted_data_json
+            .contains("\"needs_manual_review\":true")
+    );
     let criteria = dao_criteria::Entity::find()
         .filter(dao_criteria::Column::CaseId.eq(id.as_str()))
         .count(db)
         .await
         .unwrap();
     assert_eq!(Some(criteria), run["dao_criteria_count"].as_u64());
-    assert_eq!(analyses::Entity::find().count(db).await.unwrap(), 1);
+    assert_eq!(analyses::Entity::find().count(db).await.unwrap(), 2);
     let res = server
         .get(
             Some(&officer.token),
             &format!("/api/download/{id}/output_cba"),
         )
         .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "the previous outputs are still served"
-    );
+    assert_eq!(res.status(), StatusCode::OK, "the new outputs are served");
 
     // Missing pieces are the client's 400.
     let empty = server.create_case(&officer, "RFQ", "Vide").await;

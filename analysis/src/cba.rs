@@ -12,11 +12,13 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use umya_spreadsheet::{Border, Comment, Spreadsheet, Worksheet};
 
+use crate::budget::Budget;
 use crate::criteria::Criterion;
 use crate::error::{AnalysisError, guard};
+use crate::extract::Parts;
 use crate::offers::{HEURISTIC_PRICE_SOURCE, parse_amount};
 use crate::packages::SupplierPackage;
-use crate::util::re;
+use crate::util::{re, xml_safe};
 use crate::{CaseInfo, TemplateDoc};
 
 /// Fill of every cell a human must check.
@@ -225,22 +227,64 @@ pub struct CbaInput<'a> {
     pub packages: &'a [SupplierPackage],
     pub template: Option<&'a TemplateDoc>,
     pub generated_at: &'a str,
+    /// What reading the template may inflate.
+    pub budget: &'a Budget,
+}
+
+/// Reads a template with umya, once its package is measured (umya inflates
+/// every part, images included, and builds every cell).
+fn read_template(t: &TemplateDoc, budget: &Budget) -> Result<Spreadsheet, AnalysisError> {
+    if crate::extract::DocKind::sniff(&t.bytes) != Ok(crate::extract::DocKind::Xlsx) {
+        return Err(AnalysisError::Unsupported {
+            filename: t.filename.clone(),
+            found: "not an Excel (.xlsx) workbook".to_string(),
+            expected: ".xlsx",
+        });
+    }
+    crate::extract::check_zip_budget(&t.filename, &t.bytes, Parts::All, budget)?;
+    guard(&t.filename, || {
+        umya_spreadsheet::reader::xlsx::read_reader(Cursor::new(t.bytes.as_slice()), true)
+            .map_err(|e| AnalysisError::corrupt(&t.filename, format!("not a valid .xlsx ({e})")))
+    })
 }
 
 /// Builds the CBA: the template filled when one is given and usable, the
-/// standard five-sheet workbook otherwise.
+/// standard five-sheet workbook otherwise. A template that cannot be read
+/// (damaged, mistyped, over its budget) gives the standard workbook and a
+/// note saying why: it never fails the run.
 pub fn build_cba(input: &CbaInput<'_>) -> Result<CbaOutput, AnalysisError> {
+    // Every text the workbook gets, made XML-safe once (umya escapes markup
+    // but writes control characters as they are: Excel then refuses the file).
+    let case = xml_safe::case(input.case);
+    let criteria: Vec<Criterion> = input.criteria.iter().map(xml_safe::criterion).collect();
+    let packages: Vec<SupplierPackage> = input.packages.iter().map(xml_safe::package).collect();
+    let generated_at = crate::util::xml_text(input.generated_at);
+    let input = &CbaInput {
+        case: &case,
+        criteria: &criteria,
+        packages: &packages,
+        generated_at: &generated_at,
+        ..*input
+    };
     let mut notes = Vec::new();
     let mut schema_out = None;
-    if let Some(t) = input.template {
-        crate::extract::check_zip_budget(&t.filename, &t.bytes)?;
-        let book = guard(&t.filename, || {
-            umya_spreadsheet::reader::xlsx::read_reader(Cursor::new(t.bytes.as_slice()), true)
-                .map_err(|e| {
-                    AnalysisError::corrupt(&t.filename, format!("not a valid .xlsx ({e})"))
-                })
-        })?;
-        let schema = analyse_template(&book, &t.filename, input.generated_at);
+    let template = input.template.and_then(|t| match read_template(t, input.budget) {
+        Ok(book) => Some((t, book)),
+        Err(e) => {
+            notes.push(format!(
+                "Le modèle CBA {} n'a pas pu être lu ({}): le classeur standard a été généré à la place.",
+                t.filename,
+                crate::error::problem_fr(&e)
+            ));
+            None
+        }
+    });
+    if let Some((t, book)) = template {
+        let schema = analyse_template(
+            &book,
+            &crate::util::xml_text(&t.filename),
+            input.generated_at,
+        );
         if schema.supplier_header_row == 0 {
             // D-04: no supplier header is not a crash; say so and fall back.
             notes.push(format!(
@@ -249,7 +293,19 @@ pub fn build_cba(input: &CbaInput<'_>) -> Result<CbaOutput, AnalysisError> {
             ));
             schema_out = Some(schema);
         } else {
-            let (bytes, left_out) = guard(&t.filename, || fill_template(book, &schema, input))?;
+            let filled = guard(&t.filename, || fill_template(book, &schema, input));
+            let (bytes, left_out) = match filled {
+                Ok(filled) => filled,
+                Err(e @ AnalysisError::Write { .. }) => return Err(e),
+                Err(e) => {
+                    notes.push(format!(
+                        "Le modèle CBA {} n'a pas pu être rempli ({}): le classeur standard a été généré à la place.",
+                        t.filename,
+                        crate::error::problem_fr(&e)
+                    ));
+                    return standard_output(input, None, notes);
+                }
+            };
             let stem = t
                 .filename
                 .rsplit_once('.')
@@ -268,6 +324,14 @@ pub fn build_cba(input: &CbaInput<'_>) -> Result<CbaOutput, AnalysisError> {
             });
         }
     }
+    standard_output(input, schema_out, notes)
+}
+
+fn standard_output(
+    input: &CbaInput<'_>,
+    schema_out: Option<CbaTemplateSchema>,
+    notes: Vec<String>,
+) -> Result<CbaOutput, AnalysisError> {
     let bytes = standard_workbook(input)?;
     let reference = input
         .case

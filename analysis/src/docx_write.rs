@@ -17,8 +17,8 @@ pub(crate) fn esc(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            // Control characters are not allowed in XML 1.0.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            // NUL, other C0 controls, U+FFFE/U+FFFF: not allowed in XML 1.0.
+            c if !crate::util::is_xml_char(c) => {}
             c => out.push(c),
         }
     }

@@ -24,6 +24,7 @@
 //! run), [`check_decision`] validates the decision against them, and
 //! [`render_pv`] writes the PV with the decision.
 
+pub mod budget;
 pub mod cba;
 pub mod criteria;
 mod docx_write;
@@ -40,16 +41,17 @@ pub mod fixtures;
 
 use serde::{Deserialize, Serialize};
 
+pub use budget::{Budget, Limits};
 pub use cba::{CbaOutput, CbaTemplateSchema, LeftOut};
 pub use criteria::Criterion;
-pub use error::AnalysisError;
-pub use extract::{DocKind, ExtractedText, extract_text};
+pub use error::{AnalysisError, Overrun};
+pub use extract::{DocKind, ExtractedText, extract_text, extract_text_within};
 pub use packages::SupplierPackage;
 pub use pv::{Decision, PvInput, PvOutput, docx_paragraphs, render_pv};
 pub use run::{
-    DecisionProblem, ManualReview, OfferExtraction, PackageStats, RunOutput, RunSummary,
-    StoredExtraction, Warnings, check_decision, find_analysed_supplier, packages_from_extractions,
-    run,
+    DecisionProblem, ManualReview, OfferExtraction, PackageStats, ReviewCause, RunOutput,
+    RunSummary, StoredExtraction, Warnings, check_decision, find_analysed_supplier,
+    packages_from_extractions, run, run_within,
 };
 
 /// The case an analysis is about.
@@ -70,7 +72,7 @@ pub struct CaseInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDoc {
     pub artifact_id: String,
-    /// The client's filename (its suffix chooses the reader).
+    /// The client's filename (shown; the reader is chosen by the content).
     pub filename: String,
     pub bytes: Vec<u8>,
 }
@@ -102,7 +104,8 @@ pub struct OfferDoc {
 #[derive(Debug, Clone)]
 pub struct RunInput {
     pub case: CaseInfo,
-    /// The case's newest DAO (.pdf or .docx).
+    /// The case's newest DAO (PDF or Word). One that cannot be read is
+    /// listed for manual reading and the run goes on without criteria.
     pub dao: SourceDoc,
     /// The case's offers, in any order (the run orders them newest first).
     pub offers: Vec<OfferDoc>,

@@ -12,10 +12,12 @@ use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 use serde::{Deserialize, Serialize};
 
+use crate::budget::Budget;
 use crate::criteria::Criterion;
 use crate::docx_write::{DocxBuilder, Run};
 use crate::error::{AnalysisError, guard};
 use crate::packages::SupplierPackage;
+use crate::util::xml_safe;
 use crate::{CaseInfo, TemplateDoc};
 
 /// The committee's decision, as `/api/decide` records it.
@@ -54,6 +56,8 @@ pub struct PvOutput {
     pub template_used: String,
     /// For `meta_json.decision_included`.
     pub decision_included: bool,
+    /// Why the template was not used, when it was given and not used.
+    pub notes: Vec<String>,
 }
 
 /// One line per supplier, as production writes them, with the gaps added.
@@ -152,11 +156,49 @@ fn decision_xml(d: &Decision) -> String {
 }
 
 /// Renders the PV: from the template when one is given, else the default
-/// layout. Used by the analysis run (no decision) and by `/api/decide`.
+/// layout. Used by the analysis run (no decision) and by `/api/decide`. A
+/// template that cannot be read gives the default layout and a note: it
+/// never fails the run nor the decision.
 pub fn render_pv(input: &PvInput<'_>) -> Result<PvOutput, AnalysisError> {
-    let (bytes, template_used, stem) = match input.template {
-        Some(t) => {
-            let bytes = guard(&t.filename, || fill_template(t, input))?;
+    render_pv_within(input, &Budget::for_document())
+}
+
+pub(crate) fn render_pv_within(
+    input: &PvInput<'_>,
+    budget: &Budget,
+) -> Result<PvOutput, AnalysisError> {
+    // Every text the document gets, made XML-safe once: a placeholder's value
+    // goes into the template's XML as it is.
+    let case = xml_safe::case(input.case);
+    let criteria: Vec<Criterion> = input.criteria.iter().map(xml_safe::criterion).collect();
+    let packages: Vec<SupplierPackage> = input.packages.iter().map(xml_safe::package).collect();
+    let decision = input.decision.map(xml_safe::decision);
+    let generated_at = crate::util::xml_text(input.generated_at);
+    let input = &PvInput {
+        case: &case,
+        criteria: &criteria,
+        packages: &packages,
+        decision: decision.as_ref(),
+        generated_at: &generated_at,
+        template: input.template,
+    };
+    let mut notes = Vec::new();
+    let filled = input.template.and_then(|t| {
+        match guard(&t.filename, || fill_template(t, input, budget)) {
+            Ok(bytes) => Some(Ok((bytes, t))),
+            Err(e @ AnalysisError::Write { .. }) => Some(Err(e)),
+            Err(e) => {
+                notes.push(format!(
+                    "Le modèle de PV {} n'a pas pu être lu ({}): la mise en page par défaut a été utilisée.",
+                    t.filename,
+                    crate::error::problem_fr(&e)
+                ));
+                None
+            }
+        }
+    });
+    let (bytes, template_used, stem) = match filled.transpose()? {
+        Some((bytes, t)) => {
             let stem = t
                 .filename
                 .rsplit_once('.')
@@ -179,6 +221,7 @@ pub fn render_pv(input: &PvInput<'_>) -> Result<PvOutput, AnalysisError> {
         ),
         template_used,
         decision_included: input.decision.is_some(),
+        notes,
     })
 }
 
@@ -196,11 +239,23 @@ fn default_layout(input: &PvInput<'_>) -> Result<Vec<u8>, AnalysisError> {
 }
 
 /// Copies the template package with `word/document.xml` rewritten.
-fn fill_template(t: &TemplateDoc, input: &PvInput<'_>) -> Result<Vec<u8>, AnalysisError> {
+/// Only `word/document.xml` is inflated; the other parts (images, fonts)
+/// are copied still compressed.
+fn fill_template(
+    t: &TemplateDoc,
+    input: &PvInput<'_>,
+    budget: &Budget,
+) -> Result<Vec<u8>, AnalysisError> {
     let corrupt = |e: &dyn std::fmt::Display| AnalysisError::corrupt(&t.filename, e);
-    let mut archive = zip::ZipArchive::new(Cursor::new(t.bytes.as_slice()))
-        .map_err(|e| corrupt(&format!("not a valid .docx ({e})")))?;
-    let xml = crate::extract::read_zip_entry(&t.filename, &t.bytes, "word/document.xml")?;
+    if crate::extract::DocKind::sniff(&t.bytes) != Ok(crate::extract::DocKind::Docx) {
+        return Err(AnalysisError::Unsupported {
+            filename: t.filename.clone(),
+            found: "not a Word (.docx) document".to_string(),
+            expected: ".docx",
+        });
+    }
+    let mut archive = crate::extract::open_zip(&t.filename, &t.bytes)?;
+    let xml = crate::extract::read_zip_entry(&t.filename, &t.bytes, "word/document.xml", budget)?;
     let values = placeholders(input);
     let rewritten = rewrite_document(&xml, &values, input).map_err(|e| corrupt(&e))?;
 
@@ -492,7 +547,12 @@ fn preserve_space(e: &BytesStart<'_>) -> BytesStart<'static> {
 /// Reads a `.docx`'s paragraphs (body and tables, in document order) for
 /// tests and checks.
 pub fn docx_paragraphs(filename: &str, bytes: &[u8]) -> Result<Vec<String>, AnalysisError> {
-    let xml = crate::extract::read_zip_entry(filename, bytes, "word/document.xml")?;
+    let xml = crate::extract::read_zip_entry(
+        filename,
+        bytes,
+        "word/document.xml",
+        &Budget::for_document(),
+    )?;
     let mut reader = Reader::from_reader(xml.as_slice());
     let mut buf = Vec::new();
     let mut out = Vec::new();

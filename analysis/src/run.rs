@@ -3,13 +3,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::budget::{Budget, Limits};
 use crate::cba::{CbaInput, CbaOutput, LeftOut, build_cba};
 use crate::criteria::{Criterion, extract_criteria};
 use crate::error::AnalysisError;
-use crate::extract::{DAO_KINDS, OFFER_KINDS, extract_text};
+use crate::extract::{DAO_KINDS, DocKind, ExtractedText, OFFER_KINDS, extract_text_within};
 use crate::offers::{self, GuidedFields, Subtype};
 use crate::packages::{DocumentFacts, SupplierPackage, build_packages, supplier_key};
-use crate::pv::{PvInput, PvOutput, render_pv};
+use crate::pv::{PvInput, PvOutput, render_pv_within};
 use crate::{OfferDoc, RunInput};
 
 /// One `offer_extractions` row, without its id, case id and creation time.
@@ -33,12 +34,89 @@ impl OfferExtraction {
     }
 }
 
-/// A document a human must read (no text layer, empty sheet).
+/// A document a human must read: no text to read (a scan, an empty sheet),
+/// or a file the run could not read (damaged, mistyped, encrypted, over its
+/// budget). The run goes on with the other documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManualReview {
     pub artifact_id: String,
     pub filename: String,
+    /// Why, in the committee's words.
     pub reason: String,
+    /// Why, as a fact (runs recorded before it was added read as `no_text`).
+    #[serde(default)]
+    pub cause: ReviewCause,
+}
+
+/// Why a document is listed for manual reading.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewCause {
+    /// Read, but no text in it (a scan without a text layer, an empty sheet).
+    #[default]
+    NoText,
+    /// Damaged or not the document it claims to be.
+    Unreadable,
+    /// Content of a kind the analysis does not read for this role.
+    Unsupported,
+    /// Password-protected.
+    Encrypted,
+    /// Would inflate past the document's or the run's budget.
+    OverBudget,
+}
+
+impl ReviewCause {
+    fn of(e: &AnalysisError) -> ReviewCause {
+        match e {
+            AnalysisError::Unsupported { .. } => ReviewCause::Unsupported,
+            AnalysisError::Encrypted { .. } => ReviewCause::Encrypted,
+            AnalysisError::OverBudget { .. } => ReviewCause::OverBudget,
+            _ => ReviewCause::Unreadable,
+        }
+    }
+}
+
+/// The run's budget, shared out document by document.
+struct RunBudget {
+    limits: Limits,
+    left: u64,
+}
+
+impl RunBudget {
+    /// Reads one document under what the run has left, and charges the run
+    /// with what it inflated.
+    fn extract(
+        &mut self,
+        filename: &str,
+        bytes: &[u8],
+        allowed: &[DocKind],
+    ) -> Result<ExtractedText, AnalysisError> {
+        if self.left == 0 {
+            return Err(AnalysisError::over_budget(
+                filename,
+                crate::error::Overrun::Run,
+                crate::extract::size_text(self.limits.run_inflated),
+            ));
+        }
+        let budget = Budget::new(self.limits, self.left);
+        let out = extract_text_within(filename, bytes, allowed, &budget);
+        self.left = self.left.saturating_sub(budget.used());
+        out
+    }
+
+    fn budget(&self) -> Budget {
+        Budget::new(self.limits, self.left)
+    }
+}
+
+/// The review entry of a document the run could not read.
+fn unreadable(artifact_id: &str, filename: &str, e: &AnalysisError) -> ManualReview {
+    ManualReview {
+        artifact_id: artifact_id.to_string(),
+        filename: filename.to_string(),
+        reason: format!("{}: lecture humaine requise", crate::error::problem_fr(e)),
+        cause: ReviewCause::of(e),
+    }
 }
 
 /// `package_stats` of the response.
@@ -111,12 +189,28 @@ struct Analysed {
     review: Option<ManualReview>,
 }
 
+/// Analyses one offer document. One the run cannot read still gives its
+/// row, from what the upload declared (supplier, offer type), with nothing
+/// extracted and the reason it is listed for manual reading.
 fn analyse_offer(
     offer: &OfferDoc,
     want_price: bool,
     want_refs: bool,
-) -> Result<Analysed, AnalysisError> {
-    let extracted = extract_text(&offer.filename, &offer.bytes, OFFER_KINDS)?;
+    run_budget: &mut RunBudget,
+) -> Analysed {
+    let (extracted, problem) = match run_budget.extract(&offer.filename, &offer.bytes, OFFER_KINDS)
+    {
+        Ok(extracted) => (extracted, None),
+        Err(e) => (
+            ExtractedText {
+                kind: DocKind::Pdf,
+                text: String::new(),
+                units: 0,
+                needs_manual_review: true,
+            },
+            Some(e),
+        ),
+    };
     let given = offer
         .supplier_name
         .as_deref()
@@ -148,15 +242,22 @@ fn analyse_offer(
         map.insert("supplier_name_source".into(), json!(name_source));
         map.insert("source_filename".into(), json!(offer.filename));
         map.insert("uploaded_at".into(), json!(offer.uploaded_at));
+        if let Some(e) = &problem {
+            map.insert("unreadable_reason".into(), json!(e.to_string()));
+        }
     }
-    let review = extracted.needs_manual_review.then(|| ManualReview {
-        artifact_id: offer.artifact_id.clone(),
-        filename: offer.filename.clone(),
-        reason:
-            "aucun texte lisible (document scanné sans couche texte ?): lecture humaine requise"
-                .to_string(),
-    });
-    Ok(Analysed {
+    let review = match &problem {
+        Some(e) => Some(unreadable(&offer.artifact_id, &offer.filename, e)),
+        None => extracted.needs_manual_review.then(|| ManualReview {
+            artifact_id: offer.artifact_id.clone(),
+            filename: offer.filename.clone(),
+            reason:
+                "aucun texte lisible (document scanné sans couche texte ?): lecture humaine requise"
+                    .to_string(),
+            cause: ReviewCause::NoText,
+        }),
+    };
+    Analysed {
         facts: DocumentFacts {
             artifact_id: offer.artifact_id.clone(),
             supplier_name: supplier.clone(),
@@ -171,18 +272,34 @@ fn analyse_offer(
             missing_fields: fields.missing_fields,
         },
         review,
-    })
+    }
+}
+
+/// Runs one analysis under the default [`Limits`] (see [`run_within`]).
+pub fn run(input: &RunInput) -> Result<RunOutput, AnalysisError> {
+    run_within(input, &Limits::default())
 }
 
 /// Runs one analysis: criteria, extractions, packages, memory entry, CBA and
-/// PV. Any unreadable document fails the whole run with an error naming it,
-/// so that the caller keeps the previous run.
-pub fn run(input: &RunInput) -> Result<RunOutput, AnalysisError> {
-    let dao_text = extract_text(&input.dao.filename, &input.dao.bytes, DAO_KINDS)?;
-    let criteria = extract_criteria(&dao_text.text);
+/// PV. No document fails the run: one that cannot be read (damaged,
+/// mistyped, encrypted, over its budget) is listed for manual reading with
+/// the reason, an unreadable DAO leaves the criteria empty, an unreadable
+/// template gives the standard layout with a note. The run fails only
+/// without offers, or when writing an output fails.
+pub fn run_within(input: &RunInput, limits: &Limits) -> Result<RunOutput, AnalysisError> {
     if input.offers.is_empty() {
         return Err(AnalysisError::MissingOffers);
     }
+    let mut run_budget = RunBudget {
+        limits: *limits,
+        left: limits.run_inflated,
+    };
+    let mut reviews = Vec::new();
+    let dao_text = run_budget.extract(&input.dao.filename, &input.dao.bytes, DAO_KINDS);
+    let criteria = match &dao_text {
+        Ok(t) => extract_criteria(&t.text),
+        Err(_) => Vec::new(),
+    };
     let want_price = criteria.iter().any(|c| c.categorie == "commercial");
     let want_refs = criteria.iter().any(|c| c.categorie == "technique");
 
@@ -194,16 +311,25 @@ pub fn run(input: &RunInput) -> Result<RunOutput, AnalysisError> {
     });
     let mut facts = Vec::with_capacity(offers_sorted.len());
     let mut extractions = Vec::with_capacity(offers_sorted.len());
-    let mut reviews = Vec::new();
-    if dao_text.needs_manual_review {
-        reviews.push(ManualReview {
+    match &dao_text {
+        Ok(t) if t.needs_manual_review => reviews.push(ManualReview {
             artifact_id: input.dao.artifact_id.clone(),
             filename: input.dao.filename.clone(),
             reason: "DAO sans texte lisible: aucun critère n'a pu être extrait".to_string(),
-        });
+            cause: ReviewCause::NoText,
+        }),
+        Ok(_) => {}
+        Err(e) => {
+            let mut review = unreadable(&input.dao.artifact_id, &input.dao.filename, e);
+            review.reason = format!(
+                "DAO {}: aucun critère n'a pu être extrait",
+                crate::error::problem_fr(e)
+            );
+            reviews.push(review);
+        }
     }
     for offer in &offers_sorted {
-        let a = analyse_offer(offer, want_price, want_refs)?;
+        let a = analyse_offer(offer, want_price, want_refs, &mut run_budget);
         facts.push(a.facts);
         extractions.push(a.extraction);
         reviews.extend(a.review);
@@ -216,15 +342,19 @@ pub fn run(input: &RunInput) -> Result<RunOutput, AnalysisError> {
         packages: &packages,
         template: input.cba_template.as_ref(),
         generated_at: &input.generated_at,
+        budget: &run_budget.budget(),
     })?;
-    let pv = render_pv(&PvInput {
-        case: &input.case,
-        criteria: &criteria,
-        packages: &packages,
-        decision: None,
-        template: input.pv_template.as_ref(),
-        generated_at: &input.generated_at,
-    })?;
+    let pv = render_pv_within(
+        &PvInput {
+            case: &input.case,
+            criteria: &criteria,
+            packages: &packages,
+            decision: None,
+            template: input.pv_template.as_ref(),
+            generated_at: &input.generated_at,
+        },
+        &run_budget.budget(),
+    )?;
 
     let memory_entry = json!({
         "dao_source": input.dao.filename,
@@ -245,7 +375,7 @@ pub fn run(input: &RunInput) -> Result<RunOutput, AnalysisError> {
         "note": MEMORY_NOTE,
     });
 
-    let summary = summarise(&criteria, &packages, extractions.len(), &cba, reviews);
+    let summary = summarise(&criteria, &packages, extractions.len(), &cba, &pv, reviews);
     Ok(RunOutput {
         criteria,
         extractions,
@@ -262,6 +392,7 @@ fn summarise(
     packages: &[SupplierPackage],
     documents: usize,
     cba: &CbaOutput,
+    pv: &PvOutput,
     reviews: Vec<ManualReview>,
 ) -> RunSummary {
     let with_missing: Vec<String> = packages
@@ -295,7 +426,7 @@ fn summarise(
             note: PARTIAL_NOTE.to_string(),
             left_out_of_cba: cba.left_out.clone(),
             manual_review_documents: reviews,
-            notes: cba.notes.clone(),
+            notes: cba.notes.iter().chain(&pv.notes).cloned().collect(),
         },
     }
 }

@@ -4,8 +4,8 @@
 mod support;
 
 use analysis::{
-    AnalysisError, Decision, DocKind, PvInput, StoredExtraction, TemplateDoc, docx_paragraphs,
-    extract_text, fixtures, packages_from_extractions, render_pv, run,
+    AnalysisError, Decision, DocKind, PvInput, ReviewCause, StoredExtraction, TemplateDoc,
+    docx_paragraphs, extract_text, fixtures, packages_from_extractions, render_pv, run,
 };
 use support::{all_text, cell, comment, fill, read_book, sheet_names};
 
@@ -439,24 +439,111 @@ fn hostile_files_give_errors_naming_the_file() {
     .expect_err("unsupported");
     assert!(matches!(err, AnalysisError::Unsupported { .. }));
 
-    // A corrupt offer fails the whole run with its name.
+    // A corrupt offer no longer fails the run: it is listed for manual
+    // reading with its reason, its row kept from what the upload declared.
     let mut input = fixtures::run_input(false, true);
     input.offers[2].bytes = b"PK\x03\x04".to_vec();
-    let err = run(&input).expect_err("corrupt offer");
-    assert_eq!(err.filename(), Some("alpha_admin.docx"));
-    // Corrupt templates too.
+    let out = run(&input).expect("the run completes");
+    let reviews = &out.summary.warnings.manual_review_documents;
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0].filename, "alpha_admin.docx");
+    assert_eq!(reviews[0].cause, ReviewCause::Unreadable);
+    assert!(
+        reviews[0].reason.contains("illisible"),
+        "{}",
+        reviews[0].reason
+    );
+    assert_eq!(out.extractions.len(), input.offers.len());
+    let row = out
+        .extractions
+        .iter()
+        .find(|e| e.extracted_data["source_filename"] == "alpha_admin.docx")
+        .expect("the unreadable offer keeps its row");
+    assert_eq!(row.extracted_data["needs_manual_review"], true);
+    assert!(row.extracted_data["unreadable_reason"].is_string());
+    // The other documents were read as before.
+    assert!(out.criteria.len() > 3);
+    assert!(out.packages.iter().any(|p| p.total_price.is_some()));
+
+    // Corrupt templates: the standard layouts, with a note naming the file.
     let mut input = fixtures::run_input(false, true);
     input.cba_template = Some(TemplateDoc {
         filename: "cba.xlsx".into(),
         bytes: truncated.to_vec(),
     });
-    assert_eq!(run(&input).expect_err("cba").filename(), Some("cba.xlsx"));
+    let out = run(&input).expect("cba");
+    assert!(out.cba.template_used.is_none());
+    assert_eq!(sheet_names(&read_book(&out.cba.bytes)).len(), 5);
+    assert!(
+        out.summary
+            .warnings
+            .notes
+            .iter()
+            .any(|n| n.contains("cba.xlsx")),
+        "{:?}",
+        out.summary.warnings.notes
+    );
     let mut input = fixtures::run_input(false, true);
     input.pv_template = Some(TemplateDoc {
         filename: "pv.docx".into(),
         bytes: truncated.to_vec(),
     });
-    assert_eq!(run(&input).expect_err("pv").filename(), Some("pv.docx"));
+    let out = run(&input).expect("pv");
+    assert_eq!(out.pv.template_used, "default");
+    assert!(
+        out.summary
+            .warnings
+            .notes
+            .iter()
+            .any(|n| n.contains("pv.docx"))
+    );
+    let paras = docx_paragraphs("pv.docx", &out.pv.bytes).expect("a readable PV");
+    assert!(paras.iter().any(|p| p == "RÉSUMÉ AUTO-EXTRAIT (à valider)"));
+}
+
+#[test]
+fn an_unreadable_or_mistyped_dao_is_listed_and_the_run_goes_on() {
+    // Garbage behind a PDF header: no criteria, flagged, offers still read.
+    let mut input = fixtures::run_input(true, false);
+    input.dao.bytes = b"%PDF-1.7\n\xab\xab\xab".to_vec();
+    let out = run(&input).expect("the run completes");
+    assert!(out.criteria.is_empty());
+    let reviews = &out.summary.warnings.manual_review_documents;
+    assert_eq!(reviews[0].filename, input.dao.filename);
+    assert_eq!(reviews[0].cause, ReviewCause::Unreadable);
+    assert!(
+        reviews[0].reason.starts_with("DAO "),
+        "{}",
+        reviews[0].reason
+    );
+    assert_eq!(out.extractions.len(), input.offers.len());
+
+    // A spreadsheet is not a DAO, whatever its name says.
+    let mut input = fixtures::run_input(true, false);
+    input.dao.bytes = fixtures::xlsx("S", &[vec!["Critères".into()]]);
+    let out = run(&input).expect("the run completes");
+    let reviews = &out.summary.warnings.manual_review_documents;
+    assert_eq!(reviews[0].cause, ReviewCause::Unsupported);
+    assert!(out.criteria.is_empty());
+
+    // The reader follows the content, not the suffix: a Word DAO named .pdf
+    // and a PDF offer named .xls are read.
+    let mut input = fixtures::run_input(true, false);
+    input.dao.filename = "dao.pdf".into();
+    input.dao.bytes = fixtures::dao_docx();
+    let pdf_offer = input
+        .offers
+        .iter_mut()
+        .find(|o| o.bytes.starts_with(b"%PDF"))
+        .expect("a PDF offer");
+    pdf_offer.filename = "prix.xls".into();
+    let out = run(&input).expect("the run completes");
+    assert!(out.criteria.len() > 3);
+    assert!(
+        out.summary.warnings.manual_review_documents.is_empty(),
+        "{:?}",
+        out.summary.warnings.manual_review_documents
+    );
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! `analysis-bench generate DIR` writes the case's files into DIR;
 //! `analysis-bench run DIR` analyses them and writes the CBA and the PV into
 //! DIR/out (the Python yardstick, scripts/analysis_yardstick.py, does the
-//! same work with pypdf, python-docx and openpyxl).
+//! same work with pypdf, python-docx and openpyxl). It reads the first
+//! `dao.*` file of DIR as the DAO, and prints the documents listed for manual
+//! reading and its peak memory (`VmHWM`), which the bomb tests read.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -113,6 +115,13 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
             bytes: std::fs::read(dir.join("offers").join(name))?,
         });
     }
+    let mut daos: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("dao."))
+        .collect();
+    daos.sort();
+    let dao = daos.into_iter().next().ok_or("no dao.* file")?;
     let input = RunInput {
         case: CaseInfo {
             id: "bench-case".into(),
@@ -124,8 +133,8 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
         },
         dao: SourceDoc {
             artifact_id: "dao".into(),
-            filename: "dao.pdf".into(),
-            bytes: std::fs::read(dir.join("dao.pdf"))?,
+            bytes: std::fs::read(dir.join(&dao))?,
+            filename: dao,
         },
         offers,
         cba_template: Some(TemplateDoc {
@@ -142,14 +151,36 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir.join("out"))?;
     std::fs::write(dir.join("out").join("cba.xlsx"), &out.cba.bytes)?;
     std::fs::write(dir.join("out").join("pv.docx"), &out.pv.bytes)?;
+    let reviews: Vec<String> = out
+        .summary
+        .warnings
+        .manual_review_documents
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r.filename,
+                serde_json::json!(r.cause).as_str().unwrap_or("?")
+            )
+        })
+        .collect();
     Ok(format!(
-        "criteria={} documents={} packages={} cba_bytes={} pv_bytes={}",
+        "criteria={} documents={} packages={} cba_bytes={} pv_bytes={} manual_review={} peak_rss_kib={}",
         out.criteria.len(),
         out.extractions.len(),
         out.packages.len(),
         out.cba.bytes.len(),
-        out.pv.bytes.len()
+        out.pv.bytes.len(),
+        reviews.join(","),
+        peak_rss_kib().map_or_else(|| "unknown".to_string(), |k| k.to_string()),
     ))
+}
+
+/// This process's peak resident memory (`VmHWM`, Linux), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn main() -> ExitCode {

@@ -6,10 +6,17 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 
 use super::{DocKind, ExtractedText};
+use crate::budget::Budget;
 use crate::error::AnalysisError;
 
-pub(super) fn extract(filename: &str, bytes: &[u8]) -> Result<ExtractedText, AnalysisError> {
-    crate::extract::check_zip_budget(filename, bytes)?;
+/// The package is measured first (its XML parts inflated under the budget,
+/// its cells counted); media and embedded files are never inflated.
+pub(super) fn extract(
+    filename: &str,
+    bytes: &[u8],
+    budget: &Budget,
+) -> Result<ExtractedText, AnalysisError> {
+    super::check_zip_budget(filename, bytes, super::Parts::Xml, budget)?;
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| AnalysisError::corrupt(filename, format!("not a valid Excel file ({e})")))?;
     let names = book.sheet_names();
