@@ -38,6 +38,7 @@ pub enum StartError {
 /// SQLite default) allows it, else refuses if revisions are pending.
 pub async fn ensure_schema(url: &str, policy: MigratePolicy) -> Result<(), StartError> {
     let url = migration::runner::normalize_url(url)?;
+    migration::runner::create_private_sqlite_file(&url);
     // The embedded file is the zero-set-up default: it is always migrated.
     let policy = if url.starts_with("sqlite") {
         MigratePolicy::Migrate

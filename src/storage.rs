@@ -32,8 +32,18 @@ impl DataDir {
     /// Creates (if needed) and resolves `path`, and empties its `tmp/`
     /// (bodies of requests a previous run did not finish).
     pub fn open(path: &Path) -> Result<Self, Error> {
+        let new = !path.exists();
         std::fs::create_dir_all(path)
             .map_err(|e| Error::io(format!("creating the data directory {}", path.display()), e))?;
+        // Offers are confidential: a directory the server makes is its
+        // owner's only (an existing one keeps the mode its owner gave it).
+        #[cfg(unix)]
+        if new {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(
+                |e| Error::io(format!("restricting the data directory {}", path.display()), e),
+            )?;
+        }
         let root = std::fs::canonicalize(path).map_err(|e| {
             Error::io(
                 format!("resolving the data directory {}", path.display()),

@@ -19,6 +19,8 @@ server_tests!(
     pages_need_a_session,
     sign_in_sets_a_strict_http_only_session_cookie,
     session_cookie_is_secure_behind_https,
+    https_is_believed_from_trusted_proxies_only,
+    csrf_tokens_are_bound_to_the_session,
     forms_without_the_csrf_token_are_refused,
     officer_creates_a_case_and_sees_its_reference,
     officer_writes_only_to_own_cases,
@@ -126,12 +128,56 @@ async fn session_cookie_is_secure_behind_https(db: TestDb) {
     let mut web = WebClient::new(&server.base);
     web.extra.push(("x-forwarded-proto", "https".into()));
     let page = web.get("/connexion").await;
-    assert!(page.set_cookie("dms_csrf").unwrap().contains("Secure"));
+    // Over HTTPS: `__Host-` cookies (this host, this path only) and HSTS.
+    assert!(page.set_cookie("__Host-dms_csrf").unwrap().contains("Secure"));
+    assert!(page.set_cookie("dms_csrf").is_none());
+    assert_eq!(
+        page.headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
     let csrf = web.csrf();
     let page = web.post_sign_in("admin", "Admin123!", &csrf).await;
-    let cookie = page.set_cookie("dms_session").expect("session cookie");
-    assert!(cookie.contains("; Secure"), "{cookie}");
+    let cookie = page
+        .set_cookie("__Host-dms_session")
+        .expect("session cookie");
+    assert!(cookie.contains("; Secure") && cookie.contains("Path=/"), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(!cookie.contains("Domain"), "{cookie}");
+    let page = web.get("/dossiers").await;
+    assert_eq!(page.status, StatusCode::OK, "the __Host- session is read back");
+    server.shutdown().await;
+}
+
+async fn https_is_believed_from_trusted_proxies_only(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let mut web = WebClient::new(&server.base);
+    web.extra.push(("x-forwarded-proto", "https".into()));
+    let page = web.get("/connexion").await;
+    assert!(page.set_cookie("dms_csrf").is_some());
+    assert!(!page.set_cookie("dms_csrf").unwrap().contains("Secure"));
+    assert!(page.headers.get("strict-transport-security").is_none());
+    server.shutdown().await;
+}
+
+async fn csrf_tokens_are_bound_to_the_session(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let (officer, mut web) = officer_client(&server).await;
+    let case = server.create_case(&officer, "RFQ", "Liée").await;
+    let path = format!("/dossiers/{}/lots", case["id"].as_str().unwrap());
+    // A second session of the same account, in another browser.
+    let mut other = WebClient::new(&server.base);
+    other.sign_in(&officer.username, "Password123!").await;
+    let theirs = other.csrf();
+    let mine = web.csrf();
+    assert_ne!(mine, theirs, "each session has its own token");
+    let page = web.post(&path, &[("lot_number", "L1"), ("csrf", &theirs)]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "another session's token");
+    // The signed-out cookie's token is no good once signed in either.
+    let cookie_token = web.cookies.get("dms_csrf").cloned().unwrap_or_default();
+    let page = web.post(&path, &[("lot_number", "L1"), ("csrf", &cookie_token)]).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let page = web.post(&path, &[("lot_number", "L1"), ("csrf", &mine)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     server.shutdown().await;
 }
 

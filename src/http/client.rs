@@ -57,6 +57,27 @@ pub fn is_https(parts: &Parts, proxies: &[IpNet]) -> bool {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
+/// Adds HSTS to every answer given over HTTPS: a browser that met the
+/// server over HTTPS never falls back to plain HTTP for it.
+pub async fn strict_transport(
+    axum::extract::State(proxies): axum::extract::State<std::sync::Arc<[IpNet]>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    let https = is_https(&parts, &proxies);
+    let mut response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    if https {
+        response.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
 /// Parses `DMS_TRUSTED_PROXIES`: addresses or networks, separated by
 /// commas or spaces (`127.0.0.1, 10.0.0.0/8`).
 pub fn parse_proxies(text: &str) -> Result<Vec<IpNet>, String> {

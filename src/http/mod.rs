@@ -70,8 +70,13 @@ pub fn router(state: AppState) -> Router {
         // The web pages set their own body limits.
         .merge(crate::web::routes());
     // Set last: it applies to the routes registered before it.
+    let proxies = state.trusted_proxies.clone();
     api.fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            proxies,
+            client::strict_transport,
+        ))
         .layer(axum::middleware::from_fn(request::track))
         .with_state(state)
 }

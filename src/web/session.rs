@@ -4,11 +4,16 @@
 //! `HttpOnly` (no script can read it), `SameSite=Strict` (no other site's
 //! page can send it), and `Secure` when the request came over HTTPS (a
 //! reverse proxy terminating TLS says so with `X-Forwarded-Proto: https`);
-//! on plain `http://localhost` a `Secure` cookie would not be kept.
+//! on plain `http://localhost` a `Secure` cookie would not be kept. Over
+//! HTTPS the cookies carry the `__Host-` prefix (the browser then refuses
+//! them from any other host or path) and the responses HSTS.
 //!
-//! Every form carries a CSRF token checked on POST (double submit): a
-//! random value in the `dms_csrf` cookie, repeated in a hidden field. A
-//! page on another site can neither read the cookie nor guess the value.
+//! Every form carries a CSRF token checked on POST. Signed in, it is bound
+//! to the sign-in session (derived from its id, which only the session
+//! cookie carries): a token from another session is refused. Signed out
+//! (the sign-in form), it is a random value in the `dms_csrf` cookie,
+//! repeated in a hidden field (double submit). A page on another site can
+//! neither read the cookies nor guess the value.
 
 use std::net::IpAddr;
 
@@ -38,8 +43,18 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
+/// The name cookie `base` has: `__Host-<base>` over HTTPS.
+pub fn cookie_name(base: &str, https: bool) -> String {
+    if https {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
 /// A `Set-Cookie` value with this application's flags; `max_age` 0 removes.
-pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>, https: bool) -> HeaderValue {
+pub fn set_cookie(base: &str, value: &str, max_age: Option<u64>, https: bool) -> HeaderValue {
+    let name = cookie_name(base, https);
     let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
     if https {
         text.push_str("; Secure");
@@ -68,8 +83,8 @@ pub struct Csrf {
 }
 
 impl Csrf {
-    fn from_headers(headers: &HeaderMap) -> Csrf {
-        match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 64) {
+    fn from_headers(headers: &HeaderMap, https: bool) -> Csrf {
+        match cookie(headers, &cookie_name(CSRF_COOKIE, https)).filter(|t| t.len() == 64) {
             Some(token) => Csrf {
                 token,
                 fresh: false,
@@ -78,6 +93,21 @@ impl Csrf {
                 token: hex::encode(rand::random::<[u8; 32]>()),
                 fresh: true,
             },
+        }
+    }
+
+    /// The token of sign-in session `session`: a digest of its id, which
+    /// only that session's cookie carries (nothing to store, the same on
+    /// every server instance).
+    fn bound_to(session: &str) -> Csrf {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(b"dms csrf\0")
+            .chain_update(session.as_bytes())
+            .finalize();
+        Csrf {
+            token: hex::encode(digest),
+            fresh: false,
         }
     }
 
@@ -138,8 +168,9 @@ impl FromRequestParts<AppState> for Session {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let https = crate::http::client::is_https(parts, &state.trusted_proxies);
         let client_ip = crate::http::client::client_ip(parts, &state.trusted_proxies);
-        let csrf = Csrf::from_headers(&parts.headers);
-        let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty());
+        let mut csrf = Csrf::from_headers(&parts.headers, https);
+        let token =
+            cookie(&parts.headers, &cookie_name(SESSION_COOKIE, https)).filter(|t| !t.is_empty());
         let Some(token) = token else {
             return Ok(Session {
                 session_id: None,
@@ -158,8 +189,12 @@ impl FromRequestParts<AppState> for Session {
                 .filter(|u| u.is_active),
             None => None,
         };
+        let session_id = verified.filter(|_| user.is_some()).map(|v| v.session);
+        if let Some(id) = &session_id {
+            csrf = Csrf::bound_to(id);
+        }
         Ok(Session {
-            session_id: verified.filter(|_| user.is_some()).map(|v| v.session),
+            session_id,
             expired: user.is_none(),
             user,
             csrf,

@@ -42,6 +42,9 @@ pub struct WebClient {
     pub cookies: BTreeMap<String, String>,
     /// Extra headers sent with every request (e.g. `X-Forwarded-Proto`).
     pub extra: Vec<(&'static str, String)>,
+    /// The CSRF token of the last page's forms (bound to the session once
+    /// signed in), as a browser would post it.
+    pub form_token: Option<String>,
 }
 
 impl WebClient {
@@ -54,6 +57,7 @@ impl WebClient {
                 .expect("client"),
             cookies: BTreeMap::new(),
             extra: Vec::new(),
+            form_token: None,
         }
     }
 
@@ -82,6 +86,10 @@ impl WebClient {
             if let Some((name, value)) = first.split_once('=') {
                 if line.contains("Max-Age=0") {
                     self.cookies.remove(name);
+                    if name.ends_with("dms_session") {
+                        // Signed out: the session's forms are gone with it.
+                        self.form_token = None;
+                    }
                 } else {
                     self.cookies.insert(name.to_owned(), value.to_owned());
                 }
@@ -89,6 +97,13 @@ impl WebClient {
         }
         // minijinja escapes `/` as `&#x2f;` (browsers read it as `/`).
         let body = res.text().await.expect("body").replace("&#x2f;", "/");
+        static FIELD: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let field = FIELD.get_or_init(|| {
+            regex::Regex::new(r#"name="csrf" value="([0-9a-f]{64})""#).expect("regex")
+        });
+        if let Some(token) = field.captures(&body).map(|c| c[1].to_owned()) {
+            self.form_token = Some(token);
+        }
         Page {
             status,
             headers,
@@ -122,9 +137,13 @@ impl WebClient {
         self.finish(req).await
     }
 
-    /// This browser's CSRF token (after a first page).
+    /// The CSRF token this browser's forms carry (after a first page): the
+    /// last page's, else the signed-out token of the cookie.
     pub fn csrf(&self) -> String {
-        self.cookies.get("dms_csrf").cloned().unwrap_or_default()
+        self.form_token
+            .clone()
+            .or_else(|| self.cookies.get("dms_csrf").cloned())
+            .unwrap_or_default()
     }
 
     /// Posts the sign-in form with `csrf` as its token.
@@ -155,6 +174,8 @@ impl WebClient {
             self.cookies.contains_key("dms_session"),
             "session cookie set"
         );
+        // The first page signed in: its forms carry the session's token.
+        self.get("/dossiers").await;
     }
 
     /// An upload form as the page's form sends it: the CSRF field first.

@@ -122,6 +122,7 @@ async fn reachable(url: &str) -> Result<(), DbErr> {
 /// database) in one line.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
     let url = normalize_url(url)?;
+    create_private_sqlite_file(&url);
     let mut options = ConnectOptions::new(url.clone());
     options
         .sqlx_logging(false)
@@ -189,6 +190,33 @@ pub(crate) async fn dedicated(db: &DatabaseConnection) -> Result<DatabaseConnect
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         }
     })
+}
+
+/// Creates the SQLite file a `mode=rwc` URL names, readable and writable by
+/// its owner only (0600), when it does not exist yet: SQLite would create
+/// it with the process's umask (usually readable by every local account),
+/// and its journal files take the database file's mode. Anything in the way
+/// is left for the connection to report.
+pub fn create_private_sqlite_file(url: &str) {
+    let rest = url
+        .strip_prefix("sqlite:")
+        .map(|r| r.strip_prefix("//").unwrap_or(r))
+        .unwrap_or_default();
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let path = std::path::PathBuf::from(path);
+    let creates = query.split('&').any(|p| p == "mode=rwc");
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" || !creates {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // An existing file (AlreadyExists) keeps the mode its owner gave it.
+    let _ = options.open(&path);
 }
 
 /// The database file of a SQLite connection, `None` when in memory.

@@ -17,7 +17,8 @@ mod target;
 
 pub use check::check;
 pub use connection::{
-    CONNECT_TIMEOUT, DEFAULT_DATABASE_URL, backend_of, connect, normalize_url, redact,
+    CONNECT_TIMEOUT, DEFAULT_DATABASE_URL, backend_of, connect, create_private_sqlite_file,
+    normalize_url, redact,
 };
 pub(crate) use connection::{dedicated, sqlite_file};
 pub use error::Error;
