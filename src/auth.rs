@@ -227,6 +227,25 @@ pub async fn login(db: &impl ConnectionTrait, username: &str, pass: &str) -> Res
     Ok(User::from_row(row, role))
 }
 
+/// Checks `username` / `password` as [`login`] does (same refusals, same
+/// time), without recording a sign-in.
+pub async fn verify_password(
+    db: &impl ConnectionTrait,
+    username: &str,
+    pass: &str,
+) -> Result<(), Error> {
+    let denied = || Error::Unauthorized("Incorrect username or password".into());
+    let Some((row, _)) = find_by_username(db, username).await? else {
+        password::verify_nobody(pass.to_owned()).await?;
+        return Err(denied());
+    };
+    if !password::verify(pass.to_owned(), row.hashed_password).await? || row.is_active != Some(true)
+    {
+        return Err(denied());
+    }
+    Ok(())
+}
+
 /// What a new account is made of.
 #[derive(Clone, Debug)]
 pub struct NewUser {

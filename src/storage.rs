@@ -41,7 +41,12 @@ impl DataDir {
         if new {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(
-                |e| Error::io(format!("restricting the data directory {}", path.display()), e),
+                |e| {
+                    Error::io(
+                        format!("restricting the data directory {}", path.display()),
+                        e,
+                    )
+                },
             )?;
         }
         let root = std::fs::canonicalize(path).map_err(|e| {

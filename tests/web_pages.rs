@@ -20,6 +20,7 @@ server_tests!(
     sign_in_sets_a_strict_http_only_session_cookie,
     session_cookie_is_secure_behind_https,
     https_is_believed_from_trusted_proxies_only,
+    the_seeded_admin_changes_the_password_before_anything_else,
     csrf_tokens_are_bound_to_the_session,
     forms_without_the_csrf_token_are_refused,
     officer_creates_a_case_and_sees_its_reference,
@@ -75,8 +76,19 @@ async fn pages_need_a_session(db: TestDb) {
     server.shutdown().await;
 }
 
+/// The administrator's password once an operator changed it (`dms user
+/// set-password admin`): the seeded one only opens the password form.
+const ADMIN_PASSWORD: &str = "Admin-changed-2026";
+
+async fn change_admin_password(server: &TestServer) {
+    dms::auth::set_password(&server.state().db, "admin", ADMIN_PASSWORD)
+        .await
+        .expect("admin password");
+}
+
 async fn sign_in_sets_a_strict_http_only_session_cookie(db: TestDb) {
     let server = TestServer::start(db).await;
+    change_admin_password(&server).await;
     let mut web = WebClient::new(&server.base);
     let page = web.get("/connexion").await;
     let csrf_cookie = page.set_cookie("dms_csrf").expect("CSRF cookie");
@@ -92,7 +104,7 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(db: TestDb) {
     assert!(wrong.body.contains("Identifiant ou mot de passe incorrect"));
     assert!(wrong.set_cookie("dms_session").is_none());
 
-    let page = web.post_sign_in("admin", "Admin123!", &csrf).await;
+    let page = web.post_sign_in("admin", ADMIN_PASSWORD, &csrf).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), "/dossiers");
     let cookie = page.set_cookie("dms_session").expect("session cookie");
@@ -111,11 +123,23 @@ async fn sign_in_sets_a_strict_http_only_session_cookie(db: TestDb) {
     let list = web.get("/dossiers").await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.body.contains("admin"));
-    // Signing out removes the cookie.
+    // Signing out (with the session's form token) removes the cookie and
+    // ends the session on the server: a copy of the token is refused.
+    assert_eq!(
+        web.post("/deconnexion", &[("csrf", &csrf)]).await.status,
+        StatusCode::FORBIDDEN,
+        "the signed-out token is no good once signed in"
+    );
+    let csrf = web.csrf();
     let out = web.post("/deconnexion", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert!(out.set_cookie("dms_session").unwrap().contains("Max-Age=0"));
     assert_eq!(web.get("/dossiers").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        server.get(Some(&token), "/auth/me").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the copied token ended with the session"
+    );
     server.shutdown().await;
 }
 
@@ -125,26 +149,108 @@ async fn session_cookie_is_secure_behind_https(db: TestDb) {
         c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()];
     })
     .await;
+    change_admin_password(&server).await;
     let mut web = WebClient::new(&server.base);
     web.extra.push(("x-forwarded-proto", "https".into()));
     let page = web.get("/connexion").await;
     // Over HTTPS: `__Host-` cookies (this host, this path only) and HSTS.
-    assert!(page.set_cookie("__Host-dms_csrf").unwrap().contains("Secure"));
+    assert!(
+        page.set_cookie("__Host-dms_csrf")
+            .unwrap()
+            .contains("Secure")
+    );
     assert!(page.set_cookie("dms_csrf").is_none());
     assert_eq!(
         page.headers["strict-transport-security"],
         "max-age=31536000; includeSubDomains"
     );
     let csrf = web.csrf();
-    let page = web.post_sign_in("admin", "Admin123!", &csrf).await;
+    let page = web.post_sign_in("admin", ADMIN_PASSWORD, &csrf).await;
     let cookie = page
         .set_cookie("__Host-dms_session")
         .expect("session cookie");
-    assert!(cookie.contains("; Secure") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     assert!(!cookie.contains("Domain"), "{cookie}");
     let page = web.get("/dossiers").await;
-    assert_eq!(page.status, StatusCode::OK, "the __Host- session is read back");
+    assert_eq!(
+        page.status,
+        StatusCode::OK,
+        "the __Host- session is read back"
+    );
+    server.shutdown().await;
+}
+
+async fn the_seeded_admin_changes_the_password_before_anything_else(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let mut web = WebClient::new(&server.base);
+    web.get("/connexion").await;
+    let csrf = web.csrf();
+    let page = web.post_sign_in("admin", "Admin123!", &csrf).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("id=\"password-change\""),
+        "{}",
+        page.body
+    );
+    assert!(page.set_cookie("dms_session").is_none(), "no session yet");
+    assert_eq!(web.get("/dossiers").await.status, StatusCode::SEE_OTHER);
+    let change = |current: &'static str, new: &'static str, confirm: &'static str| {
+        [
+            ("username", "admin"),
+            ("current", current),
+            ("new_password", new),
+            ("confirm", confirm),
+        ]
+    };
+    for (fields, why) in [
+        (
+            change("Admin123!", "Another-9", "Another-8"),
+            "confirmation differs",
+        ),
+        (
+            change("Admin123!", "Admin123!", "Admin123!"),
+            "the seeded one again",
+        ),
+        (change("Admin123!", "short", "short"), "too short"),
+    ] {
+        let csrf = web.csrf();
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", &csrf));
+        let page = web.post("/connexion/mot-de-passe", &form).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{why}");
+        assert!(page.set_cookie("dms_session").is_none(), "{why}");
+    }
+    let csrf = web.csrf();
+    let mut form: Vec<(&str, &str)> = change("wrong-current", "Another-9", "Another-9").to_vec();
+    form.push(("csrf", &csrf));
+    let page = web.post("/connexion/mot-de-passe", &form).await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNAUTHORIZED,
+        "the current password is checked"
+    );
+    let csrf = web.csrf();
+    let mut form: Vec<(&str, &str)> = change("Admin123!", "Another-9", "Another-9").to_vec();
+    form.push(("csrf", &csrf));
+    let page = web.post("/connexion/mot-de-passe", &form).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(page.set_cookie("dms_session").is_some());
+    assert_eq!(web.get("/dossiers").await.status, StatusCode::OK);
+    // The seeded password opens nothing any more; the API keeps
+    // production's behaviour for scripts with the new one.
+    let res = server
+        .http
+        .post(server.url("/auth/token"))
+        .form(&[("username", "admin"), ("password", "Admin123!")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    server.login("admin", "Another-9").await;
     server.shutdown().await;
 }
 
@@ -170,13 +276,23 @@ async fn csrf_tokens_are_bound_to_the_session(db: TestDb) {
     let theirs = other.csrf();
     let mine = web.csrf();
     assert_ne!(mine, theirs, "each session has its own token");
-    let page = web.post(&path, &[("lot_number", "L1"), ("csrf", &theirs)]).await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN, "another session's token");
+    let page = web
+        .post(&path, &[("lot_number", "L1"), ("csrf", &theirs)])
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::FORBIDDEN,
+        "another session's token"
+    );
     // The signed-out cookie's token is no good once signed in either.
     let cookie_token = web.cookies.get("dms_csrf").cloned().unwrap_or_default();
-    let page = web.post(&path, &[("lot_number", "L1"), ("csrf", &cookie_token)]).await;
+    let page = web
+        .post(&path, &[("lot_number", "L1"), ("csrf", &cookie_token)])
+        .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    let page = web.post(&path, &[("lot_number", "L1"), ("csrf", &mine)]).await;
+    let page = web
+        .post(&path, &[("lot_number", "L1"), ("csrf", &mine)])
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     server.shutdown().await;
 }
@@ -1038,9 +1154,10 @@ async fn case_list_searches_filters_and_pages(db: TestDb) {
 
 async fn admin_page_changes_roles_and_active_flags(db: TestDb) {
     let server = TestServer::start(db).await;
+    change_admin_password(&server).await;
     let officer = server.user(Role::ProcurementOfficer).await;
     let mut web = WebClient::new(&server.base);
-    web.sign_in("admin", "Admin123!").await;
+    web.sign_in("admin", ADMIN_PASSWORD).await;
     let page = web.get("/admin/utilisateurs").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(&officer.username));

@@ -181,6 +181,25 @@ impl Limiters {
     }
 }
 
+/// Checks `username`'s password from `client` under the limits above,
+/// without signing in (the seeded administrator's password change).
+pub async fn check_password(
+    state: &super::AppState,
+    username: &str,
+    password: &str,
+    client: IpAddr,
+) -> Result<(), ApiError> {
+    let delay = state.limits.login(username, client)?;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let outcome = crate::auth::verify_password(&state.db, username, password).await;
+    state
+        .limits
+        .login_outcome(username, client, outcome.is_ok());
+    Ok(outcome?)
+}
+
 /// Signs `username` in from `client` (API and pages alike): the limits
 /// above, the password check, a new sign-in session, and its token.
 pub async fn sign_in(

@@ -29,6 +29,30 @@ pub const FR: &[(&str, &str)] = &[
         "Identifiant ou mot de passe incorrect, ou compte désactivé.",
     ),
     ("login.signed_out", "Vous êtes déconnecté."),
+    ("password.title", "Changer le mot de passe"),
+    (
+        "password.seeded",
+        "Ce compte a encore le mot de passe installé par défaut, que tout le monde connaît : choisissez-en un autre avant de continuer.",
+    ),
+    ("password.current", "Mot de passe actuel"),
+    (
+        "password.new",
+        "Nouveau mot de passe (8 caractères au moins)",
+    ),
+    ("password.confirm", "Nouveau mot de passe, une seconde fois"),
+    ("password.submit", "Changer le mot de passe et se connecter"),
+    (
+        "password.mismatch",
+        "Les deux nouveaux mots de passe diffèrent.",
+    ),
+    (
+        "password.same",
+        "Choisissez un mot de passe autre que celui installé par défaut.",
+    ),
+    (
+        "password.short",
+        "Le nouveau mot de passe doit avoir 8 caractères au moins.",
+    ),
     (
         "login.expired",
         "Votre session a expiré : reconnectez-vous.",

@@ -43,6 +43,10 @@ pub fn routes() -> Router<AppState> {
     let forms = Router::new()
         .route("/", get(sign_in::home))
         .route("/connexion", get(sign_in::login_page).post(sign_in::login))
+        .route(
+            "/connexion/mot-de-passe",
+            post(sign_in::change_seeded_password),
+        )
         .route("/deconnexion", post(sign_in::logout))
         .route("/dossiers", get(cases::case_list).post(cases::create_case))
         .route("/dossiers/nouveau", get(cases::new_case))

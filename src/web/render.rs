@@ -16,6 +16,7 @@ use super::session::Session;
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
+    ("password.html", include_str!("templates/password.html")),
     ("cases.html", include_str!("templates/cases.html")),
     ("new_case.html", include_str!("templates/new_case.html")),
     ("case.html", include_str!("templates/case.html")),

@@ -64,41 +64,146 @@ pub async fn login(
     if !session.csrf.accepts(form.csrf.as_deref()) {
         return csrf_refused(&session, "/connexion");
     }
-    let failed = |status: StatusCode, message: &str| {
-        render::page(
-            &session,
-            status,
-            "login.html",
-            json!({"error": message, "username": form.username}),
+    // The seeded administrator, still with the password everyone knows,
+    // changes it before anything else: no session until then.
+    if (form.username.as_str(), form.password.as_str()) == crate::auth::SEEDED_ADMIN {
+        return match crate::http::limits::check_password(
+            &state,
+            &form.username,
+            &form.password,
+            session.client_ip,
         )
-    };
+        .await
+        {
+            Ok(()) => password_form(&session, StatusCode::OK, &form.username, None),
+            Err(e) => sign_in_refused(&session, &e, &form.username),
+        };
+    }
     match crate::http::limits::sign_in(&state, &form.username, &form.password, session.client_ip)
         .await
     {
-        Ok(token) => {
-            let mut response = see_other("/dossiers");
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(
-                    SESSION_COOKIE,
-                    &token,
-                    Some(state.keys.lifetime().as_secs()),
-                    session.https,
-                ),
-            );
-            response
-        }
-        Err(e) if e.status() == StatusCode::TOO_MANY_REQUESTS => {
-            failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate"))
-        }
-        Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
-            failed(StatusCode::UNAUTHORIZED, text("login.failed"))
-        }
-        Err(_) => refused(
-            &session,
+        Ok(token) => signed_in(&state, &session, &token),
+        Err(e) => sign_in_refused(&session, &e, &form.username),
+    }
+}
+
+/// The answer to a refused sign-in, in words.
+fn sign_in_refused(
+    session: &Session,
+    e: &crate::http::error::ApiError,
+    username: &str,
+) -> Response {
+    let failed = |status: StatusCode, message: &str| {
+        render::page(
+            session,
+            status,
+            "login.html",
+            json!({"error": message, "username": username}),
+        )
+    };
+    match e.status() {
+        StatusCode::TOO_MANY_REQUESTS => failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate")),
+        StatusCode::UNAUTHORIZED => failed(StatusCode::UNAUTHORIZED, text("login.failed")),
+        _ => refused(
+            session,
             &Error::Unavailable("sign-in failed".into()),
             "/connexion",
         ),
+    }
+}
+
+/// Signed in: the session cookie, then the case list.
+fn signed_in(state: &AppState, session: &Session, token: &str) -> Response {
+    let mut response = see_other("/dossiers");
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            token,
+            Some(state.keys.lifetime().as_secs()),
+            session.https,
+        ),
+    );
+    response
+}
+
+fn password_form(
+    session: &Session,
+    status: StatusCode,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
+    render::page(
+        session,
+        status,
+        "password.html",
+        json!({"username": username, "error": error}),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm: String,
+    csrf: Option<String>,
+}
+
+/// The seeded administrator's new password: checked, set (which ends every
+/// session of the account), then signed in with it.
+pub async fn change_seeded_password(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    if !session.csrf.accepts(form.csrf.as_deref()) {
+        return csrf_refused(&session, "/connexion");
+    }
+    let again = |message: &str| {
+        password_form(
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form.username,
+            Some(message),
+        )
+    };
+    if form.new_password != form.confirm {
+        return again(text("password.mismatch"));
+    }
+    if form.new_password == crate::auth::SEEDED_ADMIN.1 {
+        return again(text("password.same"));
+    }
+    if form.new_password.chars().count() < 8 {
+        return again(text("password.short"));
+    }
+    if let Err(e) = crate::http::limits::check_password(
+        &state,
+        &form.username,
+        &form.current,
+        session.client_ip,
+    )
+    .await
+    {
+        return sign_in_refused(&session, &e, &form.username);
+    }
+    if let Err(e) = crate::auth::set_password(&state.db, &form.username, &form.new_password).await {
+        return refused(&session, &e, "/connexion");
+    }
+    match crate::http::limits::sign_in(
+        &state,
+        &form.username,
+        &form.new_password,
+        session.client_ip,
+    )
+    .await
+    {
+        Ok(token) => signed_in(&state, &session, &token),
+        Err(e) => sign_in_refused(&session, &e, &form.username),
     }
 }
 
