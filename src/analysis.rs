@@ -519,6 +519,15 @@ async fn case_info(
         case_type: case.case_type.clone(),
         lot: case.lot.clone(),
         opening_date: case.closing_date.clone(),
+        committee: crate::committee::committee_of(db, case)
+            .await?
+            .into_iter()
+            .map(|m| analysis::CommitteeMember {
+                name: m.full_name.unwrap_or(m.username),
+                role: m.role,
+                declared_at: m.declared_at,
+            })
+            .collect(),
     })
 }
 

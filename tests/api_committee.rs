@@ -27,6 +27,7 @@ server_tests!(
     a_token_ends_with_its_session,
     wrong_passwords_from_one_client_do_not_lock_out_the_account,
     lookalike_suppliers_are_one_supplier,
+    the_pv_lists_the_committee_and_their_declarations,
 );
 
 /// A case of `owner` with a DAO and one offer of ACME; `closing` sets its
@@ -746,5 +747,53 @@ async fn lookalike_suppliers_are_one_supplier(db: TestDb) {
     )
     .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    server.shutdown().await;
+}
+
+async fn the_pv_lists_the_committee_and_their_declarations(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let owner = server.user(Role::ProcurementOfficer).await;
+    let evaluator = server.user(Role::ProcurementOfficer).await;
+    let observer = server.user(Role::Viewer).await;
+    let (id, _) = case_with_offer(&server, &owner, None).await;
+    add_member(&server, &owner, &id, &evaluator, "evaluator").await;
+    add_member(&server, &owner, &id, &observer, "observer").await;
+    let (code, signed) = declare(&server, &evaluator, &id).await;
+    assert_eq!(code, StatusCode::OK);
+    let res = server
+        .post_json(
+            Some(&evaluator.token),
+            "/api/analyze",
+            json!({"case_id": id}),
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
+    let res = server
+        .get(
+            Some(&observer.token),
+            &format!("/api/download/{id}/output_pv"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = analysis::docx_paragraphs("pv.docx", &res.bytes().await.unwrap())
+        .unwrap()
+        .join("\n");
+    let declared_at = signed["declared_at"].as_str().unwrap();
+    for (user, role) in [
+        (&owner, "responsable du dossier"),
+        (&evaluator, "évaluateur"),
+        (&observer, "observateur"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("Test {}", user.username)))
+            .unwrap_or_else(|| panic!("{} not in the PV:\n{text}", user.username));
+        assert!(line.contains(role), "{line}");
+        if user.id == evaluator.id {
+            assert!(line.contains(&format!("signée le {declared_at}")), "{line}");
+        } else {
+            assert!(line.contains("non signée"), "{line}");
+        }
+    }
     server.shutdown().await;
 }

@@ -421,6 +421,7 @@ pub fn case() -> CaseInfo {
         case_type: "DAO".to_string(),
         lot: None,
         opening_date: Some("2026-11-20T09:00:00".to_string()),
+        committee: Vec::new(),
     }
 }
 

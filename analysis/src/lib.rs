@@ -66,6 +66,41 @@ pub struct CaseInfo {
     pub lot: Option<String>,
     /// Opening date (ISO), if known; the run's time otherwise.
     pub opening_date: Option<String>,
+    /// The committee, as the PV lists it (`{{COMMITTEE}}`).
+    pub committee: Vec<CommitteeMember>,
+}
+
+/// A member of the case's committee, with the date of their declaration of
+/// impartiality.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeMember {
+    pub name: String,
+    /// `owner`, `evaluator` or `observer`.
+    pub role: String,
+    /// When the member signed the declaration (ISO), if they did.
+    pub declared_at: Option<String>,
+}
+
+impl CommitteeMember {
+    /// The member as a line of the PV.
+    pub fn line(&self) -> String {
+        let role = match self.role.as_str() {
+            "owner" => "responsable du dossier",
+            "evaluator" => "évaluateur",
+            "observer" => "observateur",
+            other => other,
+        };
+        match &self.declared_at {
+            Some(at) => format!(
+                "- {} ({role}) — déclaration d'impartialité signée le {at}",
+                self.name
+            ),
+            None => format!(
+                "- {} ({role}) — déclaration d'impartialité non signée",
+                self.name
+            ),
+        }
+    }
 }
 
 /// An uploaded source document (DAO, template).

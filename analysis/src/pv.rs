@@ -119,6 +119,16 @@ fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
             "{{NEXT_ACTION}}",
             d.map(|d| d.next_action.clone()).unwrap_or_default(),
         ),
+        (
+            "{{COMMITTEE}}",
+            input
+                .case
+                .committee
+                .iter()
+                .map(crate::CommitteeMember::line)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
     ]
 }
 
@@ -231,6 +241,12 @@ fn default_layout(input: &PvInput<'_>) -> Result<Vec<u8>, AnalysisError> {
         .para(&format!("Case: {}", input.case.title))
         .para(&format!("Case ID: {}", input.case.id))
         .para(&format!("Generated: {}", input.generated_at));
+    if !input.case.committee.is_empty() {
+        b.heading(2, "Comité d'évaluation");
+        for m in &input.case.committee {
+            b.bullet(&m.line());
+        }
+    }
     b.raw(&summary_xml(input));
     if let Some(d) = input.decision {
         b.raw(&decision_xml(d));

@@ -70,6 +70,15 @@ pub(crate) mod xml_safe {
             case_type: xml_text(&c.case_type),
             lot: opt(&c.lot),
             opening_date: opt(&c.opening_date),
+            committee: c
+                .committee
+                .iter()
+                .map(|m| crate::CommitteeMember {
+                    name: xml_text(&m.name),
+                    role: xml_text(&m.role),
+                    declared_at: opt(&m.declared_at),
+                })
+                .collect(),
         }
     }
 

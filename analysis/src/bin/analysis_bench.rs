@@ -130,6 +130,7 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
             case_type: "DAO".into(),
             lot: None,
             opening_date: None,
+            committee: Vec::new(),
         },
         dao: SourceDoc {
             artifact_id: "dao".into(),
