@@ -31,8 +31,8 @@ pub struct Model {
     pub closing_date: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub procedure_type: Option<String>,
-    pub owner_id: Option<i32>,
     pub total_upload_size: Option<i64>,
+    pub owner_id: Option<i32>,
     #[sea_orm(has_many)]
     pub analyses: HasMany<super::analyses::Entity>,
     #[sea_orm(has_many)]
