@@ -633,6 +633,107 @@ async fn one_statement_matches_entity_reads(db: TestDb) {
     assert!(user.is_some() && none.is_none());
 }
 
+/// The statements `GET /api/cases/{id}` runs, counted at the route: the real
+/// router over a pool whose every statement SeaORM's metric callback counts.
+/// One, for the hostile case and for a case with twenty offers alike: the
+/// route adds none to the service's. The hostile values come back through
+/// the route as stored.
+async fn detail_route_runs_one_statement(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = admin(&conn).await;
+    insert_hostile_case(&conn, owner.id).await;
+    insert_case(&conn, "twenty-offers", Some(owner.id)).await;
+    for i in 0..20 {
+        let offer = format!("offer-{i:02}");
+        insert_offer(&conn, "twenty-offers", &offer, "2026-02-12T14:00:00").await;
+        for d in 0..2 {
+            let doc = format!("{offer}-doc-{d}");
+            insert_document(
+                &conn,
+                "twenty-offers",
+                Some(&offer),
+                &doc,
+                "2026-02-12T14:00:00",
+            )
+            .await;
+        }
+    }
+
+    let mut pool = app_connection(&db).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    pool.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let data = tempfile::tempdir().unwrap();
+    let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
+    let token = keys.issue(owner.id).unwrap();
+    let state = dms::http::AppState {
+        db: pool,
+        data: Arc::new(dms::storage::DataDir::open(data.path()).unwrap()),
+        keys,
+        limits: dms::http::limits::Limiters::new(dms::http::limits::LimitConfig {
+            login_per_username: 10_000,
+            login_per_client: 10_000,
+            create_case_per_user: 10_000,
+            upload_per_user: 10_000,
+        }),
+        open_registration: false,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dms::http::serve(
+        listener,
+        dms::http::router(state),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+    for (case, offers) in [("case-t", 1), ("twenty-offers", 20)] {
+        count.store(0, Ordering::SeqCst);
+        let res = http
+            .get(format!("http://{addr}/api/cases/{case}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "{case}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            LOAD_CASE_FILE_QUERIES,
+            "{:?}: statements of GET /api/cases/{case}",
+            db.backend
+        );
+        assert_eq!(body["offers"].as_array().map(Vec::len), Some(offers));
+    }
+    let res = http
+        .get(format!("http://{addr}/api/cases/case-t"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["case"]["title"], hostile("title"));
+    assert_eq!(body["offers"][0]["supplier_name"], hostile("supplier"));
+    assert_eq!(
+        body["offers"][0]["documents"][0]["filename"],
+        hostile("document file name")
+    );
+    assert_eq!(
+        body["artifacts"][0]["filename"],
+        hostile("artifact file name")
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(body["artifacts"][0]["meta_json"].as_str().unwrap()).unwrap();
+    assert_eq!(meta["original_filename"], hostile("meta file name"));
+    assert_eq!(body["lots"][0]["lot_number"], hostile("lot number"));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
 /// A case file of several MiB (extraction results are large) comes back
 /// whole: MariaDB caps its JSON aggregates at `group_concat_max_len`
 /// (1 MiB by default) unless the connection lifts it.
@@ -932,6 +1033,7 @@ backend_tests!(
     relations_are_usable,
     column_types_round_trip,
     one_statement_matches_entity_reads,
+    detail_route_runs_one_statement,
     large_case_file_is_whole,
 );
 
