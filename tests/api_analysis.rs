@@ -6,12 +6,18 @@ mod common;
 #[path = "common/server.rs"]
 mod server;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use analysis::fixtures;
-use common::TestDb;
+use common::{Backend, TestDb};
 use dms::auth::Role;
-use entity::{analyses, artifacts, audits, dao_criteria, memory_entries, offer_extractions};
+use entity::{
+    analyses, artifacts, audits, cases, cba_template_schemas, dao_criteria, documents,
+    memory_entries, offer_extractions, offers,
+};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use server::{TestServer, expect_detail, expect_json};
 
@@ -264,12 +270,163 @@ async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
     }));
 }
 
+/// Everything a run could change: every row of every table an analysis
+/// writes or deletes (as JSON, sorted), every file of the data directory
+/// with its bytes, and the bytes of both outputs as downloaded.
+struct Snapshot {
+    tables: BTreeMap<&'static str, Vec<String>>,
+    files: BTreeMap<String, Vec<u8>>,
+    downloads: BTreeMap<&'static str, (StatusCode, Vec<u8>)>,
+}
+
+/// Fails naming what `after` changed from `before` (row by row, file by
+/// file: the bytes themselves are not printed).
+fn assert_unchanged(before: &Snapshot, after: &Snapshot, what: &str) {
+    for (table, rows) in &before.tables {
+        assert_eq!(&after.tables[table], rows, "{what}: table {table} changed");
+    }
+    let names = |s: &Snapshot| s.files.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(after),
+        names(before),
+        "{what}: files added or removed"
+    );
+    for (name, bytes) in &before.files {
+        assert!(after.files[name] == *bytes, "{what}: {name} changed");
+    }
+    for (kind, (status, bytes)) in &before.downloads {
+        let (now_status, now_bytes) = &after.downloads[kind];
+        assert_eq!(now_status, status, "{what}: {kind} download");
+        assert!(
+            now_bytes == bytes,
+            "{what}: {kind} is not byte for byte the same"
+        );
+    }
+}
+
+async fn rows<E: EntityTrait>(db: &DatabaseConnection) -> Vec<String> {
+    let mut rows: Vec<String> = E::find()
+        .into_json()
+        .all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn files_under(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(root, &path, out);
+        } else {
+            let name = path.strip_prefix(root).unwrap().display().to_string();
+            out.insert(name, std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+async fn snapshot(server: &TestServer, token: &str, case_id: &str) -> Snapshot {
+    let db = &server.state().db;
+    let tables = BTreeMap::from([
+        ("analyses", rows::<analyses::Entity>(db).await),
+        ("artifacts", rows::<artifacts::Entity>(db).await),
+        ("audits", rows::<audits::Entity>(db).await),
+        ("cases", rows::<cases::Entity>(db).await),
+        (
+            "cba_template_schemas",
+            rows::<cba_template_schemas::Entity>(db).await,
+        ),
+        ("dao_criteria", rows::<dao_criteria::Entity>(db).await),
+        ("documents", rows::<documents::Entity>(db).await),
+        ("memory_entries", rows::<memory_entries::Entity>(db).await),
+        (
+            "offer_extractions",
+            rows::<offer_extractions::Entity>(db).await,
+        ),
+        ("offers", rows::<offers::Entity>(db).await),
+    ]);
+    let mut files = BTreeMap::new();
+    files_under(server.data_dir.path(), server.data_dir.path(), &mut files);
+    let mut downloads = BTreeMap::new();
+    for kind in ["output_cba", "output_pv"] {
+        let res = server
+            .get(Some(token), &format!("/api/download/{case_id}/{kind}"))
+            .await;
+        let status = res.status();
+        downloads.insert(kind, (status, res.bytes().await.unwrap().to_vec()));
+    }
+    Snapshot {
+        tables,
+        files,
+        downloads,
+    }
+}
+
+/// Makes the next analysis fail inside its transaction, after it deleted
+/// the previous run: the audit row the run writes last is refused by a
+/// trigger. On PostgreSQL the trigger is deferred to the commit, so the
+/// failure comes after the new outputs were written to disk too.
+async fn fail_analyses_after_their_deletes(backend: Backend, db: &DatabaseConnection) {
+    let statements: &[&str] = match backend {
+        Backend::Sqlite => &["CREATE TRIGGER fail_analysis BEFORE INSERT ON audits \
+              WHEN NEW.action = 'analysis_run' \
+              BEGIN SELECT RAISE(ABORT, 'injected failure'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION fail_analysis() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$",
+            "CREATE CONSTRAINT TRIGGER fail_analysis AFTER INSERT ON audits \
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW \
+             WHEN (NEW.action = 'analysis_run') EXECUTE FUNCTION fail_analysis()",
+        ],
+        Backend::MySql => &[
+            "CREATE TRIGGER fail_analysis BEFORE INSERT ON audits FOR EACH ROW \
+              BEGIN IF NEW.action = 'analysis_run' THEN \
+              SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END",
+        ],
+    };
+    for sql in statements {
+        common::exec(db, sql).await;
+    }
+}
+
 async fn a_bad_document_is_listed_and_the_run_completes(db: TestDb) {
+    let backend = db.backend;
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
     let id = server.fixture_case(&officer).await;
     let run = expect_json(server.analyze(&officer, &id).await, StatusCode::OK).await;
     let db = &server.state().db;
+
+    // A run that fails after deleting the previous one's rows (a trigger
+    // refuses its audit row) leaves everything as it was: every row, every
+    // file, the outputs byte for byte; no memory entry, audit row or file
+    // of its own.
+    let previous = snapshot(&server, &officer.token, &id).await;
+    assert_eq!(previous.downloads["output_cba"].0, StatusCode::OK);
+    assert_eq!(previous.downloads["output_pv"].0, StatusCode::OK);
+    let injected = server.db.connect().await;
+    fail_analyses_after_their_deletes(backend, &injected).await;
+    let res = server.analyze(&officer, &id).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the injected failure: {}",
+        res.text().await.unwrap_or_default()
+    );
+    assert_unchanged(
+        &previous,
+        &snapshot(&server, &officer.token, &id).await,
+        "a run failed after its deletes",
+    );
+    let drop_trigger = match backend {
+        Backend::Postgres => "DROP TRIGGER fail_analysis ON audits",
+        _ => "DROP TRIGGER fail_analysis",
+    };
+    common::exec(&injected, drop_trigger).await;
     let before = offer_extractions::Entity::find()
         .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
         .count(db)

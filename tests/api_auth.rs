@@ -305,39 +305,67 @@ async fn forged_tokens_are_refused(db: TestDb) {
             .to_string()
             .as_bytes())
     );
-    // Signed with another key.
-    let other = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"sub": "1", "exp": now + 3600, "iat": now}),
-        &jsonwebtoken::EncodingKey::from_secret(b"CHANGE_IN_PRODUCTION_USE_OPENSSL_RAND_HEX_32"),
-    )
-    .unwrap();
-    // The right key, but expired; and HS512 with the right key.
+    // The server's key, as the test reads it from the key file.
     let key = std::fs::read_to_string(server.data_dir.path().join(dms::token::KEY_FILE)).unwrap();
-    let expired = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"sub": "1", "exp": now - 10, "iat": now - 3600}),
-        &jsonwebtoken::EncodingKey::from_secret(key.trim().as_bytes()),
-    )
-    .unwrap();
-    let hs512 = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS512),
-        &json!({"sub": "1", "exp": now + 3600, "iat": now}),
-        &jsonwebtoken::EncodingKey::from_secret(key.trim().as_bytes()),
-    )
-    .unwrap();
-    let no_such_user = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"sub": "999999", "exp": now + 3600, "iat": now}),
-        &jsonwebtoken::EncodingKey::from_secret(key.trim().as_bytes()),
-    )
-    .unwrap();
+    let mint = |alg: jsonwebtoken::Algorithm, secret: &[u8], sub: &str, exp: u64, iat: u64| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(alg),
+            &json!({"sub": sub, "exp": exp, "iat": iat}),
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    };
+    let right_key = key.trim().as_bytes();
+    let hs256 = jsonwebtoken::Algorithm::HS256;
+
+    // Positive controls: tokens the test mints itself with the server's
+    // key, HS256 and a future expiry are accepted, for the viewer and for
+    // the admin the forged tokens below name. So each forged token differs
+    // from an accepted one in the one thing it forges, and its 401 is that
+    // thing's refusal (not a key the test got wrong).
+    for (sub, username) in [
+        (viewer.id.to_string(), viewer.username.as_str()),
+        ("1".into(), "admin"),
+    ] {
+        let minted = mint(hs256, right_key, &sub, now + 3600, now);
+        let res = server.get(Some(&minted), "/auth/me").await;
+        assert_eq!(res.status(), StatusCode::OK, "minted token for {sub}");
+        let me: Value = res.json().await.unwrap();
+        assert_eq!(me["username"], username);
+    }
+    // Signed with another key.
+    let other = mint(
+        hs256,
+        b"CHANGE_IN_PRODUCTION_USE_OPENSSL_RAND_HEX_32",
+        "1",
+        now + 3600,
+        now,
+    );
+    // The right key, but expired (inside jsonwebtoken's default 60 s
+    // leeway, which the server turns off); and HS512 with the right key.
+    let expired = mint(hs256, right_key, "1", now - 10, now - 3600);
+    let hs512 = mint(
+        jsonwebtoken::Algorithm::HS512,
+        right_key,
+        "1",
+        now + 3600,
+        now,
+    );
+    let hs384 = mint(
+        jsonwebtoken::Algorithm::HS384,
+        right_key,
+        "1",
+        now + 3600,
+        now,
+    );
+    let no_such_user = mint(hs256, right_key, "999999", now + 3600, now);
     for (what, token) in [
         ("tampered", tampered),
         ("alg none", none),
         ("wrong key", other),
         ("expired", expired),
         ("HS512", hs512),
+        ("HS384", hs384),
         ("unknown user", no_such_user),
     ] {
         let res = server.get(Some(&token), "/auth/me").await;

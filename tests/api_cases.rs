@@ -3,14 +3,18 @@
 //! the detail, lots, and reference numbering under concurrent creation.
 
 mod common;
+#[path = "common/lock_waits.rs"]
+mod lock_waits;
 #[path = "common/server.rs"]
 mod server;
 
 use std::collections::BTreeSet;
 
-use common::TestDb;
+use common::{Backend, TestDb};
 use dms::auth::Role;
+use lock_waits::Lock;
 use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{Value, json};
 use server::{TestServer, expect_detail, expect_json, pdf_bytes};
 
@@ -441,20 +445,73 @@ async fn lots_are_created_and_unique_per_case(db: TestDb) {
 }
 
 async fn concurrent_creation_numbers_references_without_gap_or_duplicate(db: TestDb) {
-    let server = TestServer::start(db).await;
+    const CREATIONS: usize = 30;
+    let backend = db.backend;
+    // While the test holds the numbering lock, the requests beyond the
+    // pool's size queue for a connection: give them time for it.
+    let server = TestServer::start_with(db, |c| {
+        c.db_acquire_timeout = std::time::Duration::from_secs(120)
+    })
+    .await;
     let officers = [
         server.user(Role::ProcurementOfficer).await,
         server.user(Role::ProcurementOfficer).await,
         server.admin().await,
     ];
-    let creations = (0..30).map(|i| {
-        let user = &officers[i % 3];
-        server.post_json(
-            Some(&user.token),
-            "/api/cases",
-            json!({"case_type": "DAO", "title": format!("c{i}")}),
+    // PostgreSQL: the test holds the advisory lock creations take their
+    // numbers under (src/cases/create.rs), so that every request is in
+    // flight at once, and shows they all queued behind it; without that
+    // lock they would not wait, and the test fails. SQLite runs one writer
+    // at a time; MariaDB has no such lock (a lost race is a unique
+    // violation, retried): there the outcome alone is checked.
+    let (holder, watcher) = (server.db.connect().await, server.db.connect().await);
+    let held = match backend {
+        Backend::Postgres => Some((
+            "SELECT pg_advisory_xact_lock(hashtext('dms_reference:DAO:' \
+             || EXTRACT(YEAR FROM now() AT TIME ZONE 'UTC')::int))",
+            Lock::Advisory,
+        )),
+        Backend::MySql | Backend::Sqlite => None,
+    };
+    let held = match held {
+        Some((sql, lock)) => {
+            let tx = holder.begin().await.unwrap();
+            tx.execute_unprepared(sql).await.unwrap();
+            Some((tx, lock))
+        }
+        None => None,
+    };
+    let creations: Vec<_> = (0..CREATIONS)
+        .map(|i| {
+            let (http, url) = (server.http.clone(), server.url("/api/cases"));
+            let token = officers[i % 3].token.clone();
+            tokio::spawn(async move {
+                http.post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"case_type": "DAO", "title": format!("c{i}")}))
+                    .send()
+                    .await
+                    .expect("request")
+            })
+        })
+        .collect();
+    if let Some((tx, lock)) = held {
+        // Every connection of the server's pool waits on the lock (the
+        // other requests wait for a connection), and no request answered.
+        let in_tx = lock_waits::pool_size(&server.state().db).min(CREATIONS as i64);
+        lock_waits::until_waiting(
+            &watcher,
+            lock,
+            in_tx,
+            || creations.iter().filter(|c| !c.is_finished()).count(),
+            CREATIONS,
         )
-    });
+        .await;
+        tx.commit().await.unwrap();
+    }
+    let creations = creations
+        .into_iter()
+        .map(|c| async { c.await.expect("task") });
     let responses = futures_util::future::join_all(creations).await;
     let mut numbers = BTreeSet::new();
     for res in responses {
@@ -466,7 +523,7 @@ async fn concurrent_creation_numbers_references_without_gap_or_duplicate(db: Tes
     }
     assert_eq!(
         numbers,
-        (1..=30).collect::<BTreeSet<i64>>(),
+        (1..=CREATIONS as i64).collect::<BTreeSet<i64>>(),
         "gapless 1..=30"
     );
     let list = server

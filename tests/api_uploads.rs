@@ -5,15 +5,19 @@
 //! crash.
 
 mod common;
+#[path = "common/lock_waits.rs"]
+mod lock_waits;
 #[path = "common/server.rs"]
 mod server;
 
-use common::TestDb;
+use common::{Backend, TestDb};
 use dms::auth::Role;
 use entity::{artifacts, audits, cases, documents, offers};
+use lock_waits::Lock;
 use reqwest::StatusCode;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
 use server::{TestServer, docx_bytes, expect_detail, expect_json, ooxml, pdf_bytes, xlsx_bytes};
@@ -485,7 +489,14 @@ async fn too_large_file_is_413_and_leaves_nothing(db: TestDb) {
 }
 
 async fn quota_holds_under_50_concurrent_uploads(db: TestDb) {
-    let server = TestServer::start(db).await;
+    const UPLOADS: usize = 50;
+    let backend = db.backend;
+    // While the test holds the case row, the uploads beyond the pool's
+    // size queue for a connection: give them time for it.
+    let server = TestServer::start_with(db, |c| {
+        c.db_acquire_timeout = std::time::Duration::from_secs(120)
+    })
+    .await;
     let officer = server.user(Role::ProcurementOfficer).await;
     let case = server.create_case(&officer, "DAO", "Quota").await;
     let id = case["id"].as_str().unwrap();
@@ -519,32 +530,72 @@ async fn quota_holds_under_50_concurrent_uploads(db: TestDb) {
     let size = 1024 * 1024;
     let body = pdf_of_size(size);
     let path = format!("/api/cases/{id}/upload-offer");
-    let uploads = (0..50).map(|i| {
-        let supplier = format!("Supplier {i}");
-        let body = body.clone();
-        let path = path.clone();
-        let server = &server;
-        let token = officer.token.clone();
-        async move {
-            server
-                .upload(
-                    Some(&token),
-                    &path,
-                    "offre.pdf",
-                    body,
-                    &[("supplier_name", &supplier), ("offer_type", "financiere")],
-                )
-                .await
-                .status()
+    // PostgreSQL and MariaDB: the test locks the case row, which the
+    // quota's conditional update needs, so that the uploads are all inside
+    // their transaction at once (or queued for a connection), and shows
+    // they wait there before it lets them go. A quota read and written in
+    // two steps would then lose updates. SQLite runs one writer at a time.
+    let (holder, watcher) = (server.db.connect().await, server.db.connect().await);
+    let held = match backend {
+        Backend::Postgres | Backend::MySql => {
+            let tx = holder.begin().await.unwrap();
+            tx.execute_raw(Statement::from_sql_and_values(
+                tx.get_database_backend(),
+                match backend {
+                    Backend::Postgres => "SELECT id FROM cases WHERE id = $1 FOR UPDATE",
+                    _ => "SELECT id FROM cases WHERE id = ? FOR UPDATE",
+                },
+                [id.into()],
+            ))
+            .await
+            .unwrap();
+            Some(tx)
         }
-    });
+        Backend::Sqlite => None,
+    };
+    let uploads: Vec<_> = (0..UPLOADS)
+        .map(|i| {
+            let form = reqwest::multipart::Form::new()
+                .text("supplier_name", format!("Supplier {i}"))
+                .text("offer_type", "financiere")
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(body.clone()).file_name("offre.pdf"),
+                );
+            let request = server
+                .http
+                .post(server.url(&path))
+                .bearer_auth(&officer.token)
+                .multipart(form);
+            tokio::spawn(async move { request.send().await.expect("upload").status() })
+        })
+        .collect();
+    if let Some(tx) = held {
+        let in_tx = lock_waits::pool_size(&server.state().db).min(UPLOADS as i64);
+        lock_waits::until_waiting(
+            &watcher,
+            Lock::Row("UPDATE %cases% SET %total_upload_size%"),
+            in_tx,
+            || uploads.iter().filter(|u| !u.is_finished()).count(),
+            UPLOADS,
+        )
+        .await;
+        tx.commit().await.unwrap();
+    }
+    let uploads = uploads
+        .into_iter()
+        .map(|u| async { u.await.expect("task") });
     let statuses = futures_util::future::join_all(uploads).await;
     let accepted = statuses.iter().filter(|s| **s == StatusCode::OK).count() as i64;
     let refused = statuses
         .iter()
         .filter(|s| **s == StatusCode::PAYLOAD_TOO_LARGE)
         .count() as i64;
-    assert_eq!(accepted + refused, 50, "only 200 or 413: {statuses:?}");
+    assert_eq!(
+        accepted + refused,
+        UPLOADS as i64,
+        "only 200 or 413: {statuses:?}"
+    );
     assert_eq!(
         accepted,
         (524_288_000 - dao_size) / size as i64,

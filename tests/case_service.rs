@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -354,87 +355,199 @@ async fn query_count_does_not_grow_with_offers(db: TestDb) {
     assert_eq!(LOAD_CASE_FILE_QUERIES, 1);
 }
 
-/// The one-statement case file returns exactly what plain entity reads
-/// return, for values that a JSON round trip could spoil: quotes,
-/// backslashes, control characters, non-Latin text, JSON-looking text, the
-/// largest numeric(12,2), floats without an exact decimal form, nulls; and
-/// the caller's user with its role, as `auth::find` reads it.
-async fn one_statement_matches_entity_reads(db: TestDb) {
-    let conn = migrated(&db).await;
-    let owner = admin(&conn).await;
-    let tricky = "Lot « été » \"quoted\" \\ back\\slash\ttab\nline {\"a\": [1]} 日本 🙂";
+/// A value a JSON round trip could spoil, distinct per column (`tag`), so
+/// that a column read into another's place shows too: quotes, backslashes,
+/// control characters, SQL and `LIKE` syntax, JSON-looking text, a line
+/// separator, non-Latin text, an emoji, spaces at both ends.
+fn hostile(tag: &str) -> String {
+    format!(
+        " {tag} « été » \"quoted\" \\ back\\slash\ttab\nline\r\n {{\"a\": [1]}} \
+         '; DROP TABLE cases; -- %_ \u{1}\u{1f}\u{7f} \u{2028} 日本 🙂 "
+    )
+}
+
+/// A case whose every user-controlled column (title, lot, lot numbers and
+/// descriptions, supplier names, offer types, file names and paths,
+/// artifact kinds and metadata values, memory contents, criteria) holds a
+/// hostile value, and whose every nullable column is set in at least one
+/// row (so a column the statement dropped, read back as `None`, would
+/// differ). `crit-0` keeps its nulls: criteria without an order go last.
+async fn insert_hostile_case(conn: &DatabaseConnection, owner: i32) {
     cases::ActiveModel {
         id: Set("case-t".to_owned()),
         case_type: Set("RFP".to_owned()),
-        title: Set(tricky.to_owned()),
-        lot: Set(Some("{}".to_owned())),
+        title: Set(hostile("title")),
+        lot: Set(Some(hostile("case lot"))),
         created_at: Set("2026-02-10T09:00:00".to_owned()),
         status: Set("open".to_owned()),
+        ref_id: Set(None),
+        category_id: Set(Some("cat_equipmed".to_owned())),
+        purchase_category_id: Set(Some("cat_health".to_owned())),
         estimated_value: Set(Some(dec("9999999999.99"))),
-        closing_date: Set(None),
-        owner_id: Set(Some(owner.id)),
+        closing_date: Set(Some("2026-03-01T23:59:59".to_owned())),
+        procedure_type: Set(Some("devis_formel".to_owned())),
+        owner_id: Set(Some(owner)),
         total_upload_size: Set(Some(i64::from(i32::MAX) * 3)),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    procurement_references::ActiveModel {
+        id: Set("ref-t".to_owned()),
+        case_id: Set("case-t".to_owned()),
+        ref_type: Set("RFP".to_owned()),
+        ref_number: Set("RFP-2026-0001".to_owned()),
+        year: Set(2026),
+        sequence: Set(1),
+        created_at: Set("2026-02-10T09:00:00".to_owned()),
+        created_by: Set(Some(owner)),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    cases::ActiveModel {
+        id: Set("case-t".to_owned()),
+        ref_id: Set(Some("ref-t".to_owned())),
         ..Default::default()
     }
-    .insert(&conn)
+    .update(conn)
     .await
     .unwrap();
     lots::ActiveModel {
         id: Set("lot-t".to_owned()),
         case_id: Set("case-t".to_owned()),
-        lot_number: Set("1".to_owned()),
-        description: Set(Some(tricky.to_owned())),
+        lot_number: Set(hostile("lot number")),
+        description: Set(Some(hostile("lot description"))),
         estimated_value: Set(Some(0.1)),
         created_at: Set("2026-02-10T09:00:00".to_owned()),
-        category_id: Set(None),
+        category_id: Set(Some("cat_equipmed".to_owned())),
     }
-    .insert(&conn)
+    .insert(conn)
     .await
     .unwrap();
-    insert_offer(&conn, "case-t", "offer-t", "2026-02-12T14:00:00").await;
-    insert_document(
-        &conn,
-        "case-t",
-        Some("offer-t"),
-        "doc-t",
-        "2026-02-12T14:00:00",
-    )
-    .await;
-    insert_artifact(
-        &conn,
-        "case-t",
-        "art-t",
-        "2026-02-10T09:05:00",
-        Some(owner.id),
-    )
-    .await;
+    offers::ActiveModel {
+        id: Set("offer-t".to_owned()),
+        case_id: Set("case-t".to_owned()),
+        supplier_name: Set(hostile("supplier")),
+        offer_type: Set(hostile("offer type")),
+        file_hash: Set(Some(hostile("hash"))),
+        submitted_at: Set("2026-02-12T14:00:00".to_owned()),
+        created_at: Set("2026-02-12T14:00:00".to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    documents::ActiveModel {
+        id: Set("doc-t".to_owned()),
+        case_id: Set("case-t".to_owned()),
+        offer_id: Set(Some("offer-t".to_owned())),
+        filename: Set(hostile("document file name")),
+        path: Set(hostile("document path")),
+        uploaded_at: Set("2026-02-12T14:00:00".to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    artifacts::ActiveModel {
+        id: Set("art-t".to_owned()),
+        case_id: Set("case-t".to_owned()),
+        kind: Set(hostile("kind")),
+        filename: Set(hostile("artifact file name")),
+        path: Set(hostile("artifact path")),
+        uploaded_at: Set("2026-02-10T09:05:00".to_owned()),
+        meta_json: Set(Some(
+            serde_json::json!({
+                "original_filename": hostile("meta file name"),
+                "supplier_name": hostile("meta supplier"),
+                hostile("meta key"): [hostile("meta list"), 1.5, null],
+            })
+            .to_string(),
+        )),
+        created_by: Set(Some(owner)),
+        created_at: Set(Some("2026-02-10 09:05:00".to_owned())),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
     memory_entries::ActiveModel {
         id: Set("mem-t".to_owned()),
         case_id: Set("case-t".to_owned()),
-        entry_type: Set("decision".to_owned()),
-        content_json: Set(serde_json::json!({"reason": tricky, "n": 1.5}).to_string()),
+        entry_type: Set(hostile("entry type")),
+        content_json: Set(serde_json::json!({"reason": hostile("memory"), "n": 1.5}).to_string()),
         created_at: Set("2026-02-10T09:00:00".to_owned()),
     }
-    .insert(&conn)
+    .insert(conn)
     .await
     .unwrap();
-    insert_criterion(&conn, "case-t", "crit-2", 2).await;
+    insert_criterion(conn, "case-t", "crit-2", 2).await;
     dao_criteria::ActiveModel {
         id: Set("crit-0".to_owned()),
         case_id: Set("case-t".to_owned()),
-        categorie: Set("financier".to_owned()),
-        critere_nom: Set(tricky.to_owned()),
+        categorie: Set(hostile("categorie")),
+        critere_nom: Set(hostile("critere")),
         description: Set(Some(String::new())),
         ponderation: Set(0.333),
-        type_reponse: Set("score".to_owned()),
+        type_reponse: Set(hostile("type reponse")),
         seuil_elimination: Set(None),
         ordre_affichage: Set(None),
         created_at: Set("2026-02-10T09:10:00".to_owned()),
     }
-    .insert(&conn)
+    .insert(conn)
     .await
     .unwrap();
-    insert_criterion(&conn, "case-t", "crit-1", 1).await;
+    dao_criteria::ActiveModel {
+        id: Set("crit-1".to_owned()),
+        case_id: Set("case-t".to_owned()),
+        categorie: Set("technique".to_owned()),
+        critere_nom: Set("Critère 1".to_owned()),
+        description: Set(Some(hostile("criterion description"))),
+        ponderation: Set(0.6),
+        type_reponse: Set("score".to_owned()),
+        seuil_elimination: Set(Some(12.5)),
+        ordre_affichage: Set(Some(1)),
+        created_at: Set("2026-02-10T09:10:00".to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+}
+
+/// The fields (as `relation.field` paths) that are null in every row of
+/// the case file's JSON: a column the test never sets would hide a column
+/// the statement drops.
+fn always_null(file: &CaseFile) -> Vec<String> {
+    fn walk(path: &str, value: &serde_json::Value, seen: &mut BTreeMap<String, bool>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    walk(&format!("{path}.{key}"), v, seen);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    walk(&format!("{path}[]"), v, seen);
+                }
+            }
+            v => *seen.entry(path.to_owned()).or_default() |= !v.is_null(),
+        }
+    }
+    let mut seen = BTreeMap::new();
+    walk("", &serde_json::to_value(file).unwrap(), &mut seen);
+    seen.into_iter()
+        .filter(|(_, set)| !set)
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// The one-statement case file returns exactly what plain entity reads
+/// return, for hostile values in every user-controlled column, every
+/// nullable column set somewhere, the largest numeric(12,2), floats
+/// without an exact decimal form; and the caller's user with its role, as
+/// `auth::find` reads it.
+async fn one_statement_matches_entity_reads(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = admin(&conn).await;
+    insert_hostile_case(&conn, owner.id).await;
 
     let session = dms::auth::open_session(&conn, owner.id, std::time::Duration::from_secs(600))
         .await
@@ -446,13 +559,23 @@ async fn one_statement_matches_entity_reads(db: TestDb) {
     let (file, _) = read.file.expect("the case is found");
     assert_eq!(user, dms::auth::find(&conn, owner.id).await.unwrap());
     assert!(user.is_some_and(|u| u.is_active && u.role_name == "admin"));
+    assert_eq!(
+        always_null(&file),
+        Vec::<String>::new(),
+        "columns the test leaves null everywhere"
+    );
 
     let case = cases::Entity::find_by_id("case-t")
         .one(&conn)
         .await
         .unwrap();
     assert_eq!(Some(&file.case), case.as_ref(), "{:?}", db.backend);
-    assert_eq!(file.case.title, tricky);
+    assert_eq!(file.case.title, hostile("title"));
+    let reference = procurement_references::Entity::find_by_id("ref-t")
+        .one(&conn)
+        .await
+        .unwrap();
+    assert_eq!(file.reference, reference, "{:?}", db.backend);
     let lots = lots::Entity::find()
         .filter(lots::Column::CaseId.eq("case-t"))
         .all(&conn)
@@ -460,6 +583,14 @@ async fn one_statement_matches_entity_reads(db: TestDb) {
         .unwrap();
     assert_eq!(file.lots, lots, "{:?}", db.backend);
     assert_eq!(file.lots[0].estimated_value, Some(0.1));
+    let offers = offers::Entity::find()
+        .filter(offers::Column::CaseId.eq("case-t"))
+        .all(&conn)
+        .await
+        .unwrap();
+    let read: Vec<offers::Model> = file.offers.iter().map(|o| o.offer.clone()).collect();
+    assert_eq!(read, offers, "{:?}", db.backend);
+    assert_eq!(file.offers[0].offer.supplier_name, hostile("supplier"));
     let memory = memory_entries::Entity::find()
         .filter(memory_entries::Column::CaseId.eq("case-t"))
         .all(&conn)
@@ -471,11 +602,19 @@ async fn one_statement_matches_entity_reads(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(file.offers[0].documents, documents, "{:?}", db.backend);
+    assert_eq!(
+        file.offers[0].documents[0].filename,
+        hostile("document file name")
+    );
     let artifacts = artifacts::Entity::find_by_id("art-t")
         .all(&conn)
         .await
         .unwrap();
     assert_eq!(file.artifacts, artifacts, "{:?}", db.backend);
+    let meta: serde_json::Value =
+        serde_json::from_str(file.artifacts[0].meta_json.as_deref().unwrap()).unwrap();
+    assert_eq!(meta["supplier_name"], hostile("meta supplier"));
+    assert_eq!(meta[hostile("meta key")][0], hostile("meta list"));
     // Ordered criteria first, by their order; then those without one.
     let order: Vec<&str> = file.dao_criteria.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(order, ["crit-1", "crit-2", "crit-0"], "{:?}", db.backend);
@@ -501,6 +640,107 @@ async fn one_statement_matches_entity_reads(db: TestDb) {
         .await
         .unwrap();
     assert!(none.user.is_some() && none.file.is_none());
+}
+
+/// The statements `GET /api/cases/{id}` runs, counted at the route: the real
+/// router over a pool whose every statement SeaORM's metric callback counts.
+/// One, for the hostile case and for a case with twenty offers alike: the
+/// route adds none to the service's. The hostile values come back through
+/// the route as stored.
+async fn detail_route_runs_one_statement(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = admin(&conn).await;
+    insert_hostile_case(&conn, owner.id).await;
+    insert_case(&conn, "twenty-offers", Some(owner.id)).await;
+    for i in 0..20 {
+        let offer = format!("offer-{i:02}");
+        insert_offer(&conn, "twenty-offers", &offer, "2026-02-12T14:00:00").await;
+        for d in 0..2 {
+            let doc = format!("{offer}-doc-{d}");
+            insert_document(
+                &conn,
+                "twenty-offers",
+                Some(&offer),
+                &doc,
+                "2026-02-12T14:00:00",
+            )
+            .await;
+        }
+    }
+
+    let mut pool = app_connection(&db).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    pool.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let data = tempfile::tempdir().unwrap();
+    let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
+    let token = keys.issue(owner.id).unwrap();
+    let state = dms::http::AppState {
+        db: pool,
+        data: Arc::new(dms::storage::DataDir::open(data.path()).unwrap()),
+        keys,
+        limits: dms::http::limits::Limiters::new(dms::http::limits::LimitConfig {
+            login_per_username: 10_000,
+            login_per_client: 10_000,
+            create_case_per_user: 10_000,
+            upload_per_user: 10_000,
+        }),
+        open_registration: false,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(dms::http::serve(
+        listener,
+        dms::http::router(state),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+    for (case, offers) in [("case-t", 1), ("twenty-offers", 20)] {
+        count.store(0, Ordering::SeqCst);
+        let res = http
+            .get(format!("http://{addr}/api/cases/{case}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "{case}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            LOAD_CASE_FILE_QUERIES,
+            "{:?}: statements of GET /api/cases/{case}",
+            db.backend
+        );
+        assert_eq!(body["offers"].as_array().map(Vec::len), Some(offers));
+    }
+    let res = http
+        .get(format!("http://{addr}/api/cases/case-t"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["case"]["title"], hostile("title"));
+    assert_eq!(body["offers"][0]["supplier_name"], hostile("supplier"));
+    assert_eq!(
+        body["offers"][0]["documents"][0]["filename"],
+        hostile("document file name")
+    );
+    assert_eq!(
+        body["artifacts"][0]["filename"],
+        hostile("artifact file name")
+    );
+    let meta: serde_json::Value =
+        serde_json::from_str(body["artifacts"][0]["meta_json"].as_str().unwrap()).unwrap();
+    assert_eq!(meta["original_filename"], hostile("meta file name"));
+    assert_eq!(body["lots"][0]["lot_number"], hostile("lot number"));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
 }
 
 /// A case file of several MiB (extraction results are large) comes back
@@ -802,6 +1042,7 @@ backend_tests!(
     relations_are_usable,
     column_types_round_trip,
     one_statement_matches_entity_reads,
+    detail_route_runs_one_statement,
     large_case_file_is_whole,
 );
 

@@ -314,6 +314,15 @@ async fn viewer_sees_the_case_read_only() {
         "no write control"
     );
     assert_eq!(browser.count("input[type=file]").await, 0);
+    // Those zeros are counts, not swallowed errors: an invalid selector or
+    // a page whose script throws is an error, never "no such element".
+    let invalid = browser.try_count("main form[").await;
+    assert!(invalid.is_err(), "an invalid selector counted {invalid:?}");
+    let thrown = browser
+        .try_eval("throw new Error('broken page');", vec![])
+        .await;
+    assert!(thrown.is_err(), "a throwing script answered {thrown:?}");
+    assert_eq!(browser.try_count("#read-only").await, Ok(1));
     browser.screenshot("viewer_case_page").await;
 }
 

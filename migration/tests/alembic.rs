@@ -183,13 +183,27 @@ async fn alembic_version_names_unknown_revision(db: TestDb) {
 async fn adoption_records_without_rerunning(db: TestDb) {
     run(&db, &["upgrade", "004"]);
     let conn = db.connect().await;
-    // Make it look like Alembic's: no SeaORM bookkeeping, a marker row.
+    // Make it look like Alembic's: no SeaORM bookkeeping, and markers a
+    // re-run would undo. Seeding is insert-if-absent, so a changed row
+    // alone would survive a re-run: seed rows of 003 and 004 are removed
+    // too, which re-running either revision would put back.
     exec(&conn, "DROP TABLE seaql_migrations").await;
     exec(
         &conn,
         "UPDATE users SET hashed_password = 'legacy' WHERE username = 'admin'",
     )
     .await;
+    exec(
+        &conn,
+        "DELETE FROM procurement_thresholds WHERE procedure_type = 'RFQ'",
+    )
+    .await;
+    exec(
+        &conn,
+        "DELETE FROM purchase_categories WHERE code = 'CONSTR'",
+    )
+    .await;
+    exec(&conn, "DELETE FROM roles WHERE name = 'viewer'").await;
     let out = run(&db, &["up"]);
     assert_adopted_at(&out, "004_users_rbac");
     assert_eq!(
@@ -200,6 +214,18 @@ async fn adoption_records_without_rerunning(db: TestDb) {
         column_strings(&conn, "SELECT hashed_password FROM users").await,
         ["legacy"]
     );
+    for (table, key, removed) in [
+        ("procurement_thresholds", "procedure_type", "RFQ"),
+        ("purchase_categories", "code", "CONSTR"),
+        ("roles", "name", "viewer"),
+    ] {
+        let left =
+            column_strings(&conn, &format!("SELECT {key} FROM {table} ORDER BY {key}")).await;
+        assert!(
+            !left.iter().any(|k| k == removed) && !left.is_empty(),
+            "{table}: {removed} is back ({left:?}): a revision at or below 004 re-ran"
+        );
+    }
 }
 
 /// `up`'s output adopted the database at `at` and applied exactly the
@@ -487,12 +513,20 @@ async fn standing(db: &TestDb) -> (String, Vec<String>) {
     (current, tables)
 }
 
-/// `up`, `downgrade base` and `fresh`, each killed at moments spread over
-/// its own run: the next run completes the work, and the rows are the
-/// seed's. Each kill is classified by what it left; some must land while
-/// the run was changing the database (neither where it started nor where
-/// it ends).
+/// `up`, `downgrade base` and `fresh`, each killed with SIGKILL at moments
+/// spread over its own run: the next run completes the work, and the rows
+/// are the seed's. Each kill is classified by what it left; for every
+/// command, at least one SIGKILL must land while the run was changing the
+/// database (neither where it started nor where it ends). A run that ended
+/// before its kill must have ended well and where it should.
 async fn killed_at_random_moments(first: TestDb) {
+    use std::os::unix::process::ExitStatusExt;
+
+    /// Kills spread over one run; more rounds only while none landed midway.
+    const SPREAD: u64 = 7;
+    const MAX_ATTEMPTS: u64 = 4 * SPREAD;
+    /// `Child::kill`'s signal (its number on every Unix).
+    const SIGKILL: i32 = 9;
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -501,7 +535,6 @@ async fn killed_at_random_moments(first: TestDb) {
     let reference_seed = seed_content(&first, &first.connect().await).await;
     let head = standing(&first).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut midway = 0;
     for args in [
         &["up"][..],
         &["downgrade", "base", "--force"],
@@ -520,14 +553,19 @@ async fn killed_at_random_moments(first: TestDb) {
         run(&timed, args);
         let full = started.elapsed();
         let end = standing(&timed).await;
-        for i in 0..7u64 {
+        let (mut killed, mut midway) = (0, 0);
+        for i in 0..MAX_ATTEMPTS {
+            if i >= SPREAD && midway > 0 {
+                break;
+            }
             let Some(db) = TestDb::new(first.backend).await else {
                 return;
             };
             if from_head {
                 run(&db, &["up"]);
             }
-            let delay = full.mul_f64((i as f64 + jitter(seed, i)) / 7.0);
+            let moment = (i % SPREAD) as f64 + jitter(seed, i);
+            let delay = full.mul_f64(moment / SPREAD as f64);
             let mut all = vec!["-u", db.url.as_str()];
             all.extend_from_slice(args);
             let mut child = command(dir.path(), &all, &[])
@@ -536,13 +574,24 @@ async fn killed_at_random_moments(first: TestDb) {
                 .spawn()
                 .expect("spawn");
             tokio::time::sleep(delay).await;
-            let _ = child.kill();
-            let _ = child.wait();
+            // Sent to the child even when it has just exited (not yet
+            // reaped): the exit status tells which happened.
+            child.kill().expect("SIGKILL sent");
+            let status = child.wait().expect("the killed run's status");
             let left = standing(&db).await;
-            if left != start && left != end {
-                midway += 1;
+            let context = format!(
+                "{args:?} killed after {delay:?} (seed {seed}), exit {status:?}, left {left:?}"
+            );
+            if status.signal() == Some(SIGKILL) {
+                killed += 1;
+                if left != start && left != end {
+                    midway += 1;
+                }
+            } else {
+                // It finished before the kill: then it finished well.
+                assert!(status.success(), "{context}");
+                assert_eq!(left, end, "{context}");
             }
-            let context = format!("{args:?} killed after {delay:?} (seed {seed}), left {left:?}");
             let out = cli(dir.path(), &all, &[]);
             assert!(out.status.success(), "{context}: {}", common::stderr(&out));
             assert_eq!(standing(&db).await, end, "{context}");
@@ -553,11 +602,12 @@ async fn killed_at_random_moments(first: TestDb) {
                 assert_eq!(alembic_version(&conn).await, [HEAD], "{context}");
             }
         }
+        assert!(
+            midway > 0,
+            "{args:?}: no SIGKILL landed while the run was changing the database \
+             ({killed} SIGKILLs, seed {seed})"
+        );
     }
-    assert!(
-        midway > 0,
-        "no kill landed while a run was changing the database (seed {seed})"
-    );
 }
 
 async fn no_silent_data_loss(db: TestDb) {

@@ -127,28 +127,48 @@ impl Browser {
         browser
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// One WebDriver command. `Err` carries the driver's error (`no such
+    /// element`, `javascript error`, `invalid selector`...): W3C answers
+    /// every failed command with a 4xx/5xx status and `{error, message}`.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut req = self.http.request(method, url);
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res: Value = req
-            .send()
+        let res = req.send().await.expect("webdriver request");
+        let status = res.status();
+        let res: Value = res.json().await.expect("webdriver json");
+        let value = res["value"].clone();
+        if status.is_success() {
+            Ok(value)
+        } else {
+            Err(format!(
+                "{status} {}: {}",
+                value["error"].as_str().unwrap_or("?"),
+                value["message"].as_str().unwrap_or_default()
+            ))
+        }
+    }
+
+    /// A command whose failure is the test's failure.
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.call(method, path, body)
             .await
-            .expect("webdriver request")
-            .json()
-            .await
-            .expect("webdriver json");
-        res["value"].clone()
+            .unwrap_or_else(|e| panic!("webdriver {path}: {e}"))
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        self.call(reqwest::Method::POST, path, Some(body)).await
+        self.command(reqwest::Method::POST, path, Some(body)).await
     }
 
     async fn get(&self, path: &str) -> Value {
-        self.call(reqwest::Method::GET, path, None).await
+        self.command(reqwest::Method::GET, path, None).await
     }
 
     pub async fn set_window(&self, width: u32, height: u32) {
@@ -168,17 +188,40 @@ impl Browser {
             .to_owned()
     }
 
-    /// Runs `script` (a function body) with `args`; returns its value.
-    pub async fn eval(&self, script: &str, args: Vec<Value>) -> Value {
-        self.post("/execute/sync", json!({"script": script, "args": args}))
-            .await
+    /// Runs `script` (a function body) with `args`; returns its value, or
+    /// the driver's error (a script that throws, an invalid selector).
+    pub async fn try_eval(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
     }
 
-    /// The element matching `css`, if any now.
+    /// Runs `script` (a function body) with `args`; returns its value.
+    /// Panics when the script fails: a broken page is no empty answer.
+    pub async fn eval(&self, script: &str, args: Vec<Value>) -> Value {
+        self.try_eval(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}"))
+    }
+
+    /// The element matching `css`, if any now. Only "no such element" means
+    /// none; any other error of the driver fails the test.
     pub async fn find(&self, css: &str) -> Option<String> {
-        let v = self
-            .post("/element", json!({"using": "css selector", "value": css}))
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
             .await;
+        let v = match found {
+            Ok(v) => v,
+            Err(e) if e.contains("no such element") => return None,
+            Err(e) => panic!("finding {css}: {e}"),
+        };
         v.as_object()
             .and_then(|o| o.iter().find(|(k, _)| k.starts_with("element-")))
             .and_then(|(_, id)| id.as_str())
@@ -234,15 +277,24 @@ impl Browser {
         .to_owned()
     }
 
-    /// How many elements match `css`.
+    /// How many elements match `css`, or the driver's error: an invalid
+    /// selector or a failing page is not "none".
+    pub async fn try_count(&self, css: &str) -> Result<u64, String> {
+        let v = self
+            .try_eval(
+                "return document.querySelectorAll(arguments[0]).length;",
+                vec![json!(css)],
+            )
+            .await?;
+        v.as_u64()
+            .ok_or_else(|| format!("counting {css}: not a count: {v}"))
+    }
+
+    /// How many elements match `css`; panics on any error.
     pub async fn count(&self, css: &str) -> u64 {
-        self.eval(
-            "return document.querySelectorAll(arguments[0]).length;",
-            vec![json!(css)],
-        )
-        .await
-        .as_u64()
-        .unwrap_or(0)
+        self.try_count(css)
+            .await
+            .unwrap_or_else(|e| panic!("counting {css}: {e}"))
     }
 
     /// Types `text` into the element matching `css` (a file input takes a path).
