@@ -283,6 +283,10 @@ async fn forged_tokens_are_refused(db: TestDb) {
         StatusCode::OK
     );
     let parts: Vec<&str> = good.split('.').collect();
+    // The sign-in session a token names (its `sid`), read from its payload.
+    let sid_of = |token: &str| claims_of(token)["sid"].as_str().expect("sid").to_owned();
+    let viewer_sid = sid_of(&good);
+    let admin_sid = sid_of(&server.login("admin", "Admin123!").await);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -292,7 +296,7 @@ async fn forged_tokens_are_refused(db: TestDb) {
     let tampered = format!(
         "{}.{}.{}",
         parts[0],
-        b64(json!({"sub": "1", "exp": now + 3600, "iat": now})
+        b64(json!({"sub": "1", "exp": now + 3600, "iat": now, "sid": admin_sid})
             .to_string()
             .as_bytes()),
         parts[2]
@@ -301,16 +305,18 @@ async fn forged_tokens_are_refused(db: TestDb) {
     let none = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(json!({"sub": "1", "exp": now + 3600, "iat": now})
+        b64(json!({"sub": "1", "exp": now + 3600, "iat": now, "sid": admin_sid})
             .to_string()
             .as_bytes())
     );
     // The server's key, as the test reads it from the key file.
     let key = std::fs::read_to_string(server.data_dir.path().join(dms::token::KEY_FILE)).unwrap();
     let mint = |alg: jsonwebtoken::Algorithm, secret: &[u8], sub: &str, exp: u64, iat: u64| {
+        // The session of the account the token names.
+        let sid = if sub == "1" { &admin_sid } else { &viewer_sid };
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(alg),
-            &json!({"sub": sub, "exp": exp, "iat": iat}),
+            &json!({"sub": sub, "exp": exp, "iat": iat, "sid": sid}),
             &jsonwebtoken::EncodingKey::from_secret(secret),
         )
         .unwrap()
@@ -359,6 +365,19 @@ async fn forged_tokens_are_refused(db: TestDb) {
         now,
     );
     let no_such_user = mint(hs256, right_key, "999999", now + 3600, now);
+    // The right key, but another account's session, or none.
+    let anothers_session = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(hs256),
+        &json!({"sub": "1", "exp": now + 3600, "iat": now, "sid": viewer_sid}),
+        &jsonwebtoken::EncodingKey::from_secret(right_key),
+    )
+    .unwrap();
+    let no_session = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(hs256),
+        &json!({"sub": "1", "exp": now + 3600, "iat": now}),
+        &jsonwebtoken::EncodingKey::from_secret(right_key),
+    )
+    .unwrap();
     for (what, token) in [
         ("tampered", tampered),
         ("alg none", none),
@@ -367,6 +386,8 @@ async fn forged_tokens_are_refused(db: TestDb) {
         ("HS512", hs512),
         ("HS384", hs384),
         ("unknown user", no_such_user),
+        ("another account's session", anothers_session),
+        ("no session", no_session),
     ] {
         let res = server.get(Some(&token), "/auth/me").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");

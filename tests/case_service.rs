@@ -669,6 +669,10 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     }
 
     let mut pool = app_connection(&db).await;
+    // The token's sign-in session, opened before the statements are counted.
+    let session = dms::auth::open_session(&pool, owner.id, std::time::Duration::from_secs(600))
+        .await
+        .unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&count);
     pool.set_metric_callback(move |_| {
@@ -676,7 +680,7 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     });
     let data = tempfile::tempdir().unwrap();
     let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
-    let token = keys.issue(owner.id).unwrap();
+    let token = keys.issue(owner.id, &session).unwrap();
     let state = dms::http::AppState {
         db: pool,
         data: Arc::new(dms::storage::DataDir::open(data.path()).unwrap()),
@@ -688,6 +692,7 @@ async fn detail_route_runs_one_statement(db: TestDb) {
             upload_per_user: 10_000,
         }),
         open_registration: false,
+        trusted_proxies: Vec::new().into(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -1046,8 +1051,9 @@ backend_tests!(
     large_case_file_is_whole,
 );
 
-/// The production-like dump (Alembic at 004), loaded as is with psql: the
-/// service reads it without any migration of ours.
+/// The production-like dump (Alembic at 004), loaded as is with psql and
+/// brought to head as `serve --migrate` does (the server refuses a database
+/// behind the code): its rows read back as production wrote them.
 #[tokio::test]
 async fn postgres_alembic_dump() {
     let Some(db) = TestDb::new(Backend::Postgres).await else {
@@ -1065,6 +1071,9 @@ async fn postgres_alembic_dump() {
         String::from_utf8_lossy(&out.stderr)
     );
     let conn = db.connect().await;
+    migration::upgrade(&conn, migration::Target::Head)
+        .await
+        .expect("adopt and migrate the dump");
 
     let file = load_case_file(&conn, "11111111-1111-4111-8111-111111111111")
         .await

@@ -298,6 +298,10 @@ async fn viewer_sees_the_case_read_only() {
     let case = server
         .create_case(&officer, "RFQ", "Fournitures de bureau")
         .await;
+    // An observer of the committee: the case is theirs to read.
+    server
+        .add_member(&officer, case["id"].as_str().unwrap(), &viewer, "observer")
+        .await;
     let browser = Browser::start(1100, 900).await;
     sign_in(&browser, &server, &viewer.username, "Password123!").await;
     assert_eq!(browser.count("a[href='/dossiers/nouveau']").await, 0);
@@ -468,6 +472,11 @@ async fn sign_in_and_case_forms_work_with_the_keyboard_alone() {
     let Some((_one, server)) = begin().await else {
         return;
     };
+    // The operator changed the seeded password first (the seeded one only
+    // opens the password form).
+    dms::auth::set_password(&server.state().db, "admin", "Admin-changed-2026")
+        .await
+        .expect("admin password");
     let browser = Browser::start(1100, 900).await;
     browser.goto(&server.url("/connexion")).await;
     browser.wait("#username").await;
@@ -476,7 +485,7 @@ async fn sign_in_and_case_forms_work_with_the_keyboard_alone() {
         "username",
         "the sign-in form has the focus"
     );
-    browser.keys(&format!("admin{TAB}Admin123!{ENTER}")).await;
+    browser.keys(&format!("admin{TAB}Admin-changed-2026{ENTER}")).await;
     browser.wait("form.who").await;
     assert!(browser.url().await.ends_with("/dossiers"));
 
