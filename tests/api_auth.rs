@@ -296,18 +296,22 @@ async fn forged_tokens_are_refused(db: TestDb) {
     let tampered = format!(
         "{}.{}.{}",
         parts[0],
-        b64(json!({"sub": "1", "exp": now + 3600, "iat": now, "sid": admin_sid})
-            .to_string()
-            .as_bytes()),
+        b64(
+            json!({"sub": "1", "exp": now + 3600, "iat": now, "sid": admin_sid})
+                .to_string()
+                .as_bytes()
+        ),
         parts[2]
     );
     // alg none, no signature.
     let none = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(json!({"sub": "1", "exp": now + 3600, "iat": now, "sid": admin_sid})
-            .to_string()
-            .as_bytes())
+        b64(
+            json!({"sub": "1", "exp": now + 3600, "iat": now, "sid": admin_sid})
+                .to_string()
+                .as_bytes()
+        )
     );
     // The server's key, as the test reads it from the key file.
     let key = std::fs::read_to_string(server.data_dir.path().join(dms::token::KEY_FILE)).unwrap();

@@ -289,7 +289,10 @@ backend_tests!(entities_match_live_schema, live_drift_is_reported);
 /// the head schema they describe too.
 #[test]
 fn entities_match_reference_schema() {
-    let reference = parse_reference(&common::reference(&format!("schema_postgres_{}.txt", migration::HEAD)));
+    let reference = parse_reference(&common::reference(&format!(
+        "schema_postgres_{}.txt",
+        migration::HEAD
+    )));
     let drift = drift(&all_entities(), &reference);
     assert!(drift.is_empty(), "{}", drift.join("\n"));
 }
@@ -297,7 +300,10 @@ fn entities_match_reference_schema() {
 /// Each kind of drift, on the reference schema altered by hand.
 #[test]
 fn every_kind_of_drift_is_named() {
-    let reference = parse_reference(&common::reference(&format!("schema_postgres_{}.txt", migration::HEAD)));
+    let reference = parse_reference(&common::reference(&format!(
+        "schema_postgres_{}.txt",
+        migration::HEAD
+    )));
     let entities = all_entities();
     let drift_after = |change: &dyn Fn(&mut Schema)| {
         let mut schema = reference.clone();

@@ -485,7 +485,9 @@ async fn sign_in_and_case_forms_work_with_the_keyboard_alone() {
         "username",
         "the sign-in form has the focus"
     );
-    browser.keys(&format!("admin{TAB}Admin-changed-2026{ENTER}")).await;
+    browser
+        .keys(&format!("admin{TAB}Admin-changed-2026{ENTER}"))
+        .await;
     browser.wait("form.who").await;
     assert!(browser.url().await.ends_with("/dossiers"));
 

@@ -107,7 +107,7 @@ pub fn spawn_housekeeping(state: &AppState) {
         loop {
             tick.tick().await;
             limits.forget_idle();
-            if minutes % 60 == 0
+            if minutes.is_multiple_of(60)
                 && let Err(e) = crate::auth::purge_expired_sessions(&db).await
             {
                 tracing::warn!(error = %e, "could not forget expired sign-in sessions");
