@@ -797,3 +797,24 @@ async fn the_pv_lists_the_committee_and_their_declarations(db: TestDb) {
     }
     server.shutdown().await;
 }
+
+/// The embedded database file and a data directory the server creates are
+/// its owner's only: offers are confidential to other local accounts too.
+#[test]
+fn the_database_file_and_the_data_directory_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dms.db");
+    migration::runner::create_private_sqlite_file(&format!("sqlite://{}?mode=rwc", file.display()));
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the database file: {mode:o}");
+    // An existing file keeps the mode its owner gave it.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    migration::runner::create_private_sqlite_file(&format!("sqlite://{}?mode=rwc", file.display()));
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let data = dir.path().join("data");
+    dms::storage::DataDir::open(&data).unwrap();
+    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the data directory: {mode:o}");
+}

@@ -530,8 +530,9 @@ async fn quota_holds_under_50_concurrent_uploads(db: TestDb) {
     let size = 1024 * 1024;
     let body = pdf_of_size(size);
     let path = format!("/api/cases/{id}/upload-offer");
-    // PostgreSQL and MariaDB: the test locks the case row, which the
-    // quota's conditional update needs, so that the uploads are all inside
+    // PostgreSQL and MariaDB: the test locks the case row, which every
+    // upload locks before its quota's conditional update, so that the
+    // uploads are all inside
     // their transaction at once (or queued for a connection), and shows
     // they wait there before it lets them go. A quota read and written in
     // two steps would then lose updates. SQLite runs one writer at a time.
@@ -574,7 +575,9 @@ async fn quota_holds_under_50_concurrent_uploads(db: TestDb) {
         let in_tx = lock_waits::pool_size(&server.state().db).min(UPLOADS as i64);
         lock_waits::until_waiting(
             &watcher,
-            Lock::Row("UPDATE %cases% SET %total_upload_size%"),
+            // Every write to a case starts by locking its row (the
+            // committee's check and the quota in one transaction).
+            Lock::Row("SELECT %FROM %cases%FOR UPDATE%"),
             in_tx,
             || uploads.iter().filter(|u| !u.is_finished()).count(),
             UPLOADS,

@@ -392,6 +392,27 @@ async fn insert_hostile_case(conn: &DatabaseConnection, owner: i32) {
     .insert(conn)
     .await
     .unwrap();
+    // Its offers were opened and its owner declared: the owner reads the
+    // whole file (a sealed one is redacted; see tests/api_committee.rs).
+    entity::case_openings::ActiveModel {
+        case_id: Set("case-t".to_owned()),
+        opened_by: Set(Some(owner)),
+        opened_at: Set("2026-03-02T09:00:00".to_owned()),
+        present: Set("[]".to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
+    entity::case_declarations::ActiveModel {
+        id: Set("decl-t".to_owned()),
+        case_id: Set("case-t".to_owned()),
+        user_id: Set(owner),
+        declared_at: Set("2026-03-02T08:55:00".to_owned()),
+        statement: Set(dms::committee::DECLARATION_TEXT.to_owned()),
+    }
+    .insert(conn)
+    .await
+    .unwrap();
     procurement_references::ActiveModel {
         id: Set("ref-t".to_owned()),
         case_id: Set("case-t".to_owned()),

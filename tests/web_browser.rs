@@ -507,3 +507,92 @@ async fn sign_in_and_case_forms_work_with_the_keyboard_alone() {
     assert!(created.contains(&format!("RFQ-{year}-0001")), "{created}");
     browser.screenshot("keyboard_created_case").await;
 }
+
+/// A committee member declares impartiality in the page, then reads an
+/// offer only after the opening: before it, the page lists the offer by
+/// supplier and time of receipt and its file answers 403; after it, the
+/// file is there. The committee section is saved as `docs/committee.png`'s
+/// source (`target/web-screenshots/committee_section.png`).
+#[tokio::test]
+async fn a_member_declares_then_reads_an_offer_only_after_the_opening() {
+    let Some((_one, server)) = begin().await else {
+        return;
+    };
+    let owner = server.user(Role::ProcurementOfficer).await;
+    let evaluator = server.user(Role::ProcurementOfficer).await;
+    let observer = server.user(Role::Viewer).await;
+    let token = Some(owner.token.as_str());
+    let case = server
+        .post_json(
+            token,
+            "/api/cases",
+            json!({"case_type": "DAO", "title": "Forages Kayes", "closing_date": "2020-01-01T10:00:00Z"}),
+        )
+        .await;
+    let case: serde_json::Value = case.json().await.expect("case");
+    let id = case["id"].as_str().expect("id").to_owned();
+    server.upload_dao(&owner, &id, "dao.docx").await;
+    let offer: serde_json::Value = server
+        .upload(
+            token,
+            &format!("/api/cases/{id}/upload-offer"),
+            "offre_acme.pdf",
+            pdf_bytes("OFFRE ACME Montant total : 1.500.000 FCFA"),
+            &[("supplier_name", "ACME SARL"), ("offer_type", "technique")],
+        )
+        .await
+        .json()
+        .await
+        .expect("offer");
+    let offer_id = offer["artifact_id"].as_str().expect("artifact").to_owned();
+    server
+        .add_member(&owner, &id, &evaluator, "evaluator")
+        .await;
+    server.add_member(&owner, &id, &observer, "observer").await;
+
+    let browser = Browser::start(1100, 900).await;
+    sign_in(&browser, &server, &evaluator.username, "Password123!").await;
+    let page = format!("/dossiers/{id}");
+    browser.goto(&server.url(&page)).await;
+    browser.wait("#comite").await;
+    assert_eq!(
+        browser.count("#sealed").await,
+        1,
+        "sealed until the opening"
+    );
+    assert!(
+        !browser.text("#suppliers").await.contains("offre_acme.pdf"),
+        "no file name before the opening"
+    );
+    let document = format!("{page}/documents/{offer_id}");
+    assert_eq!(browser.fetch(&document).await["status"], 403);
+
+    // The declaration, in one click.
+    browser.wait("#declaration").await;
+    browser
+        .click("#declaration button[name=choice][value=signer]")
+        .await;
+    browser.wait_text("#flash", "Déclaration").await;
+    assert_eq!(browser.count("#declaration").await, 0, "signed once");
+    assert!(browser.text("#members").await.contains("signée le"));
+    // Declared, but the offers are still sealed.
+    assert_eq!(browser.fetch(&document).await["status"], 403);
+
+    // The owner opens the offers (after the opening date), naming who was there.
+    let res = server
+        .post_json(
+            token,
+            &format!("/api/cases/{id}/open"),
+            json!({"present": [owner.id, evaluator.id]}),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    browser.goto(&server.url(&page)).await;
+    browser.wait("#opening").await;
+    assert_eq!(browser.count("#sealed").await, 0);
+    assert!(browser.text("#suppliers").await.contains("offre_acme.pdf"));
+    let file = browser.fetch(&document).await;
+    assert_eq!(file["status"], 200, "{file}");
+    assert_eq!(file["head"], "%P", "the offer's PDF");
+    browser.full_screenshot("committee_section", 1100).await;
+}

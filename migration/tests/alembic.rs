@@ -611,12 +611,14 @@ async fn killed_at_random_moments(first: TestDb) {
 }
 
 async fn no_silent_data_loss(db: TestDb) {
+    const AT_004: &str = "004_users_rbac";
+    const AT_003: &str = "003_add_procurement_extensions";
     run(&db, &["up"]);
     let conn = db.connect().await;
     // Empty objects (seed rows aside): a downgrade proceeds.
     run(&db, &["downgrade", "base"]);
     run(&db, &["up"]);
-    // 005 drops no data: it rolls back freely.
+    // The head revision holds no data yet: it rolls back freely.
     assert!(run(&db, &["down"]).contains(&format!("rolled back {HEAD}")));
     run(&db, &["up"]);
 
@@ -633,8 +635,9 @@ async fn no_silent_data_loss(db: TestDb) {
     )
     .await;
 
-    // Down to 004: nothing lost. Below: 004's drops hold rows.
-    run(&db, &["downgrade", "-1"]);
+    // Down to 004: nothing lost (005 and 006 hold none of it). Below:
+    // 004's drops hold rows.
+    run(&db, &["downgrade", "004"]);
     let out = cli_on(&db, &["down"]);
     assert_one_line_error(&out, 1, "refusing to drop data");
     let err = common::stderr(&out);
@@ -657,7 +660,7 @@ async fn no_silent_data_loss(db: TestDb) {
     ] {
         assert_one_line_error(&cli_on(&db, args), 1, "refusing to drop data");
     }
-    assert_eq!(last_line(&run(&db, &["current"])), below_head(1));
+    assert_eq!(last_line(&run(&db, &["current"])), AT_004);
     assert_eq!(count(&conn, "roles").await, 4);
 
     // Dry runs show the plan, 003's and 002's drops included, and change nothing.
@@ -667,7 +670,7 @@ async fn no_silent_data_loss(db: TestDb) {
         &["refresh", "--dry-run"],
     ] {
         let plan = run(&db, args);
-        assert!(plan.contains(&format!(" {}\n", below_head(1))), "{plan}");
+        assert!(plan.contains(&format!(" {}\n", AT_004)), "{plan}");
         assert!(plan.contains("would drop lots (1 rows)"), "{plan}");
         assert!(
             plan.contains("would drop cases.procedure_type (1 rows)"),
@@ -678,11 +681,11 @@ async fn no_silent_data_loss(db: TestDb) {
     assert!(plan.contains("would drop cases (1 rows)"), "{plan}");
     assert!(plan.contains("would drop roles (1 rows)"), "{plan}");
     assert_eq!(count(&conn, "lots").await, 1, "a dry run changes nothing");
-    assert_eq!(last_line(&run(&db, &["current"])), below_head(1));
+    assert_eq!(last_line(&run(&db, &["current"])), AT_004);
 
     let out = run(&db, &["down", "--force"]);
     assert!(out.contains("dropped roles (1 rows)"), "{out}");
-    assert_eq!(last_line(&run(&db, &["current"])), below_head(2));
+    assert_eq!(last_line(&run(&db, &["current"])), AT_003);
     // 003's drops: a column with a value, and a seed row an operator retuned.
     exec(
         &conn,
@@ -794,9 +797,11 @@ fn offline_sql_connects_to_nothing() {
         let script = stdout(&out);
         assert!(script.contains("procurement_categories"), "{script}");
         assert!(!script.contains("users"), "stops at 003: {script}");
-        let out = cli(dir.path(), &["-u", url, "downgrade", "-1", "--sql"], &[]);
+        // Down to 004: 006's tables, then 005's indexes.
+        let out = cli(dir.path(), &["-u", url, "downgrade", "004", "--sql"], &[]);
         assert_ok(&out);
         assert!(stdout(&out).contains("DROP INDEX"), "{}", stdout(&out));
+        assert!(stdout(&out).contains("case_members"), "{}", stdout(&out));
     }
 }
 
