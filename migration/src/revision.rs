@@ -74,6 +74,7 @@ impl Drops {
 }
 
 /// One entry of the chain, built from a [`Revision`] by [`Entry::of`].
+#[derive(Clone, Copy)]
 pub struct Entry {
     pub id: &'static str,
     pub description: &'static str,
