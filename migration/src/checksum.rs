@@ -169,7 +169,12 @@ mod tests {
             let b = of(DbBackend::Postgres, entry).await.unwrap();
             assert_eq!(a, b, "{}", entry.id);
             assert_eq!(a.len(), 64);
-            assert_ne!(a, of(DbBackend::MySql, entry).await.unwrap(), "{}", entry.id);
+            assert_ne!(
+                a,
+                of(DbBackend::MySql, entry).await.unwrap(),
+                "{}",
+                entry.id
+            );
         }
     }
 }

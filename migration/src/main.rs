@@ -395,9 +395,12 @@ async fn execute(
             let outcome = runner::downgrade(db, &target, &options).await?;
             outcome_document(&outcome, "rolled back", false, human)
         }
-        Action::Refresh(options) => {
-            outcome_document(&runner::refresh(db, &options).await?, "re-ran", false, human)
-        }
+        Action::Refresh(options) => outcome_document(
+            &runner::refresh(db, &options).await?,
+            "re-ran",
+            false,
+            human,
+        ),
         Action::Reset(options) => outcome_document(
             &runner::reset(db, &options).await?,
             "rolled back",
@@ -642,7 +645,12 @@ fn history_documents(states: &[RevisionState]) -> Vec<Value> {
 
 /// Prints what an operation did, for people (when `human`), and returns it
 /// as JSON.
-fn outcome_document(outcome: &Outcome, verb: &str, dropped_every_table: bool, human: bool) -> Value {
+fn outcome_document(
+    outcome: &Outcome,
+    verb: &str,
+    dropped_every_table: bool,
+    human: bool,
+) -> Value {
     if human {
         report(outcome, verb);
     }

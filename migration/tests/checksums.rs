@@ -99,8 +99,11 @@ fn run(db: &TestDb, args: &[&str]) -> String {
 /// The recorded checksums, `(version, checksum)`, ordered by version.
 async fn recorded(conn: &DatabaseConnection) -> Vec<(String, String)> {
     let versions = column_strings(conn, &format!("SELECT version FROM {TABLE} ORDER BY 1")).await;
-    let checksums =
-        column_strings(conn, &format!("SELECT checksum FROM {TABLE} ORDER BY version")).await;
+    let checksums = column_strings(
+        conn,
+        &format!("SELECT checksum FROM {TABLE} ORDER BY version"),
+    )
+    .await;
     versions.into_iter().zip(checksums).collect()
 }
 
@@ -170,7 +173,10 @@ async fn edited_chain_is_reported_and_refused(db: TestDb) {
     let refused = runner::upgrade_against(&conn, &edited, &Target::Head, &Options::default())
         .await
         .expect_err("up on top of an edited revision");
-    assert!(matches!(&refused, Error::Edited(e) if e.len() == 1), "{refused}");
+    assert!(
+        matches!(&refused, Error::Edited(e) if e.len() == 1),
+        "{refused}"
+    );
     let message = refused.to_string();
     assert!(message.contains(&report), "{message}");
     assert!(message.contains("--allow-edited"), "{message}");
@@ -266,7 +272,10 @@ async fn checksums_recorded_once_for_older_databases(db: TestDb) {
     assert!(out.contains("nothing to do"), "{out}");
     assert_eq!(recorded(&conn).await, rendered(&db).await);
     let again = run(&db, &["up"]);
-    assert!(!again.contains("recorded the checksums"), "said once: {again}");
+    assert!(
+        !again.contains("recorded the checksums"),
+        "said once: {again}"
+    );
 }
 
 /// A hand-made Alembic database (no SeaORM bookkeeping, no checksums) on

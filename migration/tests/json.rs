@@ -147,7 +147,11 @@ async fn every_command_in_json(db: TestDb) {
         assert_keys(revision, HISTORY_REVISION);
         assert_eq!(revision["id"], all[i]);
         assert_eq!(revision["applied"], true);
-        assert!(revision["applied_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+        assert!(
+            revision["applied_at"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
         assert_keys(&revision["drops"], &["tables", "columns"]);
     }
     assert_eq!(revisions[0]["parent"], Value::Null);
@@ -174,7 +178,11 @@ async fn every_command_in_json(db: TestDb) {
     for loss in losses {
         assert_keys(loss, LOSS);
     }
-    for args in [&["fresh", "--dry-run"][..], &["refresh", "--dry-run"], &["reset", "--dry-run"]] {
+    for args in [
+        &["fresh", "--dry-run"][..],
+        &["refresh", "--dry-run"],
+        &["reset", "--dry-run"],
+    ] {
         assert_eq!(ok(url, args, OUTCOME)["dry_run"], true);
     }
     let down = ok(url, &["down"], OUTCOME);
@@ -232,7 +240,11 @@ async fn every_command_in_json(db: TestDb) {
     let (code, sql) = json(url, &["upgrade", "head", "--sql"]);
     assert_eq!(code, 0);
     assert_keys(&sql, &["sql"]);
-    assert!(sql["sql"].as_str().is_some_and(|s| s.contains("CREATE TABLE")));
+    assert!(
+        sql["sql"]
+            .as_str()
+            .is_some_and(|s| s.contains("CREATE TABLE"))
+    );
 }
 
 backend_tests!(every_command_in_json);

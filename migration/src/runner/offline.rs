@@ -32,7 +32,15 @@ pub async fn upgrade_sql(backend: DbBackend, target: &Target) -> Result<String, 
     let (conn, statements) = script::recorder(backend, false);
     bookkeeping::install(&conn).await?;
     // An empty database serves nothing yet: indexes are built in the transaction.
-    run_all(&conn, &revisions, Direction::Up, BTreeSet::new(), false, &code).await?;
+    run_all(
+        &conn,
+        &revisions,
+        Direction::Up,
+        BTreeSet::new(),
+        false,
+        &code,
+    )
+    .await?;
     script::render(&statements)
 }
 

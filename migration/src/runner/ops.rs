@@ -164,7 +164,11 @@ pub async fn upgrade_against(
 
 /// Records the checksums of applied revisions that have none, in one
 /// transaction.
-async fn backfill(db: &DatabaseConnection, revisions: &[Rev], code: &Code<'_>) -> Result<(), Error> {
+async fn backfill(
+    db: &DatabaseConnection,
+    revisions: &[Rev],
+    code: &Code<'_>,
+) -> Result<(), Error> {
     if revisions.is_empty() {
         return Ok(());
     }
