@@ -1,13 +1,17 @@
 //! Which revisions a database is at: SeaORM's `seaql_migrations`, kept in
 //! step with Alembic's `alembic_version` so that production's runbook checks
-//! and dashboards keep working, and adoption of databases Alembic managed.
+//! and dashboards keep working, adoption of databases Alembic managed, and
+//! the checksum of each applied revision in a table of this tool's own
+//! (`crate::checksum`), so that both production's tables keep their shapes.
 
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Schema, Statement};
 use sea_orm_migration::seaql_migrations;
 
+use crate::checksum::{Code, TABLE as CHECKSUMS};
 use crate::revision::{Rev, known};
 use crate::runner::Error;
 
@@ -36,9 +40,12 @@ pub struct Book {
     /// Set when only Alembic recorded the database (at this revision): the
     /// first change adopts it.
     pub alembic_only: Option<Rev>,
+    /// The recorded checksum of each revision that has one, by id.
+    pub checksums: BTreeMap<String, String>,
 }
 
-/// Creates `seaql_migrations` and `alembic_version` unless they exist. DDL:
+/// Creates `seaql_migrations`, `alembic_version` and the checksums' table
+/// unless they exist. DDL:
 /// done before the transactions that write the bookkeeping rows, since
 /// MySQL would commit them half-way.
 pub async fn install<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
@@ -59,7 +66,22 @@ pub async fn install<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
                 .col(Alias::new("version_num")),
         )
         .take();
-    for create in [seaql, alembic] {
+    let checksums = Table::create()
+        .table(Alias::new(CHECKSUMS))
+        .if_not_exists()
+        .col(
+            ColumnDef::new(Alias::new("version"))
+                .string_len(255)
+                .not_null()
+                .primary_key(),
+        )
+        .col(
+            ColumnDef::new(Alias::new("checksum"))
+                .string_len(64)
+                .not_null(),
+        )
+        .take();
+    for create in [seaql, alembic, checksums] {
         let sql = match backend {
             DbBackend::Postgres => create.to_string(PostgresQueryBuilder),
             DbBackend::MySql => create.to_string(MysqlQueryBuilder),
@@ -116,6 +138,24 @@ async fn recorded<C: ConnectionTrait>(conn: &C) -> Result<Vec<seaql_migrations::
     seaql_migrations::Entity::find().all(conn).await
 }
 
+/// The recorded checksums, by revision id, without creating their table.
+async fn recorded_checksums<C: ConnectionTrait>(
+    conn: &C,
+) -> Result<BTreeMap<String, String>, DbErr> {
+    if !has_table(conn, CHECKSUMS).await? {
+        return Ok(BTreeMap::new());
+    }
+    let query = Query::select()
+        .columns([Alias::new("version"), Alias::new("checksum")])
+        .from(Alias::new(CHECKSUMS))
+        .take();
+    conn.query_all(&query)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+        .collect()
+}
+
 /// The bookkeeping of the database, read without writing anything. A
 /// database recorded by Alembic only reads as applied up to its
 /// `alembic_version`. Refuses a database that records a revision this
@@ -140,6 +180,7 @@ pub async fn read<C: ConnectionTrait>(conn: &C) -> Result<Book, Error> {
                 })
                 .collect(),
             alembic_only: Some(upto),
+            checksums: BTreeMap::new(),
         });
     }
     Ok(Book {
@@ -153,6 +194,7 @@ pub async fn read<C: ConnectionTrait>(conn: &C) -> Result<Book, Error> {
             })
             .collect(),
         alembic_only: None,
+        checksums: recorded_checksums(conn).await?,
     })
 }
 
@@ -173,9 +215,13 @@ pub fn current(states: &[RevisionState]) -> Option<Rev> {
 /// Makes the bookkeeping say exactly that the revisions up to `upto` (none
 /// at `None`) are applied, then brings `alembic_version` in step. No DDL of
 /// any revision runs: this is how an Alembic database is adopted and how
-/// `stamp` works.
+/// `stamp` works. A revision it records gets the checksum `code` renders.
 /// The tables must exist ([`install`]).
-pub async fn record_exactly<C: ConnectionTrait>(conn: &C, upto: Option<Rev>) -> Result<(), DbErr> {
+pub async fn record_exactly<C: ConnectionTrait>(
+    conn: &C,
+    upto: Option<Rev>,
+    code: &Code<'_>,
+) -> Result<(), DbErr> {
     let existing = recorded(conn).await?;
     let applied = |id: &str| Rev::find(id).is_some_and(|r| Some(r) <= upto);
     for model in &existing {
@@ -185,14 +231,25 @@ pub async fn record_exactly<C: ConnectionTrait>(conn: &C, upto: Option<Rev>) -> 
     }
     for rev in Rev::all().filter(|r| Some(*r) <= upto) {
         if !existing.iter().any(|m| m.version == rev.id()) {
-            record(conn, rev.id()).await?;
+            record(conn, rev.id(), code.checksum(rev)).await?;
         }
     }
     sync_alembic_version(conn, upto.map(Rev::id)).await
 }
 
-/// Adds `name` to `seaql_migrations`.
-pub async fn record<C: ConnectionTrait>(conn: &C, name: &str) -> Result<(), DbErr> {
+/// `statement` as SQL text for the backend of `conn`, its values inlined
+/// (escaped by sea-query), so that several go in one round trip.
+fn text<C: ConnectionTrait, S: QueryStatementWriter>(conn: &C, statement: &S) -> String {
+    match conn.get_database_backend() {
+        DbBackend::Postgres => statement.to_string(PostgresQueryBuilder),
+        DbBackend::MySql => statement.to_string(MysqlQueryBuilder),
+        _ => statement.to_string(SqliteQueryBuilder),
+    }
+}
+
+/// Adds `name` to `seaql_migrations` and its checksum to the checksums'
+/// table, in one statement batch: one round trip, as before checksums.
+pub async fn record<C: ConnectionTrait>(conn: &C, name: &str, checksum: &str) -> Result<(), DbErr> {
     let applied_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -201,17 +258,60 @@ pub async fn record<C: ConnectionTrait>(conn: &C, name: &str) -> Result<(), DbEr
         .columns([Alias::new("version"), Alias::new("applied_at")])
         .values_panic([name.into(), applied_at.into()])
         .take();
-    conn.execute(&insert).await?;
+    let forget = Query::delete()
+        .from_table(Alias::new(CHECKSUMS))
+        .and_where(Expr::col(Alias::new("version")).eq(name))
+        .take();
+    let checksum = Query::insert()
+        .into_table(Alias::new(CHECKSUMS))
+        .columns([Alias::new("version"), Alias::new("checksum")])
+        .values_panic([name.into(), checksum.into()])
+        .take();
+    let batch = format!(
+        "{}; {}; {}",
+        text(conn, &insert),
+        text(conn, &forget),
+        text(conn, &checksum)
+    );
+    conn.execute_unprepared(&batch).await?;
     Ok(())
 }
 
-/// Removes `name` from `seaql_migrations`.
+/// Removes `name` from `seaql_migrations` and its checksum, in one batch.
 pub async fn unrecord<C: ConnectionTrait>(conn: &C, name: &str) -> Result<(), DbErr> {
-    let delete = Query::delete()
-        .from_table(Alias::new(SEAQL))
-        .and_where(Expr::col(Alias::new("version")).eq(name))
-        .take();
-    conn.execute(&delete).await?;
+    let delete = |table: &str| {
+        Query::delete()
+            .from_table(Alias::new(table))
+            .and_where(Expr::col(Alias::new("version")).eq(name))
+            .take()
+    };
+    let batch = format!(
+        "{}; {}",
+        text(conn, &delete(SEAQL)),
+        text(conn, &delete(CHECKSUMS))
+    );
+    conn.execute_unprepared(&batch).await?;
+    Ok(())
+}
+
+/// Records the checksum `code` renders for each of `revisions` (applied,
+/// without one yet), in one statement. The table must exist ([`install`]).
+pub async fn record_checksums<C: ConnectionTrait>(
+    conn: &C,
+    revisions: &[Rev],
+    code: &Code<'_>,
+) -> Result<(), DbErr> {
+    if revisions.is_empty() {
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new(CHECKSUMS))
+        .columns([Alias::new("version"), Alias::new("checksum")]);
+    for rev in revisions {
+        insert.values_panic([rev.id().into(), code.checksum(*rev).into()]);
+    }
+    conn.execute(&insert).await?;
     Ok(())
 }
 

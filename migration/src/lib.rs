@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod app;
 pub mod bookkeeping;
+pub mod checksum;
 pub mod guard;
 pub mod inspect;
 pub mod lock;

@@ -2,16 +2,30 @@
 //!
 //! Exit codes: 0 success; 1 a failed check, a refused operation or an error;
 //! 2 a usage error (unknown command, option or revision).
+//!
+//! `--format json` prints one JSON document on standard output instead of
+//! the lines for people (errors too); the keys are listed in the README.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use migration::bookkeeping::{self, RevisionState};
+use migration::checksum::{Edited, Verification};
 use migration::lock::{self, MigrationLock};
 use migration::runner::{self, DownTarget, Error, Options, Outcome, StampTarget, Target};
 use migration::{REVISIONS, Rev};
 use sea_orm::DbBackend;
+use serde_json::{Value, json};
+
+/// How the CLI answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Lines for people.
+    Human,
+    /// One JSON document on standard output (keys: see the README).
+    Json,
+}
 
 #[derive(Parser)]
 #[command(name = "migration")]
@@ -30,6 +44,10 @@ struct Cli {
     #[arg(long, default_value_t = 60, global = true, value_name = "SECONDS")]
     lock_timeout: u64,
 
+    /// Output: lines for people, or one JSON document on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    format: Format,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -44,12 +62,19 @@ struct Guard {
     dry_run: bool,
 }
 
+impl Guard {
+    fn options(self, allow_edited: bool) -> Options {
+        Options {
+            force: self.force,
+            dry_run: self.dry_run,
+            allow_edited,
+        }
+    }
+}
+
 impl From<Guard> for Options {
     fn from(g: Guard) -> Self {
-        Options {
-            force: g.force,
-            dry_run: g.dry_run,
-        }
+        g.options(false)
     }
 }
 
@@ -61,6 +86,9 @@ enum Command {
         num: Option<u32>,
         #[command(flatten)]
         guard: Guard,
+        /// Upgrade even when an applied revision was edited after it was applied
+        #[arg(long)]
+        allow_edited: bool,
     },
     /// Roll back applied revisions (the last one, or the last N)
     Down {
@@ -69,7 +97,7 @@ enum Command {
         #[command(flatten)]
         guard: Guard,
     },
-    /// List the revisions and whether each is applied
+    /// List the revisions and whether each is applied (exit 1 when an applied one was edited since)
     Status,
     /// Drop every table of the database, then apply every revision
     Fresh {
@@ -102,6 +130,9 @@ enum Command {
         sql: bool,
         #[command(flatten)]
         guard: Guard,
+        /// Upgrade even when an applied revision was edited after it was applied
+        #[arg(long)]
+        allow_edited: bool,
     },
     /// Roll back to TARGET: -N, base, or a revision id (or unique prefix) that stays applied
     Downgrade {
@@ -115,7 +146,7 @@ enum Command {
     },
     /// Record TARGET (a revision id, head or base) as applied, without running its DDL
     Stamp { target: String },
-    /// Compare the live schema with what the code expects at the recorded revision (exit 1 on differences)
+    /// Compare the live schema with what the code expects at the recorded revision, and the applied revisions with their checksums (exit 1 on differences)
     Check,
 }
 
@@ -138,12 +169,21 @@ impl Action {
     /// before anything is touched.
     fn resolve(command: Command) -> Result<Action, Error> {
         Ok(match command {
-            Command::Up { num, guard } => {
-                Action::Upgrade(num.map_or(Target::Head, Target::Steps), guard.into(), false)
-            }
-            Command::Upgrade { target, sql, guard } => {
-                Action::Upgrade(target.parse()?, guard.into(), sql)
-            }
+            Command::Up {
+                num,
+                guard,
+                allow_edited,
+            } => Action::Upgrade(
+                num.map_or(Target::Head, Target::Steps),
+                guard.options(allow_edited),
+                false,
+            ),
+            Command::Upgrade {
+                target,
+                sql,
+                guard,
+                allow_edited,
+            } => Action::Upgrade(target.parse()?, guard.options(allow_edited), sql),
             Command::Down { num, guard } => {
                 Action::Downgrade(DownTarget::Steps(num), guard.into(), false)
             }
@@ -185,33 +225,82 @@ fn about() -> String {
     )
 }
 
+/// Whether the raw arguments ask for JSON (read before clap, so that a usage
+/// error is answered in JSON too).
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--format=json" || (a == "--format" && args.get(i + 1).is_some_and(|v| v == "json"))
+    })
+}
+
+/// An error as the JSON document `{"error": ..., "hint": ...}`.
+fn error_document(what: &str, hint: Option<&str>) -> Value {
+    json!({ "error": what, "hint": hint })
+}
+
+fn print_json(document: &Value) {
+    println!("{document}");
+}
+
 fn main() -> ExitCode {
     // A missing .env is normal; a malformed one is worth saying.
     if let Err(e) = dotenvy::dotenv()
         && !e.not_found()
     {
-        eprintln!("error: cannot read .env: {e} (fix or remove the .env file)");
+        let what = format!("cannot read .env: {e}");
+        let hint = "fix or remove the .env file";
+        if json_requested() {
+            print_json(&error_document(&what, Some(hint)));
+        } else {
+            eprintln!("error: {what} ({hint})");
+        }
         return ExitCode::from(2);
     }
-    let matches = Cli::command().about(about()).get_matches();
+    let matches = match Cli::command().about(about()).try_get_matches() {
+        Ok(matches) => matches,
+        Err(e) if e.use_stderr() && json_requested() => {
+            let text = e.to_string();
+            let what = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ");
+            print_json(&error_document(what, Some("see --help")));
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    let format = cli.format;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e} (check the system's limits)");
+            let what = format!("cannot start the async runtime: {e}");
+            let hint = "check the system's limits";
+            match format {
+                Format::Json => print_json(&error_document(&what, Some(hint))),
+                Format::Human => eprintln!("error: {what} ({hint})"),
+            }
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            match format {
+                Format::Json => {
+                    let (what, hint) = e.parts();
+                    print_json(&error_document(&what, hint.as_deref()));
+                }
+                Format::Human => eprintln!("error: {e}"),
+            }
             ExitCode::from(e.exit_code())
         }
     }
@@ -222,34 +311,39 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         .database_url
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| migration::DEFAULT_DATABASE_URL.to_owned());
+    let format = cli.format;
     // Arguments first: a bad revision is reported before anything is touched.
     let action = Action::resolve(cli.command)?;
 
     // Offline SQL: no lock, no connection.
-    match &action {
+    let offline = match &action {
         Action::Upgrade(target, _, true) => {
-            print!(
-                "{}",
-                runner::upgrade_sql(runner::backend_of(&url)?, target).await?
-            );
-            return Ok(ExitCode::SUCCESS);
+            Some(runner::upgrade_sql(runner::backend_of(&url)?, target).await?)
         }
         Action::Downgrade(target, _, true) => {
-            print!(
-                "{}",
-                runner::downgrade_sql(runner::backend_of(&url)?, target).await?
-            );
-            return Ok(ExitCode::SUCCESS);
+            Some(runner::downgrade_sql(runner::backend_of(&url)?, target).await?)
         }
-        _ => {}
+        _ => None,
+    };
+    if let Some(sql) = offline {
+        match format {
+            Format::Json => print_json(&json!({ "sql": sql })),
+            Format::Human => print!("{sql}"),
+        }
+        return Ok(ExitCode::SUCCESS);
     }
 
     let timeout = Duration::from_secs(cli.lock_timeout);
     let waiting = || {
-        println!(
+        let line = format!(
             "waiting for another migration of this database to finish (up to {} s)",
             timeout.as_secs()
-        )
+        );
+        // Standard output holds the one JSON document.
+        match format {
+            Format::Json => eprintln!("{line}"),
+            Format::Human => println!("{line}"),
+        }
     };
     let writes = action.writes();
     let sqlite = runner::backend_of(&url)? == DbBackend::Sqlite;
@@ -265,76 +359,194 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         None if writes => lock::session(&db, timeout, waiting).await?,
         None => MigrationLock::None,
     };
-    println!("database: {}", runner::redact(&url));
-    let result = execute(&db, &url, action).await;
+    let database = runner::redact(&url);
+    if format == Format::Human {
+        println!("database: {database}");
+    }
+    let result = execute(&db, &url, action, format).await;
     lock.release(&db).await;
     let _ = db.close().await;
-    result
+    let (code, document) = result?;
+    if format == Format::Json {
+        let mut document = document;
+        if let Value::Object(map) = &mut document {
+            map.insert("database".to_owned(), Value::from(database));
+        }
+        print_json(&document);
+    }
+    Ok(code)
 }
 
+/// Runs `action`; prints its lines for people when `format` is human, and
+/// returns the exit code with the JSON document (printed by the caller).
 async fn execute(
     db: &sea_orm::DatabaseConnection,
     url: &str,
     action: Action,
-) -> Result<ExitCode, Error> {
-    match action {
+    format: Format,
+) -> Result<(ExitCode, Value), Error> {
+    let human = format == Format::Human;
+    let document = match action {
         Action::Upgrade(target, options, _) => {
-            report(&runner::upgrade(db, &target, &options).await?, "applied");
+            let outcome = runner::upgrade(db, &target, &options).await?;
+            outcome_document(&outcome, "applied", false, human)
         }
         Action::Downgrade(target, options, _) => {
-            report(
-                &runner::downgrade(db, &target, &options).await?,
-                "rolled back",
-            );
+            let outcome = runner::downgrade(db, &target, &options).await?;
+            outcome_document(&outcome, "rolled back", false, human)
         }
-        Action::Refresh(options) => report(&runner::refresh(db, &options).await?, "re-ran"),
-        Action::Reset(options) => report(&runner::reset(db, &options).await?, "rolled back"),
+        Action::Refresh(options) => outcome_document(
+            &runner::refresh(db, &options).await?,
+            "re-ran",
+            false,
+            human,
+        ),
+        Action::Reset(options) => outcome_document(
+            &runner::reset(db, &options).await?,
+            "rolled back",
+            false,
+            human,
+        ),
         Action::Fresh(options) => {
             let outcome = runner::fresh(db, &options).await?;
-            if !outcome.dry_run {
+            if !outcome.dry_run && human {
                 println!("dropped every table");
             }
-            report(&outcome, "applied");
+            outcome_document(&outcome, "applied", !outcome.dry_run, human)
         }
         Action::Stamp(target) => {
             runner::stamp(db, target).await?;
-            match target {
-                StampTarget::Base => println!("stamped base"),
-                StampTarget::Revision(rev) => println!("stamped {rev}"),
+            let stamped = match target {
+                StampTarget::Base => None,
+                StampTarget::Revision(rev) => Some(rev.id()),
+            };
+            if human {
+                println!("stamped {}", stamped.unwrap_or("base"));
             }
+            json!({ "stamped": stamped })
         }
         Action::Status => {
-            for state in bookkeeping::states(db).await? {
-                let mark = if state.applied_at.is_some() {
-                    "applied"
-                } else {
-                    "pending"
-                };
-                println!("{:<34} {mark}", state.name());
+            let states = bookkeeping::states(db).await?;
+            let verification = runner::verify(db, REVISIONS).await?;
+            let recorded = bookkeeping::read(db).await?.checksums;
+            if human {
+                for state in &states {
+                    let mark = if state.applied_at.is_some() {
+                        "applied"
+                    } else {
+                        "pending"
+                    };
+                    println!("{:<34} {mark}", state.name());
+                }
             }
+            let revisions: Vec<Value> = states
+                .iter()
+                .map(|s| {
+                    json!({
+                        "id": s.name(),
+                        "applied": s.applied_at.is_some(),
+                        "checksum": recorded.get(s.name()),
+                        "edited": verification.edited.iter().any(|e| e.revision == s.name()),
+                    })
+                })
+                .collect();
+            let code = report_edited(&verification, human);
+            return Ok((
+                code,
+                json!({
+                    "revisions": revisions,
+                    "edited": edited_documents(&verification.edited),
+                    "unrecorded_checksums": verification.unrecorded,
+                }),
+            ));
         }
         Action::Current => {
             let states = bookkeeping::states(db).await?;
-            println!("{}", label(bookkeeping::current(&states)));
+            let current = bookkeeping::current(&states);
+            if human {
+                println!("{}", label(current));
+            }
+            json!({
+                "current": current.map(Rev::id),
+                "head": migration::HEAD,
+                "at_head": current == Some(Rev::head()),
+            })
         }
-        Action::History { verbose } => history(&bookkeeping::states(db).await?, verbose),
+        Action::History { verbose } => {
+            let states = bookkeeping::states(db).await?;
+            if human {
+                history(&states, verbose);
+            }
+            json!({ "revisions": history_documents(&states) })
+        }
         Action::Check => {
             let (revision, differences) = runner::check(db, url).await?;
+            let verification = runner::verify(db, REVISIONS).await?;
             let at = revision.map_or("base", Rev::id);
+            let mut code = ExitCode::SUCCESS;
             if !differences.is_empty() {
-                for line in &differences {
-                    println!("{line}");
+                code = ExitCode::FAILURE;
+                if human {
+                    for line in &differences {
+                        println!("{line}");
+                    }
+                    eprintln!(
+                        "error: the schema differs from what {at} expects in {} place(s), listed above (upgrade, downgrade or repair the database)",
+                        differences.len()
+                    );
                 }
-                eprintln!(
-                    "error: the schema differs from what {at} expects in {} place(s), listed above (upgrade, downgrade or repair the database)",
-                    differences.len()
-                );
-                return Ok(ExitCode::FAILURE);
+            } else if human {
+                println!("the schema matches {at}");
             }
-            println!("the schema matches {at}");
+            if report_edited(&verification, human) == ExitCode::FAILURE {
+                code = ExitCode::FAILURE;
+            }
+            return Ok((
+                code,
+                json!({
+                    "revision": revision.map(Rev::id),
+                    "ok": code == ExitCode::SUCCESS,
+                    "schema_matches": differences.is_empty(),
+                    "differences": differences,
+                    "edited": edited_documents(&verification.edited),
+                    "unrecorded_checksums": verification.unrecorded,
+                }),
+            ));
         }
+    };
+    Ok((ExitCode::SUCCESS, document))
+}
+
+/// Prints, for people, each applied revision edited since it was applied and
+/// one error line; the exit code: 1 when there is one.
+fn report_edited(verification: &Verification, human: bool) -> ExitCode {
+    if verification.edited.is_empty() {
+        return ExitCode::SUCCESS;
     }
-    Ok(ExitCode::SUCCESS)
+    if human {
+        for edited in &verification.edited {
+            println!("{edited}");
+        }
+        eprintln!(
+            "error: {} applied revision(s) render other SQL than when they were applied, listed above (restore their code, or declare the recorded checksum in the revision's ACCEPTED_CHECKSUMS)",
+            verification.edited.len()
+        );
+    }
+    ExitCode::FAILURE
+}
+
+fn edited_documents(edited: &[Edited]) -> Vec<Value> {
+    edited
+        .iter()
+        .map(|e| {
+            json!({
+                "revision": e.revision,
+                "recorded": e.recorded,
+                "renders": e.renders,
+                "message": e.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// `005_add_fk_indexes (head)`, `003_add_procurement_extensions`, or `base`.
@@ -346,13 +558,17 @@ fn label(current: Option<Rev>) -> String {
     }
 }
 
+/// The revision before `states[i]`, `None` for the first.
+fn parent(states: &[RevisionState], i: usize) -> Option<&'static str> {
+    i.checked_sub(1)
+        .and_then(|p| states.get(p))
+        .map(RevisionState::name)
+}
+
 fn history(states: &[RevisionState], verbose: bool) {
     let current = bookkeeping::current(states);
     for (i, state) in states.iter().enumerate() {
-        let parent = match i.checked_sub(1).and_then(|p| states.get(p)) {
-            None => "<base>",
-            Some(previous) => previous.name(),
-        };
+        let parent = parent(states, i).unwrap_or("<base>");
         let applied = match state.applied_at {
             None => "pending".to_owned(),
             Some(0) => "applied (recorded by Alembic)".to_owned(),
@@ -376,20 +592,96 @@ fn history(states: &[RevisionState], verbose: bool) {
             println!("    {}", entry.description);
             println!("    downgrade drops: {}", entry.drops.summary());
             if !entry.indexes.is_empty() {
-                let names: Vec<String> = entry
-                    .indexes
-                    .iter()
-                    .map(|(t, c)| migration::revision::index_name(t, c))
-                    .collect();
-                println!("    adds indexes: {}", names.join(", "));
+                println!("    adds indexes: {}", index_names(entry).join(", "));
             }
         }
     }
 }
 
+fn index_names(entry: &migration::revision::Entry) -> Vec<String> {
+    entry
+        .indexes
+        .iter()
+        .map(|(t, c)| migration::revision::index_name(t, c))
+        .collect()
+}
+
+/// `history` as JSON: every revision, with what `--verbose` adds.
+fn history_documents(states: &[RevisionState]) -> Vec<Value> {
+    let current = bookkeeping::current(states);
+    states
+        .iter()
+        .enumerate()
+        .map(|(i, state)| {
+            let entry = state.rev.entry();
+            let applied_at = state
+                .applied_at
+                .filter(|at| *at != 0)
+                .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            json!({
+                "id": state.name(),
+                "parent": parent(states, i),
+                "description": entry.description,
+                "applied": state.applied_at.is_some(),
+                "applied_at": applied_at,
+                "recorded_by_alembic": state.applied_at == Some(0),
+                "head": state.rev == Rev::head(),
+                "current": current == Some(state.rev),
+                "drops": {
+                    "tables": entry.drops.tables.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+                    "columns": entry
+                        .drops
+                        .columns
+                        .iter()
+                        .map(|(t, c, _)| format!("{t}.{c}"))
+                        .collect::<Vec<_>>(),
+                },
+                "indexes": index_names(entry),
+            })
+        })
+        .collect()
+}
+
+/// Prints what an operation did, for people (when `human`), and returns it
+/// as JSON.
+fn outcome_document(
+    outcome: &Outcome,
+    verb: &str,
+    dropped_every_table: bool,
+    human: bool,
+) -> Value {
+    if human {
+        report(outcome, verb);
+    }
+    json!({
+        "action": verb,
+        "dry_run": outcome.dry_run,
+        "revisions": outcome.revisions,
+        "adopted": outcome.adopted,
+        "checksums_recorded": outcome.checksums_recorded,
+        "edited": edited_documents(&outcome.edited),
+        "losses": outcome
+            .losses
+            .iter()
+            .map(|l| json!({ "table": l.table, "column": l.column, "rows": l.rows }))
+            .collect::<Vec<_>>(),
+        "dropped_every_table": dropped_every_table,
+    })
+}
+
 fn report(outcome: &Outcome, verb: &str) {
     if let Some(rev) = &outcome.adopted {
         println!("adopted the Alembic database at {rev} (recorded, not re-run)");
+    }
+    if !outcome.checksums_recorded.is_empty() {
+        println!(
+            "recorded the checksums of {} (revisions that ran before checksums were kept)",
+            outcome.checksums_recorded.join(", ")
+        );
+    }
+    for edited in &outcome.edited {
+        println!("allowed: {edited}");
     }
     let prefix = if outcome.dry_run { "would have " } else { "" };
     if outcome.revisions.is_empty() {

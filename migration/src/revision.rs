@@ -28,6 +28,11 @@ pub trait Revision: Steps + Default + 'static {
     /// `down`. The runner builds them (concurrently on a PostgreSQL database
     /// in use), so a revision only lists them.
     const INDEXES: &'static [(&'static str, &'static str)] = &[];
+    /// Checksums (SHA-256, lower-case hex) of renderings this revision had
+    /// before, accepted as its own: a revision whose SQL must legitimately
+    /// change (a backend quirk fixed) lists what databases recorded, so that
+    /// `check` and `up` do not report it as edited. None by default.
+    const ACCEPTED_CHECKSUMS: &'static [&'static str] = &[];
 }
 
 /// What a revision's downgrade drops.
@@ -69,11 +74,13 @@ impl Drops {
 }
 
 /// One entry of the chain, built from a [`Revision`] by [`Entry::of`].
+#[derive(Clone, Copy)]
 pub struct Entry {
     pub id: &'static str,
     pub description: &'static str,
     pub drops: Drops,
     pub indexes: &'static [(&'static str, &'static str)],
+    pub accepted_checksums: &'static [&'static str],
     build: fn() -> Box<dyn Steps>,
 }
 
@@ -88,11 +95,12 @@ impl Entry {
             description: R::DESCRIPTION,
             drops: R::DROPS,
             indexes: R::INDEXES,
+            accepted_checksums: R::ACCEPTED_CHECKSUMS,
             build: boxed::<R>,
         }
     }
 
-    pub(crate) fn steps(&self) -> Box<dyn Steps> {
+    pub fn steps(&self) -> Box<dyn Steps> {
         (self.build)()
     }
 }

@@ -119,6 +119,33 @@ impl MockDatabaseTrait for Recorder {
     }
 }
 
+tokio::task_local! {
+    /// Set while revisions are rendered for their checksums (see
+    /// [`canonical`]).
+    static CANONICAL: ();
+}
+
+/// Runs `work` (a rendering on a recording connection) so that what a
+/// revision draws at run time does not enter its SQL: the seed rows' time
+/// stamps read [`CANONICAL_TIME`], the seeded password hash is
+/// [`CANONICAL_HASH`] (and argon2 does not run). A checksum is then a
+/// function of the revision's code and the backend only.
+pub async fn canonical<F: std::future::Future>(work: F) -> F::Output {
+    CANONICAL.scope((), work).await
+}
+
+/// Whether the current task renders for a checksum.
+pub fn is_canonical() -> bool {
+    CANONICAL.try_with(|_| ()).is_ok()
+}
+
+/// The time stamp seed rows carry in a checksum's rendering.
+pub const CANONICAL_TIME: &str = "1970-01-01T00:00:00.000000";
+
+/// The password hash the seeded user carries in a checksum's rendering (not
+/// a PHC string: it can never verify a password).
+pub const CANONICAL_HASH: &str = "<argon2id hash of the seeded password>";
+
 /// A recording connection for `backend` and the statements it will hold.
 pub fn recorder(
     backend: DbBackend,

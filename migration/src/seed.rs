@@ -56,8 +56,12 @@ pub fn fields<'a>(
         .collect()
 }
 
-/// Current time as production writes its TEXT timestamps (ISO-8601, UTC, microseconds).
+/// Current time as production writes its TEXT timestamps (ISO-8601, UTC,
+/// microseconds); a fixed one when rendering for a checksum.
 pub fn now() -> String {
+    if crate::script::is_canonical() {
+        return crate::script::CANONICAL_TIME.to_owned();
+    }
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.6f")
         .to_string()

@@ -24,7 +24,11 @@ mod sqlite;
 pub const GENERATED: &str = "<generated>";
 
 /// Tables of the migration tools themselves, left out of every comparison.
-pub const BOOKKEEPING: [&str; 2] = ["alembic_version", "seaql_migrations"];
+pub const BOOKKEEPING: [&str; 3] = [
+    "alembic_version",
+    "seaql_migrations",
+    crate::checksum::TABLE,
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Schema {

@@ -3,6 +3,7 @@
 
 use sea_orm_migration::sea_orm::{DbErr, RuntimeErr, sqlx};
 
+use crate::checksum::Edited;
 use crate::revision::UnknownRevision;
 
 /// What can go wrong.
@@ -59,11 +60,46 @@ pub enum Error {
         "refusing to drop data: {0} would be lost (back it up, then re-run with --force; --dry-run shows the plan)"
     )]
     WouldLoseData(String),
+    #[error(
+        "refusing to migrate on top of an edited revision: {} (restore its code, declare the recorded checksum in its ACCEPTED_CHECKSUMS, or re-run with --allow-edited)",
+        join_edited(.0)
+    )]
+    Edited(Vec<Edited>),
+    #[error("cannot render revision {revision} for its checksum: {} (fix the revision, then run again)", describe(.source))]
+    Render {
+        revision: &'static str,
+        #[source]
+        source: DbErr,
+    },
     #[error("database error: {} (check the database and run again)", describe(.0))]
     Db(#[from] DbErr),
 }
 
 impl Error {
+    /// The message split into what went wrong and what to do: the hint is
+    /// the parenthesised text that ends every message (`None` if it has none).
+    pub fn parts(&self) -> (String, Option<String>) {
+        let text = self.to_string();
+        if let Some(body) = text.strip_suffix(')') {
+            let mut depth = 0usize;
+            for (i, c) in body.char_indices().rev() {
+                match c {
+                    ')' => depth += 1,
+                    '(' if depth == 0 => {
+                        let what = body[..i].trim_end();
+                        if what.is_empty() {
+                            break;
+                        }
+                        return (what.to_owned(), Some(body[i + 1..].to_owned()));
+                    }
+                    '(' => depth -= 1,
+                    _ => {}
+                }
+            }
+        }
+        (text, None)
+    }
+
     /// The process exit code: 2 for a usage error, else 1.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -71,6 +107,14 @@ impl Error {
             _ => 1,
         }
     }
+}
+
+fn join_edited(edited: &[Edited]) -> String {
+    edited
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Text on one line, its white space collapsed.

@@ -25,6 +25,6 @@ pub use error::Error;
 pub use offline::{downgrade_sql, upgrade_sql};
 pub use ops::{
     INDEX_LOCK_TIMEOUT_SECS, Options, Outcome, down, downgrade, fresh, refresh, reset, stamp,
-    status, up, upgrade,
+    status, up, upgrade, upgrade_against, verify,
 };
 pub use target::{DownTarget, StampTarget, Target, UpTarget};

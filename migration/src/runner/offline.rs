@@ -9,6 +9,7 @@ use super::error::Error;
 use super::ops::{Direction, run_all, to_apply, to_roll_back};
 use super::target::{DownTarget, Target};
 use crate::bookkeeping::{self, RevisionState};
+use crate::checksum::Code;
 use crate::revision::Rev;
 use crate::script;
 
@@ -27,10 +28,19 @@ fn assumed_states(applied: bool) -> Vec<RevisionState> {
 pub async fn upgrade_sql(backend: DbBackend, target: &Target) -> Result<String, Error> {
     let states = assumed_states(false);
     let revisions = to_apply(&states, target);
+    let code = Code::render(backend, crate::REVISIONS).await?;
     let (conn, statements) = script::recorder(backend, false);
     bookkeeping::install(&conn).await?;
     // An empty database serves nothing yet: indexes are built in the transaction.
-    run_all(&conn, &revisions, Direction::Up, BTreeSet::new(), false).await?;
+    run_all(
+        &conn,
+        &revisions,
+        Direction::Up,
+        BTreeSet::new(),
+        false,
+        &code,
+    )
+    .await?;
     script::render(&statements)
 }
 
@@ -39,8 +49,9 @@ pub async fn upgrade_sql(backend: DbBackend, target: &Target) -> Result<String, 
 pub async fn downgrade_sql(backend: DbBackend, target: &DownTarget) -> Result<String, Error> {
     let states = assumed_states(true);
     let revisions = to_roll_back(&states, target);
+    let code = Code::render(backend, crate::REVISIONS).await?;
     let (conn, statements) = script::recorder(backend, true);
     let applied = Rev::all().collect();
-    run_all(&conn, &revisions, Direction::Down, applied, false).await?;
+    run_all(&conn, &revisions, Direction::Down, applied, false, &code).await?;
     script::render(&statements)
 }

@@ -25,8 +25,9 @@ use sea_orm_migration::sea_orm::{
 use super::error::Error;
 use super::target::{DownTarget, StampTarget, Target};
 use crate::bookkeeping::{self, RevisionState};
+use crate::checksum::{self, Code, Edited};
 use crate::guard::{self, Loss};
-use crate::revision::{Rev, index_name};
+use crate::revision::{Entry, Rev, index_name};
 use crate::schema_ops::{self, sqlite_foreign_key_check};
 
 /// How long `CREATE INDEX CONCURRENTLY` may wait for a lock on a live table
@@ -40,13 +41,15 @@ pub struct Options {
     pub force: bool,
     /// Plan only: change nothing.
     pub dry_run: bool,
+    /// Upgrade even when an applied revision was edited after it was applied.
+    pub allow_edited: bool,
 }
 
 impl Options {
     pub fn force() -> Self {
         Options {
             force: true,
-            dry_run: false,
+            ..Options::default()
         }
     }
 }
@@ -61,6 +64,11 @@ pub struct Outcome {
     /// The rows the operation drops (allowed by `force`), or would drop.
     pub losses: Vec<Loss>,
     pub dry_run: bool,
+    /// Applied revisions whose checksums this run recorded without applying
+    /// them (applied before checksums were kept, or adopted from Alembic).
+    pub checksums_recorded: Vec<&'static str>,
+    /// Applied revisions edited since, upgraded over with `allow_edited`.
+    pub edited: Vec<Edited>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -78,25 +86,68 @@ pub async fn status(db: &DatabaseConnection) -> Result<Vec<(&'static str, bool)>
         .collect())
 }
 
+/// What the checksums `db` records say against `code` (the chain's code,
+/// [`crate::REVISIONS`], or in tests an edited chain). Reads only.
+pub async fn verify(
+    db: &DatabaseConnection,
+    code: &[Entry],
+) -> Result<checksum::Verification, Error> {
+    let book = bookkeeping::read(db).await?;
+    let code = Code::render(db.get_database_backend(), code).await?;
+    Ok(checksum::verify(&book, &code))
+}
+
 /// Applies pending revisions up to `target`; a database Alembic managed is
-/// adopted first. Takes no lock: the caller holds it (see `migration::upgrade`).
+/// adopted first. Refuses, naming them, when applied revisions were edited
+/// since they were applied, unless `options.allow_edited`. Takes no lock:
+/// the caller holds it (see `migration::upgrade`).
 pub async fn upgrade(
     db: &DatabaseConnection,
     target: &Target,
     options: &Options,
 ) -> Result<Outcome, Error> {
+    upgrade_against(db, crate::REVISIONS, target, options).await
+}
+
+/// [`upgrade`] with `code` as the chain's code: the revisions run are
+/// `code`'s, and the recorded checksums are compared with what `code`
+/// renders. `code` has the chain's ids in its order; tests give a chain
+/// whose code was edited.
+pub async fn upgrade_against(
+    db: &DatabaseConnection,
+    code: &[Entry],
+    target: &Target,
+    options: &Options,
+) -> Result<Outcome, Error> {
     let book = bookkeeping::read(db).await?;
+    let code = Code::render(db.get_database_backend(), code).await?;
+    let verification = checksum::verify(&book, &code);
+    if !verification.edited.is_empty() && !options.allow_edited {
+        return Err(Error::Edited(verification.edited));
+    }
     let revisions = to_apply(&book.states, target);
     let mut outcome = Outcome {
         revisions: revisions.iter().map(|r| r.id()).collect(),
         dry_run: options.dry_run,
+        edited: verification.edited,
         ..Outcome::default()
     };
-    if options.dry_run || (revisions.is_empty() && book.alembic_only.is_none()) {
+    let unrecorded: Vec<Rev> = verification
+        .unrecorded
+        .iter()
+        .filter_map(|id| Rev::find(id))
+        .collect();
+    if options.dry_run
+        || (revisions.is_empty() && book.alembic_only.is_none() && unrecorded.is_empty())
+    {
         return Ok(outcome);
     }
     bookkeeping::install(db).await?;
-    outcome.adopted = adopt(db, &book).await?;
+    outcome.adopted = adopt(db, &book, &code).await?;
+    if outcome.adopted.is_none() {
+        backfill(db, &unrecorded, &code).await?;
+    }
+    outcome.checksums_recorded = unrecorded.iter().map(|r| r.id()).collect();
     // Indexes are built concurrently only where the tables may be live.
     let in_use = book.states.iter().any(|s| s.applied_at.is_some());
     run_all(
@@ -105,9 +156,26 @@ pub async fn upgrade(
         Direction::Up,
         applied_set(&book.states),
         in_use,
+        &code,
     )
     .await?;
     Ok(outcome)
+}
+
+/// Records the checksums of applied revisions that have none, in one
+/// transaction.
+async fn backfill(
+    db: &DatabaseConnection,
+    revisions: &[Rev],
+    code: &Code<'_>,
+) -> Result<(), Error> {
+    if revisions.is_empty() {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    bookkeeping::record_checksums(&txn, revisions, code).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Rolls back applied revisions down to `target`. Refuses, listing them,
@@ -119,6 +187,7 @@ pub async fn downgrade(
 ) -> Result<Outcome, Error> {
     let book = bookkeeping::read(db).await?;
     let revisions = to_roll_back(&book.states, target);
+    let code = Code::render(db.get_database_backend(), crate::REVISIONS).await?;
     let mut losses = Vec::new();
     for rev in &revisions {
         losses.extend(guard::losses(db, &rev.entry().drops).await?);
@@ -132,23 +201,34 @@ pub async fn downgrade(
         dry_run: options.dry_run,
         ..Outcome::default()
     };
-    if options.dry_run || revisions.is_empty() {
+    // The revisions that stay applied and have no checksum get theirs.
+    let unrecorded: Vec<Rev> = checksum::verify(&book, &code)
+        .unrecorded
+        .iter()
+        .filter_map(|id| Rev::find(id))
+        .filter(|rev| !revisions.contains(rev))
+        .collect();
+    if options.dry_run || (revisions.is_empty() && unrecorded.is_empty()) {
         return Ok(outcome);
     }
+    bookkeeping::install(db).await?;
     if let Some(rev) = book.alembic_only {
-        bookkeeping::install(db).await?;
         in_transaction(db, async |conn| {
-            bookkeeping::record_exactly(&conn, Some(rev)).await
+            bookkeeping::record_exactly(&conn, Some(rev), &code).await
         })
         .await?;
         outcome.adopted = Some(rev.id());
+    } else {
+        backfill(db, &unrecorded, &code).await?;
     }
+    outcome.checksums_recorded = unrecorded.iter().map(|r| r.id()).collect();
     run_all(
         db,
         &revisions,
         Direction::Down,
         applied_set(&book.states),
         true,
+        &code,
     )
     .await?;
     Ok(outcome)
@@ -159,12 +239,13 @@ pub async fn downgrade(
 async fn adopt(
     db: &DatabaseConnection,
     book: &bookkeeping::Book,
+    code: &Code<'_>,
 ) -> Result<Option<&'static str>, Error> {
     let Some(rev) = book.alembic_only else {
         return Ok(None);
     };
     let txn = db.begin().await?;
-    bookkeeping::record_exactly(&txn, Some(rev)).await?;
+    bookkeeping::record_exactly(&txn, Some(rev), code).await?;
     txn.commit().await?;
     Ok(Some(rev.id()))
 }
@@ -250,6 +331,8 @@ pub async fn reset(db: &DatabaseConnection, options: &Options) -> Result<Outcome
     if !options.dry_run {
         db.execute_unprepared("DROP TABLE IF EXISTS seaql_migrations")
             .await?;
+        db.execute_unprepared(&format!("DROP TABLE IF EXISTS {}", checksum::TABLE))
+            .await?;
     }
     Ok(outcome)
 }
@@ -295,9 +378,10 @@ pub async fn stamp(db: &DatabaseConnection, target: StampTarget) -> Result<(), E
         StampTarget::Base => None,
         StampTarget::Revision(rev) => Some(rev),
     };
+    let code = Code::render(db.get_database_backend(), crate::REVISIONS).await?;
     bookkeeping::install(db).await?;
     let txn = db.begin().await?;
-    bookkeeping::record_exactly(&txn, upto).await?;
+    bookkeeping::record_exactly(&txn, upto, &code).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -311,6 +395,7 @@ pub(crate) async fn run_all(
     direction: Direction,
     mut applied: BTreeSet<Rev>,
     in_use: bool,
+    code: &Code<'_>,
 ) -> Result<(), Error> {
     for &rev in revisions {
         match direction {
@@ -318,7 +403,7 @@ pub(crate) async fn run_all(
             Direction::Down => applied.remove(&rev),
         };
         let current = applied.iter().next_back().copied();
-        apply(db, rev, direction, current, in_use)
+        apply(db, rev, direction, current, in_use, code)
             .await
             .map_err(|source| revision_error(db, rev, direction, source))?;
     }
@@ -383,8 +468,9 @@ async fn apply(
     direction: Direction,
     current: Option<Rev>,
     in_use: bool,
+    code: &Code<'_>,
 ) -> Result<(), DbErr> {
-    let entry = rev.entry();
+    let entry = code.entry(rev);
     let steps = entry.steps();
     let backend = db.get_database_backend();
     let concurrently = in_use && backend == DbBackend::Postgres && !entry.indexes.is_empty();
@@ -405,7 +491,7 @@ async fn apply(
                     }
                 }
                 if !record_apart {
-                    record(manager.get_connection(), rev, direction, current).await?;
+                    record(manager.get_connection(), rev, direction, current, code).await?;
                 }
                 Ok(())
             })
@@ -434,7 +520,7 @@ async fn apply(
                 }
                 steps.down(&manager).await?;
                 if !record_apart {
-                    record(manager.get_connection(), rev, direction, current).await?;
+                    record(manager.get_connection(), rev, direction, current, code).await?;
                 }
                 Ok(())
             })
@@ -443,22 +529,24 @@ async fn apply(
     }
     if record_apart {
         let txn = db.begin().await?;
-        record(&txn, rev, direction, current).await?;
+        record(&txn, rev, direction, current, code).await?;
         txn.commit().await?;
     }
     Ok(())
 }
 
-/// Records that `rev` was applied or rolled back, and the newest applied
-/// revision, `current`, in `alembic_version`.
+/// Records that `rev` was applied (with the checksum `code` renders) or
+/// rolled back, and the newest applied revision, `current`, in
+/// `alembic_version`.
 async fn record<C: ConnectionTrait>(
     conn: &C,
     rev: Rev,
     direction: Direction,
     current: Option<Rev>,
+    code: &Code<'_>,
 ) -> Result<(), DbErr> {
     match direction {
-        Direction::Up => bookkeeping::record(conn, rev.id()).await?,
+        Direction::Up => bookkeeping::record(conn, rev.id(), code.checksum(rev)).await?,
         Direction::Down => bookkeeping::unrecord(conn, rev.id()).await?,
     }
     bookkeeping::sync_alembic_version(conn, current.map(Rev::id)).await
