@@ -204,17 +204,7 @@ async fn find_by_username(
 /// inactive accounts fail alike, in the same time. A legacy bcrypt hash is
 /// replaced by argon2id on success; `last_login` is set.
 pub async fn login(db: &impl ConnectionTrait, username: &str, pass: &str) -> Result<User, Error> {
-    let denied = || Error::Unauthorized("Incorrect username or password".into());
-    let Some((row, role)) = find_by_username(db, username).await? else {
-        password::verify_nobody(pass.to_owned()).await?;
-        return Err(denied());
-    };
-    if !password::verify(pass.to_owned(), row.hashed_password.clone()).await? {
-        return Err(denied());
-    }
-    if row.is_active != Some(true) {
-        return Err(denied());
-    }
+    let (row, role) = checked(db, username, pass).await?;
     let mut update = users::ActiveModel {
         id: Set(row.id),
         last_login: Set(Some(timestamp::now())),
@@ -234,16 +224,28 @@ pub async fn verify_password(
     username: &str,
     pass: &str,
 ) -> Result<(), Error> {
+    checked(db, username, pass).await.map(|_| ())
+}
+
+/// The account `username` opens with `pass`, if it is active: unknown
+/// users, wrong passwords and inactive accounts fail alike, in the same time.
+async fn checked(
+    db: &impl ConnectionTrait,
+    username: &str,
+    pass: &str,
+) -> Result<(users::Model, Option<roles::Model>), Error> {
     let denied = || Error::Unauthorized("Incorrect username or password".into());
-    let Some((row, _)) = find_by_username(db, username).await? else {
+    let Some((row, role)) = find_by_username(db, username).await? else {
         password::verify_nobody(pass.to_owned()).await?;
         return Err(denied());
     };
-    if !password::verify(pass.to_owned(), row.hashed_password).await? || row.is_active != Some(true)
-    {
+    if !password::verify(pass.to_owned(), row.hashed_password.clone()).await? {
         return Err(denied());
     }
-    Ok(())
+    if row.is_active != Some(true) {
+        return Err(denied());
+    }
+    Ok((row, role))
 }
 
 /// What a new account is made of.

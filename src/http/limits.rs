@@ -181,6 +181,28 @@ impl Limiters {
     }
 }
 
+/// Runs one sign-in `attempt` for `username` from `client` under the limits
+/// above (refused, or slowed, first), and records how it ended: a wrong
+/// password counts against this client and account, a server fault does not.
+async fn limited<T>(
+    state: &super::AppState,
+    username: &str,
+    client: IpAddr,
+    attempt: impl std::future::Future<Output = Result<T, crate::Error>>,
+) -> Result<T, ApiError> {
+    let delay = state.limits.login(username, client)?;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let outcome = attempt.await;
+    match &outcome {
+        Ok(_) => state.limits.login_outcome(username, client, true),
+        Err(crate::Error::Unauthorized(_)) => state.limits.login_outcome(username, client, false),
+        Err(_) => {}
+    }
+    Ok(outcome?)
+}
+
 /// Checks `username`'s password from `client` under the limits above,
 /// without signing in (the seeded administrator's password change).
 pub async fn check_password(
@@ -189,15 +211,13 @@ pub async fn check_password(
     password: &str,
     client: IpAddr,
 ) -> Result<(), ApiError> {
-    let delay = state.limits.login(username, client)?;
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    let outcome = crate::auth::verify_password(&state.db, username, password).await;
-    state
-        .limits
-        .login_outcome(username, client, outcome.is_ok());
-    Ok(outcome?)
+    limited(
+        state,
+        username,
+        client,
+        crate::auth::verify_password(&state.db, username, password),
+    )
+    .await
 }
 
 /// Signs `username` in from `client` (API and pages alike): the limits
@@ -208,20 +228,13 @@ pub async fn sign_in(
     password: &str,
     client: IpAddr,
 ) -> Result<String, ApiError> {
-    let delay = state.limits.login(username, client)?;
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    let user = match crate::auth::login(&state.db, username, password).await {
-        Ok(user) => user,
-        Err(e) => {
-            if matches!(e, crate::Error::Unauthorized(_)) {
-                state.limits.login_outcome(username, client, false);
-            }
-            return Err(e.into());
-        }
-    };
-    state.limits.login_outcome(username, client, true);
+    let user = limited(
+        state,
+        username,
+        client,
+        crate::auth::login(&state.db, username, password),
+    )
+    .await?;
     let session = crate::auth::open_session(&state.db, user.id, state.keys.lifetime()).await?;
     Ok(state.keys.issue(user.id, &session)?)
 }
