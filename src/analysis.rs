@@ -485,7 +485,7 @@ pub async fn artifact_file(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("artifact", artifact_id))?;
-    if artifact.kind == crate::uploads::Kind::Offer.name() {
+    if crate::uploads::is_offer_file(&artifact.kind) {
         access.check_read_offers()?;
     }
     let path = file_of(data, &artifact)?;

@@ -25,5 +25,6 @@ pub mod token;
 pub mod uploads;
 pub mod users_admin;
 pub mod web;
+pub mod withdrawals;
 
 pub use error::Error;

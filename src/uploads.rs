@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::auth::{User, invalid_field};
 use crate::storage::{DataDir, Received};
+use crate::withdrawals::{Replacement, Withdrawn};
 use crate::{Error, audit, db, timestamp};
 
 /// The largest file accepted: 50 MiB.
@@ -46,6 +47,15 @@ impl Kind {
         let name = name.trim().to_lowercase();
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
+}
+
+/// Whether an artifact of kind `kind` is an offer's file, current or
+/// withdrawn: both are sealed like the offers until the caller may read them.
+pub fn is_offer_file(kind: &str) -> bool {
+    kind == Kind::Offer.name()
+        || kind
+            .strip_prefix(crate::withdrawals::WITHDRAWN_PREFIX)
+            .is_some_and(|k| k == Kind::Offer.name())
 }
 
 /// The offer types production accepts.
@@ -98,32 +108,120 @@ pub fn check_filename(name: &str) -> Result<(), Error> {
     }
 }
 
+/// The types accepted at upload: those the analysis reads. Legacy Word
+/// `.doc` and Excel `.xls` files are recognised, and refused with the reason.
+const ACCEPTED: [FileType; 3] = [PDF, DOCX, XLSX];
+
 /// The type of a received file from its content (the declared type and the
-/// name are ignored): PDF, Word or Excel, else a 400. The first bytes tell
-/// most types; a ZIP package is Word or Excel when its directory holds the
-/// main part of one (`word/document.xml`, `xl/workbook.xml`), wherever the
-/// tool that wrote it put that entry.
+/// name are ignored): PDF, Word or Excel, else a 400 that says why. The
+/// first bytes tell most types; a ZIP package is Word or Excel when its
+/// directory holds the main part of one (`word/document.xml`,
+/// `xl/workbook.xml`), wherever the tool that wrote it put that entry. A
+/// file that is also something a browser or Windows would run (a polyglot:
+/// HTML, script or HTA content anywhere in its bytes) is refused.
 pub async fn sniff(body: &Received) -> Result<FileType, Error> {
     let Some(found) = infer::get(&body.head) else {
         return Err(Error::Invalid("Unable to determine file type".into()));
     };
-    let mime = match (found.extension(), body.path()) {
-        ("zip" | "docx" | "xlsx" | "pptx" | "epub" | "jar" | "odt" | "ods", Some(path)) => {
-            let path = path.to_owned();
-            tokio::task::spawn_blocking(move || office_package_type(&path))
-                .await
-                .map_err(|e| Error::Internal(format!("type detection: {e}")))?
-        }
-        _ => found.mime_type(),
+    let Some(path) = body.path().map(std::path::Path::to_owned) else {
+        return Err(Error::Internal(
+            "the received file was already moved".into(),
+        ));
     };
+    let is_zip = matches!(
+        found.extension(),
+        "zip" | "docx" | "xlsx" | "pptx" | "epub" | "jar" | "odt" | "ods"
+    );
+    let (mime, active) = tokio::task::spawn_blocking(move || {
+        let mime = if is_zip {
+            office_package_type(&path)
+        } else {
+            found.mime_type()
+        };
+        (mime, active_content(&path))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("type detection: {e}")))?;
+    let Some(file_type) = ACCEPTED.into_iter().find(|t| t.mime == mime) else {
+        // OLE storage is what legacy Office files are (Word, Excel, PowerPoint).
+        let legacy = if [DOC.mime, XLS.mime, "application/x-ole-storage"].contains(&mime) {
+            ": legacy .doc and .xls files cannot be analysed, save them as .docx or .xlsx"
+        } else {
+            ""
+        };
+        return Err(Error::Invalid(format!(
+            "Invalid file type: {mime}. Allowed: PDF, Word, Excel (.pdf, .docx, .xlsx){legacy}"
+        )));
+    };
+    if let Some(marker) = active {
+        return Err(Error::Invalid(format!(
+            "Refused file: a {mime} that also holds web or script content ({marker}); \
+             a file that a browser or Windows could run is refused"
+        )));
+    }
+    Ok(file_type)
+}
+
+/// What makes a file runnable by a browser or by Windows' `mshta` besides
+/// being a document: both look for these anywhere in the raw bytes, so a
+/// PDF or an Office package carrying one is a polyglot. Office packages
+/// compress their parts and escape `<` in text, and PDF text is in
+/// content streams, so genuine documents do not carry them in the clear.
+const ACTIVE_MARKERS: [&str; 6] = [
+    "<script",
+    "<hta:",
+    "<html",
+    "<!doctype html",
+    "<iframe",
+    "<svg",
+];
+
+/// The first marker of [`ACTIVE_MARKERS`] found in the file (ASCII case
+/// ignored), read as a stream: the file is never held whole.
+fn active_content(path: &std::path::Path) -> Option<&'static str> {
+    let finder = aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(ACTIVE_MARKERS)
+        .ok()?;
+    let file = std::fs::File::open(path).ok()?;
+    finder
+        .stream_find_iter(std::io::BufReader::with_capacity(1 << 16, file))
+        .next()
+        .and_then(Result::ok)
+        .map(|m| ACTIVE_MARKERS[m.pattern().as_usize()])
+}
+
+/// The extension a stored file is served with: the one the server gave it
+/// from its sniffed type, or `bin` for anything else (rows made before
+/// types were checked by content).
+pub fn served_extension(stored_path: &str) -> &'static str {
+    let ext = stored_path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     [PDF, DOCX, XLSX, DOC, XLS]
         .into_iter()
-        .find(|t| t.mime == mime)
-        .ok_or_else(|| {
-            Error::Invalid(format!(
-                "Invalid file type: {mime}. Allowed: PDF, Word, Excel"
-            ))
-        })
+        .find(|t| t.extension == ext)
+        .map_or("bin", |t| t.extension)
+}
+
+/// The MIME type served for an extension of [`served_extension`].
+pub fn served_mime(extension: &str) -> &'static str {
+    [PDF, DOCX, XLSX, DOC, XLS]
+        .into_iter()
+        .find(|t| t.extension == extension)
+        .map_or("application/octet-stream", |t| t.mime)
+}
+
+/// The name a stored file is downloaded under: the client's name with the
+/// extension the content earned (`prix.hta` holding a PDF is `prix.pdf`).
+pub fn served_filename(client_filename: &str, stored_path: &str) -> String {
+    let ext = served_extension(stored_path);
+    let stem = match client_filename.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => client_filename,
+    };
+    format!("{stem}.{ext}")
 }
 
 /// The MIME type of a ZIP file by its entries: Word, Excel, or plain ZIP.
@@ -236,6 +334,9 @@ pub struct Upload {
     /// For offers uploaded with their supplier (always on `upload-offer`).
     pub offer: Option<OfferInfo>,
     pub body: Received,
+    /// The document this one replaces (withdrawn in the same transaction;
+    /// an offer keeps its supplier, type and lot unless `offer` is given).
+    pub replaces: Option<Replacement>,
 }
 
 /// What was stored.
@@ -248,6 +349,8 @@ pub struct Stored {
     pub is_late: bool,
     /// The stored file's name (in `uploads/<case_id>/`).
     pub stored_name: String,
+    /// The document it replaced, as it was.
+    pub replaced: Option<Withdrawn>,
 }
 
 /// Stores `upload`: checks its type, reserves its size in the case's quota
@@ -259,7 +362,7 @@ pub async fn store(
     db: &DatabaseConnection,
     data: &DataDir,
     user: &User,
-    upload: Upload,
+    mut upload: Upload,
 ) -> Result<Stored, Error> {
     check_filename(&upload.client_filename)?;
     let file_type = sniff(&upload.body).await?;
@@ -283,6 +386,31 @@ pub async fn store(
 
     let tx = db::begin_write(db).await?;
     let (_, access) = crate::committee::locked(&tx, user, &upload.case_id).await?;
+    let artifact_id = uuid::Uuid::new_v4().to_string();
+    let mut replaced = None;
+    if let Some(replaces) = &upload.replaces {
+        let old = crate::withdrawals::withdraw_in(
+            &tx,
+            user,
+            &access,
+            &upload.case_id,
+            &replaces.artifact_id,
+            &replaces.reason,
+            Some(&artifact_id),
+        )
+        .await?;
+        if old.kind != upload.kind {
+            return Err(Error::Invalid(format!(
+                "A {} can only be replaced by a {}",
+                old.kind.name(),
+                old.kind.name()
+            )));
+        }
+        if upload.offer.is_none() {
+            upload.offer = old.offer.clone();
+        }
+        replaced = Some(old);
+    }
     access.check_upload(upload.kind == Kind::Offer)?;
     let case = reserve_quota(&tx, &upload.case_id, size).await?;
     if upload.kind == Kind::Dao && has_dao(&tx, &upload.case_id).await? {
@@ -293,7 +421,6 @@ pub async fn store(
     }
 
     let now = timestamp::now();
-    let artifact_id = uuid::Uuid::new_v4().to_string();
     let stored_name = format!(
         "{}_{}.{}",
         upload.kind.name(),
@@ -387,6 +514,7 @@ pub async fn store(
         file_type,
         is_late,
         stored_name,
+        replaced,
     })
 }
 

@@ -241,6 +241,8 @@ async fn prepare(server: &TestServer, people: &People, route: &Route, target: Ta
             | "/api/decide"
             | "/api/download/{case_id}/{kind}"
             | "/api/cases/{case_id}/artifacts/{artifact_id}"
+            | "/api/cases/{case_id}/artifacts/{artifact_id}/withdraw"
+            | "/api/cases/{case_id}/artifacts/{artifact_id}/replace"
     );
     if with_dao {
         let res = server
@@ -315,6 +317,20 @@ async fn request(
                 .get(server.url(&path.replace("{artifact_id}", &artifact)))
         }
         ("POST", "/api/analyze") => server.http.post(url).json(&json!({"case_id": case_id})),
+        ("POST", "/api/cases/{case_id}/artifacts/{artifact_id}/withdraw") => {
+            let artifact = case.offer.clone().unwrap_or_else(|| "none".into());
+            server
+                .http
+                .post(server.url(&path.replace("{artifact_id}", &artifact)))
+                .json(&json!({"reason": "Matrix"}))
+        }
+        ("POST", "/api/cases/{case_id}/artifacts/{artifact_id}/replace") => {
+            let artifact = case.offer.clone().unwrap_or_else(|| "none".into());
+            server
+                .http
+                .post(server.url(&path.replace("{artifact_id}", &artifact)))
+                .multipart(pdf_form().text("reason", "Matrix"))
+        }
         // Any other read needs no body: a new GET route is covered as is.
         ("GET", _) => server.http.get(url),
         ("POST", "/auth/token") => server

@@ -101,6 +101,12 @@ const PAGES: &[Page] = &[
     },
     Page {
         method: "POST",
+        path: "/documents/{offer}/retrait",
+        rule: Rule::Manager,
+        needs_run: false,
+    },
+    Page {
+        method: "POST",
         path: "/analyse",
         rule: Rule::Evaluator,
         needs_run: false,
@@ -355,6 +361,10 @@ async fn every_page_and_form_answers_as_the_committee_says(db: TestDb) {
                             ],
                         )
                         .await
+                    }
+                    ("POST", "/documents/{offer}/retrait") => {
+                        web.post(&path, &[("reason", "Matrice"), ("csrf", &csrf)])
+                            .await
                     }
                     ("POST", "/declaration") => {
                         web.post(&path, &[("choice", "signer"), ("csrf", &csrf)])

@@ -27,6 +27,7 @@ server_tests!(
     officer_writes_only_to_own_cases,
     viewer_sees_no_write_control_and_is_refused,
     uploads_are_grouped_by_supplier_and_refusals_said_in_words,
+    a_document_is_withdrawn_from_the_case_page,
     decision_lands_in_the_memory_timeline_and_search,
     case_page_before_an_analysis_says_so_and_offers_no_download,
     case_page_shows_the_criteria_and_each_suppliers_gaps,
@@ -667,6 +668,72 @@ async fn uploads_are_grouped_by_supplier_and_refusals_said_in_words(db: TestDb) 
     );
     assert!(page.body.contains("offre technique") && page.body.contains("offre financière"));
     assert!(page.body.contains("id=\"dao-file\""));
+    server.shutdown().await;
+}
+
+async fn a_document_is_withdrawn_from_the_case_page(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let (officer, mut web) = officer_client(&server).await;
+    let case = server.create_case(&officer, "DAO", "Retraits").await;
+    let path = format!("/dossiers/{}", case["id"].as_str().unwrap());
+    let form = web.upload_form(&[], "prix.hta", pdf_bytes("DAO"));
+    let page = web
+        .post_multipart(&format!("{path}/fichiers/dao"), form, false)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    // A polyglot is refused in words.
+    let mut polyglot = pdf_bytes("x");
+    polyglot.extend_from_slice(b"<script>alert(1)</script>");
+    let form = web.upload_form(&[], "cba.pdf", polyglot);
+    let page = web
+        .post_multipart(&format!("{path}/fichiers/cba_template"), form, true)
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("Fichier refusé"), "{}", page.body);
+
+    let page = web.get(&path).await;
+    let end = page.body.find("/retrait\"").expect("a withdraw form") + "/retrait".len();
+    let start = page.body[..end].rfind("action=\"").expect("its action") + "action=\"".len();
+    let action = page.body[start..end].to_owned();
+    let artifact = action
+        .rsplit('/')
+        .nth(1)
+        .expect("artifact id in the form")
+        .to_owned();
+    // The page's download of the file: typed by its content, not runnable.
+    let file = web.get(&format!("{path}/documents/{artifact}")).await;
+    assert_eq!(file.status, StatusCode::OK);
+    let header = |name: &str| {
+        file.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(header("content-security-policy").contains("sandbox"));
+    assert!(header("content-disposition").contains("prix.pdf"));
+
+    // No reason: refused in words, nothing withdrawn.
+    let csrf = web.csrf();
+    let page = web.post(&action, &[("csrf", &csrf), ("reason", "")]).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Indiquez le motif"), "{}", page.body);
+    let csrf = web.csrf();
+    let page = web
+        .post(&action, &[("csrf", &csrf), ("reason", "Mauvais fichier")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(page.location(), format!("{path}?ok=retrait#documents"));
+    let page = web.get(page.location()).await;
+    assert!(!page.body.contains("id=\"dao-file\""), "the DAO is gone");
+    let withdrawn = between(&page.body, "id=\"withdrawn\"", "</ul>");
+    assert!(
+        withdrawn.contains("prix.hta") && withdrawn.contains("Mauvais fichier"),
+        "{withdrawn}"
+    );
+    // The DAO can be sent again.
+    assert!(page.body.contains("/fichiers/dao\""));
     server.shutdown().await;
 }
 

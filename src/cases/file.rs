@@ -56,7 +56,7 @@ impl CaseFile {
             return self;
         }
         self.artifacts
-            .retain(|a| a.kind != crate::uploads::Kind::Offer.name());
+            .retain(|a| !crate::uploads::is_offer_file(&a.kind));
         for o in &mut self.offers {
             o.documents.clear();
             o.offer.file_hash = None;

@@ -1,12 +1,16 @@
 //! Sending a stored file as a download, for the API and the pages alike:
-//! its content type, a `Content-Disposition` that keeps non-ASCII names
-//! (RFC 6266 `filename*`), and an `ETag` answered with 304.
+//! its content type and name from the type its content earned at upload
+//! (never the client's extension), always as an attachment that the
+//! browser may neither sniff nor run (`nosniff`, a sandboxing CSP), a
+//! `Content-Disposition` that keeps non-ASCII names (RFC 6266
+//! `filename*`), and an `ETag` answered with 304.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::Error;
+use crate::uploads::{served_extension, served_filename, served_mime};
 
 /// Streams the file of `artifact` at `path`. An artifact's file never
 /// changes, so its id is a strong validator.
@@ -31,14 +35,24 @@ pub async fn send_file(
         .await
         .map_err(|e| Error::io(format!("reading {}", artifact.filename), e))?
         .len();
+    let extension = served_extension(&artifact.path);
+    let filename = served_filename(&artifact.filename, &artifact.path);
     let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
     let out = response.headers_mut();
     out.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&artifact.filename)),
+        HeaderValue::from_static(served_mime(extension)),
     );
     out.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    if let Ok(v) = HeaderValue::from_str(&content_disposition(&artifact.filename)) {
+    out.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    out.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOWNLOAD_CSP),
+    );
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&filename)) {
         out.insert(header::CONTENT_DISPOSITION, v);
     }
     if let Ok(v) = HeaderValue::from_str(&etag) {
@@ -51,22 +65,9 @@ pub async fn send_file(
     Ok(response)
 }
 
-/// The content type of a stored file, from its name's suffix.
-fn content_type(filename: &str) -> &'static str {
-    match filename
-        .rsplit('.')
-        .next()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        Some("pdf") => "application/pdf",
-        Some("doc") => "application/msword",
-        Some("xls") => "application/vnd.ms-excel",
-        _ => "application/octet-stream",
-    }
-}
+/// A download is a document, never a page: were a browser to render one
+/// anyway, it runs no script, loads nothing and is its own unique origin.
+pub const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'";
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>`.
 pub fn content_disposition(filename: &str) -> String {

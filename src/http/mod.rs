@@ -58,6 +58,7 @@ pub fn api() -> routes::Mount {
         .merge(memory::routes())
         .merge(meta::routes())
         .merge(users::routes())
+        .merge(uploads::withdrawals())
         .wrap(|r| r.layer(DefaultBodyLimit::max(MAX_JSON_BODY)))
         // Uploads stream their body and count it themselves (413 at 50 MiB).
         .merge(uploads::routes().wrap(|r| r.layer(DefaultBodyLimit::disable())))

@@ -203,6 +203,18 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "POST",
+        "/api/cases/{case_id}/artifacts/{artifact_id}/withdraw",
+        Access::CaseManager,
+        "Withdraw an uploaded document (kept in the case's history; no later analysis reads it)",
+    ),
+    route(
+        "POST",
+        "/api/cases/{case_id}/artifacts/{artifact_id}/replace",
+        Access::CaseManager,
+        "Replace an uploaded document by a new file of the same kind (the old one is withdrawn)",
+    ),
+    route(
+        "POST",
         "/api/analyze",
         Access::CaseEvaluator,
         "Run the analysis: criteria, supplier packages, CBA workbook and PV (replaces the previous run)",

@@ -12,12 +12,13 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::CurrentUser;
+use super::extract::{CurrentUser, JsonBody};
 use super::multipart::{FormError, read_upload_form};
 use super::routes::Mount;
 use crate::auth::User;
 use crate::storage::Received;
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
+use crate::withdrawals::Replacement;
 
 pub fn routes() -> Mount {
     Mount::new()
@@ -28,6 +29,11 @@ pub fn routes() -> Mount {
             post(upload_offer),
         )
         .route("POST", "/api/upload/{case_id}/{kind}", post(upload_any))
+        .route(
+            "POST",
+            "/api/cases/{case_id}/artifacts/{artifact_id}/replace",
+            post(replace),
+        )
         .wrap(|r| r.layer(axum::middleware::map_response(close_after_refusal)))
 }
 
@@ -128,6 +134,18 @@ async fn store(
     form: Form,
     offer: Option<OfferInfo>,
 ) -> ApiResult<crate::uploads::Stored> {
+    store_replacing(state, user, case_id, kind, form, offer, None).await
+}
+
+async fn store_replacing(
+    state: &AppState,
+    user: &User,
+    case_id: String,
+    kind: Kind,
+    form: Form,
+    offer: Option<OfferInfo>,
+    replaces: Option<Replacement>,
+) -> ApiResult<crate::uploads::Stored> {
     let Some((client_filename, body)) = form.file else {
         return Err(ApiError::validation(&["body", "file"], "Field required"));
     };
@@ -141,6 +159,7 @@ async fn store(
             client_filename,
             offer,
             body,
+            replaces,
         },
     )
     .await?)
@@ -231,5 +250,76 @@ async fn upload_any(
         "ok": true,
         "artifact_id": stored.artifact.id,
         "filename": stored.stored_name,
+    })))
+}
+
+/// Replaces an uploaded document by a new file of the same kind, in one
+/// transaction: the old one is withdrawn (kept in the case's history with
+/// the reason) and the new one stored under the same rules as an upload;
+/// an offer keeps its supplier, type and lot.
+async fn replace(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((case_id, artifact_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult<Json<Value>> {
+    state.limits.upload(user.id)?;
+    let kind = crate::withdrawals::kind_of(&state.db, &user, &case_id, &artifact_id).await?;
+    let form = read_form(&state, &headers, multipart).await?;
+    let reason = crate::withdrawals::check_reason(&form.required("reason")?)?;
+    let stored = store_replacing(
+        &state,
+        &user,
+        case_id,
+        kind,
+        form,
+        None,
+        Some(Replacement {
+            artifact_id,
+            reason,
+        }),
+    )
+    .await?;
+    Ok(Json(json!({
+        "artifact_id": stored.artifact.id,
+        "kind": stored.artifact.kind,
+        "filename": stored.artifact.filename,
+        "replaces": stored.replaced.as_ref().map(|w| &w.artifact.id),
+        "supplier_name": stored.replaced.as_ref().and_then(|w| w.offer.as_ref()).map(|o| &o.supplier_name),
+        "status": "uploaded",
+    })))
+}
+
+/// The withdrawal of a document (a JSON route: mounted with the API's
+/// body cap, apart from the uploads).
+pub fn withdrawals() -> Mount {
+    Mount::new().route(
+        "POST",
+        "/api/cases/{case_id}/artifacts/{artifact_id}/withdraw",
+        post(withdraw),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct WithdrawRequest {
+    reason: String,
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((case_id, artifact_id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<WithdrawRequest>,
+) -> ApiResult<Json<Value>> {
+    let withdrawn =
+        crate::withdrawals::withdraw(&state.db, &user, &case_id, &artifact_id, &body.reason)
+            .await?;
+    Ok(Json(json!({
+        "artifact_id": withdrawn.artifact.id,
+        "kind": format!("{}{}", crate::withdrawals::WITHDRAWN_PREFIX, withdrawn.kind.name()),
+        "filename": withdrawn.artifact.filename,
+        "withdrawn_at": withdrawn.withdrawn_at,
+        "status": "withdrawn",
     })))
 }

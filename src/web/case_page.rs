@@ -44,6 +44,7 @@ fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model
             .and_then(|id| lots.iter().find(|l| l.id == id))
             .map(|l| l.lot_number.clone());
         let piece = json!({
+            "id": a.id,
             "type": if offer_type.is_empty() { String::new() } else { label_or(&format!("case.offer_type.{offer_type}"), offer_type) },
             "filename": meta["original_filename"].as_str().unwrap_or(&a.filename),
             "lot": lot,
@@ -61,6 +62,34 @@ fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model
         .into_values()
         .map(|(name, pieces)| json!({"supplier": name, "pieces": pieces}))
         .collect()
+}
+
+/// The withdrawn documents, newest withdrawal first, with who's reason
+/// (withdrawn offers are among the artifacts only for a reader of offers).
+fn withdrawn_documents(file: &crate::cases::CaseFile) -> Vec<Value> {
+    let mut out: Vec<(String, Value)> = file
+        .artifacts
+        .iter()
+        .filter(|a| a.kind.starts_with(crate::withdrawals::WITHDRAWN_PREFIX))
+        .map(|a| {
+            let meta: Value = a
+                .meta_json
+                .as_deref()
+                .and_then(|m| serde_json::from_str(m).ok())
+                .unwrap_or(Value::Null);
+            let at = meta["withdrawn_at"].as_str().unwrap_or("").to_owned();
+            let view = json!({
+                "label": text(&format!("case.{}", a.kind)),
+                "filename": a.filename,
+                "supplier": meta["supplier_name"].as_str(),
+                "at": short_date(&at),
+                "reason": meta["withdrawal_reason"].as_str().unwrap_or(""),
+            });
+            (at, view)
+        })
+        .collect();
+    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.into_iter().map(|(_, v)| v).collect()
 }
 
 /// The offers as a reader who may not open them sees them: by supplier,
@@ -200,19 +229,21 @@ async fn case_data(
         .artifacts
         .iter()
         .find(|a| a.kind == "dao")
-        .map(|a| json!({"filename": a.filename, "at": short_date(&a.uploaded_at)}));
+        .map(|a| json!({"id": a.id, "filename": a.filename, "at": short_date(&a.uploaded_at)}));
     let templates: Vec<Value> = file
         .artifacts
         .iter()
         .filter(|a| a.kind == "cba_template" || a.kind == "pv_template")
         .map(|a| {
             json!({
+                "id": a.id,
                 "label": text(&format!("case.{}", a.kind)),
                 "filename": a.filename,
                 "at": short_date(&a.uploaded_at),
             })
         })
         .collect();
+    let withdrawn = withdrawn_documents(&file);
     let suppliers = if access.may_read_offers() {
         offers_by_supplier(&file, &file.lots)
     } else {
@@ -229,6 +260,7 @@ async fn case_data(
         Some("decision") => Some(text("case.decision_saved")),
         Some("analyse") => Some(text("case.analysis_done")),
         Some("fichier") => Some(text("upload.done")),
+        Some("retrait") => Some(text("upload.withdrawn")),
         Some("membre") => Some(text("committee.added")),
         Some("retire") => Some(text("committee.removed")),
         Some("declaration") => Some(text("committee.declared")),
@@ -254,6 +286,7 @@ async fn case_data(
         "lots": file.lots.iter().map(|l| json!({"id": l.id, "number": l.lot_number, "description": l.description})).collect::<Vec<_>>(),
         "dao": dao,
         "templates": templates,
+        "withdrawn": withdrawn,
         "suppliers": suppliers,
         "supplier_names": supplier_names,
         "offer_types": crate::uploads::OFFER_TYPES.map(|t| json!({"value": t, "label": text(&format!("case.offer_type.{t}"))})),

@@ -148,6 +148,17 @@ pub const FR: &[(&str, &str)] = &[
     ("case.pv_template", "Modèle de procès-verbal (Word .docx)"),
     ("case.upload_template", "Téléverser le modèle"),
     ("case.no_templates", "Aucun modèle."),
+    ("case.withdraw", "Retirer"),
+    ("case.withdraw_reason", "Motif du retrait"),
+    ("case.withdrawn", "Documents retirés"),
+    ("case.withdrawn_on", "retiré le"),
+    ("case.withdrawn_dao", "DAO"),
+    ("case.withdrawn_offer", "Offre"),
+    (
+        "case.withdrawn_cba_template",
+        "Modèle de tableau comparatif",
+    ),
+    ("case.withdrawn_pv_template", "Modèle de PV"),
     ("case.send", "Envoyer"),
     ("case.uploaded", "Fichier reçu :"),
     ("case.late", "hors délai"),
@@ -338,6 +349,10 @@ pub const FR: &[(&str, &str)] = &[
     ("error.unknown_document", "Document inconnu."),
     ("upload.progress", "Envoi"),
     ("upload.done", "Reçu"),
+    (
+        "upload.withdrawn",
+        "Document retiré : il reste dans l'historique du dossier, les prochaines analyses ne le lisent plus",
+    ),
     ("upload.failed", "Refusé"),
     (
         "upload.network",
@@ -454,7 +469,23 @@ fn explain_message(m: &str) -> String {
         ),
         (
             "Invalid file type",
-            "Type de fichier refusé : seuls les PDF, Word et Excel sont acceptés",
+            "Type de fichier refusé : seuls les PDF, Word (.docx) et Excel (.xlsx) sont acceptés ; enregistrez un ancien .doc ou .xls au format .docx ou .xlsx",
+        ),
+        (
+            "Refused file",
+            "Fichier refusé : il contient aussi du contenu web ou un script qu'un navigateur ou Windows pourrait exécuter",
+        ),
+        (
+            "reason must",
+            "Indiquez le motif du retrait (1000 caractères au plus, sans caractère de contrôle)",
+        ),
+        (
+            "A dao can only be replaced",
+            "Un document ne peut être remplacé que par un document du même type",
+        ),
+        (
+            "A offer can only be replaced",
+            "Un document ne peut être remplacé que par un document du même type",
         ),
         ("File too large", "Fichier trop volumineux : 50 Mo au plus"),
         (

@@ -69,6 +69,10 @@ pub fn routes() -> Router<AppState> {
             "/dossiers/{case_id}/documents/{artifact_id}",
             get(analysis::document),
         )
+        .route(
+            "/dossiers/{case_id}/documents/{artifact_id}/retrait",
+            post(upload::withdraw),
+        )
         .route("/admin/utilisateurs", get(admin::users_page))
         .route("/admin/utilisateurs/{user_id}", post(admin::update_user))
         .route("/static/{file}", get(asset))

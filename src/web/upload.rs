@@ -156,8 +156,36 @@ async fn receive_and_store(
             client_filename: client_filename.clone(),
             offer,
             body,
+            replaces: None,
         },
     )
     .await?;
     Ok(client_filename)
+}
+
+#[derive(serde::Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    reason: String,
+    csrf: Option<String>,
+}
+
+/// Withdraws an uploaded document of the case (kept in its history with
+/// the reason given); a new one may then be uploaded in its place.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    session: Session,
+    Path((case_id, artifact_id)): Path<(String, String)>,
+    axum::Form(form): axum::Form<WithdrawForm>,
+) -> Response {
+    let back = format!("/dossiers/{case_id}");
+    let user = match super::respond::form_user(&session, form.csrf.as_deref(), &back) {
+        Ok(user) => user,
+        Err(refusal) => return *refusal,
+    };
+    match crate::withdrawals::withdraw(&state.db, &user, &case_id, &artifact_id, &form.reason).await
+    {
+        Ok(_) => super::respond::see_other(&format!("{back}?ok=retrait#documents")),
+        Err(e) => refused(&session, &e, &back),
+    }
 }
