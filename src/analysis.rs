@@ -91,6 +91,13 @@ pub async fn analyze(
     crate::cases::lock(&tx, case_id).await?;
     // The previous run's rows and outputs go; a decided PV stays.
     let previous_outputs = replaced_outputs(&tx, case_id).await?;
+    // The outputs count against the case's quota; the ones replaced give
+    // their space back.
+    let freed: i64 = previous_outputs.iter().map(|a| stored_size(data, a)).sum();
+    let needed = byte_count(output.cba.bytes.len()) + byte_count(output.pv.bytes.len());
+    crate::uploads::reserve_quota(&tx, case_id, needed - freed)
+        .await
+        .map_err(outputs_over_quota)?;
     dao_criteria::Entity::delete_many()
         .filter(dao_criteria::Column::CaseId.eq(case_id))
         .exec(&tx)
@@ -173,6 +180,7 @@ pub async fn analyze(
     let cba_meta = json!({
         "template_used": output.cba.template_used,
         "left_out": output.cba.left_out,
+        "size_bytes": output.cba.bytes.len(),
     });
     let cba_artifact = insert_output(
         &tx,
@@ -185,7 +193,11 @@ pub async fn analyze(
         &now,
     )
     .await?;
-    let pv_meta = json!({"template_used": output.pv.template_used, "decision_included": false});
+    let pv_meta = json!({
+        "template_used": output.pv.template_used,
+        "decision_included": false,
+        "size_bytes": output.pv.bytes.len(),
+    });
     let pv_artifact = insert_output(
         &tx,
         case_id,
@@ -304,7 +316,10 @@ pub async fn decide(
     });
     let pv_path = output_path(case_id, &pv.filename);
     let tx = db::begin_write(db).await?;
-    crate::cases::lock(&tx, case_id).await?;
+    // The PV of every decision is kept: it counts against the quota.
+    crate::uploads::reserve_quota(&tx, case_id, byte_count(pv.bytes.len()))
+        .await
+        .map_err(outputs_over_quota)?;
     let entry = memory_entries::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         case_id: Set(case_id.to_owned()),
@@ -314,7 +329,12 @@ pub async fn decide(
     }
     .insert(&tx)
     .await?;
-    let meta = json!({"template_used": pv.template_used, "decision_included": true, "decision_id": entry.id});
+    let meta = json!({
+        "template_used": pv.template_used,
+        "decision_included": true,
+        "decision_id": entry.id,
+        "size_bytes": pv.bytes.len(),
+    });
     let pv_artifact = insert_output(
         &tx,
         case_id,
@@ -625,6 +645,34 @@ async fn insert_output(
     .insert(tx)
     .await?;
     Ok(id)
+}
+
+fn byte_count(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
+}
+
+/// The size a stored output takes: recorded at its creation, else (outputs
+/// made before sizes were recorded) its file's, else nothing.
+fn stored_size(data: &DataDir, artifact: &artifacts::Model) -> i64 {
+    meta_of(artifact)["size_bytes"]
+        .as_i64()
+        .or_else(|| {
+            data.resolve(&artifact.path)
+                .and_then(|p| std::fs::metadata(p).ok())
+                .and_then(|m| i64::try_from(m.len()).ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The quota refusing generated documents is a conflict with the case's
+/// state (its files fill it), not a request too large.
+fn outputs_over_quota(e: Error) -> Error {
+    match e {
+        Error::TooLarge(message) => Error::Conflict(format!(
+            "{message}: the generated documents (CBA, PV) do not fit in the case's space"
+        )),
+        other => other,
+    }
 }
 
 /// What the analysis crate still refuses (no offer, a file named by the

@@ -522,10 +522,11 @@ fn too_large(size: u64) -> Error {
     Error::TooLarge(format!("File too large: {size} bytes (max 50.0 MB)"))
 }
 
-/// Adds `size` to the case's upload total if the total stays within the
-/// quota, in one conditional statement that also locks the case row for the
-/// rest of the transaction. Returns the case as it was.
-async fn reserve_quota(
+/// Adds `size` to the case's stored total (uploads and generated
+/// documents) if the total stays within the quota, in one conditional
+/// statement that also locks the case row for the rest of the transaction;
+/// a negative `size` gives space back. Returns the case as it was.
+pub async fn reserve_quota(
     tx: &impl ConnectionTrait,
     case_id: &str,
     size: i64,

@@ -9,9 +9,11 @@ mod server;
 
 use common::TestDb;
 use dms::auth::Role;
-use entity::{artifacts, audits, offers};
+use entity::{artifacts, audits, cases, offers};
 use reqwest::StatusCode;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde_json::{Value, json};
 use server::{TestServer, TestUser, broken_pdf, docx_bytes, expect_detail, expect_json, pdf_bytes};
 
@@ -22,6 +24,8 @@ server_tests!(
     a_replaced_offer_keeps_its_supplier_and_its_history,
     withdrawals_follow_the_case_rules,
     a_withdrawn_offer_stays_sealed,
+    generated_documents_count_against_the_quota,
+    a_pv_keeps_only_the_template_parts_it_uses,
 );
 
 async fn new_case(server: &TestServer, owner: &TestUser, closing: Option<&str>) -> String {
@@ -591,4 +595,191 @@ async fn a_withdrawn_offer_stays_sealed(db: TestDb) {
     )
     .await;
     assert!(detail.contains("opened"), "{detail}");
+}
+
+/// The bytes the case's stored files take on disk, by kind.
+fn stored_bytes(server: &TestServer, rows: &[artifacts::Model], kinds: &[&str]) -> i64 {
+    rows.iter()
+        .filter(|a| kinds.contains(&a.kind.as_str()))
+        .map(|a| {
+            std::fs::metadata(server.data_dir.path().join(&a.path))
+                .map(|m| m.len() as i64)
+                .unwrap_or_else(|e| panic!("{}: {e}", a.path))
+        })
+        .sum()
+}
+
+async fn used(server: &TestServer, case_id: &str) -> i64 {
+    cases::Entity::find_by_id(case_id)
+        .one(&server.state().db)
+        .await
+        .unwrap()
+        .expect("case")
+        .total_upload_size
+        .unwrap_or(0)
+}
+
+async fn generated_documents_count_against_the_quota(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let owner = server.user(Role::ProcurementOfficer).await;
+    let id = server.fixture_case(&owner).await;
+    let db = &server.state().db;
+    let rows = || async {
+        artifacts::Entity::find()
+            .filter(artifacts::Column::CaseId.eq(id.as_str()))
+            .all(db)
+            .await
+            .unwrap()
+    };
+    let uploads = stored_bytes(
+        &server,
+        &rows().await,
+        &["dao", "offer", "cba_template", "pv_template"],
+    );
+    assert_eq!(used(&server, &id).await, uploads);
+    // A run's CBA and PV count; a second run replaces them, space and all.
+    for _ in 0..2 {
+        expect_json(server.analyze(&owner, &id).await, StatusCode::OK).await;
+        let all = rows().await;
+        let outputs = stored_bytes(&server, &all, &["output_cba", "output_pv"]);
+        assert!(outputs > 0);
+        assert_eq!(used(&server, &id).await, uploads + outputs);
+    }
+    // Every decision keeps its PV: it counts.
+    let supplier = {
+        let run = expect_json(server.analyze(&owner, &id).await, StatusCode::OK).await;
+        run["analysis"]["suppliers"][0]["supplier_name"]
+            .as_str()
+            .expect("a supplier")
+            .to_owned()
+    };
+    let decision = json!({
+        "case_id": id,
+        "chosen_supplier": supplier,
+        "decision_reason": "Mieux-disant",
+        "next_action": "Notifier",
+    });
+    expect_json(
+        server
+            .post_json(Some(&owner.token), "/api/decide", decision.clone())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let all = rows().await;
+    let outputs = stored_bytes(&server, &all, &["output_cba", "output_pv"]);
+    assert_eq!(all.iter().filter(|a| a.kind == "output_pv").count(), 2);
+    assert_eq!(used(&server, &id).await, uploads + outputs);
+
+    // A case whose files fill its quota gets no more generated documents:
+    // a decision (its PV) and a first run are refused, and nothing of
+    // either is kept. (A run that replaces a run needs no more space.)
+    let fresh = server.fixture_case(&owner).await;
+    for case_id in [&id, &fresh] {
+        let mut case: cases::ActiveModel = cases::Entity::find_by_id(case_id.as_str())
+            .one(db)
+            .await
+            .unwrap()
+            .expect("case")
+            .into();
+        case.total_upload_size = Set(Some(524_288_000 - 10));
+        case.update(db).await.unwrap();
+    }
+    let before = server.snapshot().await;
+    let detail = expect_detail(
+        server
+            .post_json(Some(&owner.token), "/api/decide", decision)
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(detail.starts_with("Case quota exceeded"), "{detail}");
+    let detail = expect_detail(server.analyze(&owner, &fresh).await, StatusCode::CONFLICT).await;
+    assert!(detail.starts_with("Case quota exceeded"), "{detail}");
+    if let Some(change) = before.difference(&server.snapshot().await) {
+        panic!("a refused run or decision changed {change}");
+    }
+}
+
+/// A Word template with a part nothing refers to (as a template edited
+/// over the years carries), of `junk` bytes that do not compress.
+fn template_with_unused_part(junk: usize) -> Vec<u8> {
+    use std::io::Write;
+    let base = analysis::fixtures::pv_template_docx();
+    let mut source = zip::ZipArchive::new(std::io::Cursor::new(base)).expect("docx");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..source.len() {
+        out.raw_copy_file(source.by_index_raw(i).expect("entry"))
+            .expect("copy");
+    }
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file("word/media/unused.bin", stored)
+        .expect("entry");
+    let mut state = 0x2545_f491_u32;
+    let noise: Vec<u8> = (0..junk)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect();
+    out.write_all(&noise).expect("write");
+    out.finish().expect("zip").into_inner()
+}
+
+async fn a_pv_keeps_only_the_template_parts_it_uses(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let owner = server.user(Role::ProcurementOfficer).await;
+    let id = server.analysed_case(&owner, &["ACME"]).await;
+    let template = template_with_unused_part(4 << 20);
+    let res = server
+        .upload(
+            Some(&owner.token),
+            &format!("/api/upload/{id}/pv_template"),
+            "pv.docx",
+            template.clone(),
+            &[],
+        )
+        .await;
+    expect_json(res, StatusCode::OK).await;
+    expect_json(server.analyze(&owner, &id).await, StatusCode::OK).await;
+    let res = server
+        .get(Some(&owner.token), &format!("/api/download/{id}/output_pv"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let pv = res.bytes().await.unwrap().to_vec();
+    assert!(
+        pv.len() < template.len() / 4,
+        "PV of {} bytes from a template of {}",
+        pv.len(),
+        template.len()
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(pv)).expect("the PV is a package");
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .collect();
+    assert!(
+        !names.iter().any(|n| n == "word/media/unused.bin"),
+        "{names:?}"
+    );
+    // What the document refers to is kept, and the PV reads as one.
+    for part in [
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "word/document.xml",
+        "word/_rels/document.xml.rels",
+        "word/styles.xml",
+    ] {
+        assert!(names.iter().any(|n| n == part), "{part} in {names:?}");
+    }
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("word/document.xml").expect("document"),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(xml.contains("ACME"), "the PV names the supplier");
 }

@@ -31,6 +31,7 @@ mod docx_write;
 mod error;
 pub mod extract;
 pub mod offers;
+mod opc;
 pub mod packages;
 pub mod pv;
 mod run;

@@ -254,9 +254,11 @@ fn default_layout(input: &PvInput<'_>) -> Result<Vec<u8>, AnalysisError> {
     b.finish()
 }
 
-/// Copies the template package with `word/document.xml` rewritten.
-/// Only `word/document.xml` is inflated; the other parts (images, fonts)
-/// are copied still compressed.
+/// Copies the template package with `word/document.xml` rewritten, and
+/// only the parts the document uses (see [`crate::opc`]): a part nothing
+/// refers to is not copied into every PV. Only `word/document.xml`, the
+/// relationships and the content types are inflated; the other parts
+/// (images, fonts) are copied still compressed.
 fn fill_template(
     t: &TemplateDoc,
     input: &PvInput<'_>,
@@ -279,16 +281,26 @@ fn fill_template(
         what: "PV",
         reason: e.to_string(),
     };
+    let used = crate::opc::used_parts(&t.filename, &t.bytes, budget)?;
+    let content_types =
+        crate::extract::read_zip_entry(&t.filename, &t.bytes, crate::opc::CONTENT_TYPES, budget)
+            .and_then(|xml| crate::opc::content_types_for(&xml, &used).map_err(|e| corrupt(&e)))?;
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    // The content types come first, as Office writes them.
+    out.start_file(crate::opc::CONTENT_TYPES, options)
+        .map_err(|e| fail(&e))?;
+    out.write_all(&content_types).map_err(|e| fail(&e))?;
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(|e| corrupt(&e))?;
-        if entry.name() == "word/document.xml" {
+        let name = entry.name();
+        if name == "word/document.xml" || name == crate::opc::CONTENT_TYPES || !used.contains(name)
+        {
             continue;
         }
         out.raw_copy_file(entry).map_err(|e| fail(&e))?;
     }
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
     out.start_file("word/document.xml", options)
         .map_err(|e| fail(&e))?;
     out.write_all(&rewritten).map_err(|e| fail(&e))?;

@@ -165,6 +165,38 @@ fn with_bomb_part(package: &[u8], name: &str) -> Vec<u8> {
     out.finish().expect("zip").into_inner()
 }
 
+/// `package` with one more relationship of the document, to `target`
+/// (relative to `word/`), so that the part it names is in use.
+fn with_document_relationship(package: &[u8], target: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(package)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let name = archive.by_index_raw(i).expect("entry").name().to_owned();
+        if name != "word/_rels/document.xml.rels" {
+            out.raw_copy_file(archive.by_index_raw(i).expect("entry"))
+                .expect("copy");
+            continue;
+        }
+        let mut xml = String::new();
+        archive
+            .by_index(i)
+            .expect("rels")
+            .read_to_string(&mut xml)
+            .expect("read");
+        let xml = xml.replace(
+            "</Relationships>",
+            &format!(
+                r#"<Relationship Id="rLogo" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="{target}"/></Relationships>"#
+            ),
+        );
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        out.write_all(xml.as_bytes()).expect("write");
+    }
+    out.finish().expect("zip").into_inner()
+}
+
 #[test]
 fn the_bombs_are_what_they_claim() {
     // The construction is exact at any size (checked on 16 MiB, streaming,
@@ -359,11 +391,15 @@ fn images_and_attachments_are_never_inflated() {
     let text = extract_text("prix.xlsx", &xlsx, &[DocKind::Xlsx]).expect("readable");
     assert!(text.text.contains("1 000 FCFA"), "{}", text.text);
 
-    // A PV template's picture is copied as it is; a CBA template's is
-    // inflated by umya, so it counts, and the standard workbook is used.
+    // A PV template's picture in use is copied as it is (one it does not
+    // use is left out); a CBA template's is inflated by umya, so it
+    // counts, and the standard workbook is used.
     let mut input = fixtures::run_input(false, true);
     if let Some(t) = input.pv_template.as_mut() {
-        t.bytes = with_bomb_part(&t.bytes, "word/media/logo.png");
+        t.bytes = with_document_relationship(
+            &with_bomb_part(&t.bytes, "word/media/logo.png"),
+            "media/logo.png",
+        );
     }
     if let Some(t) = input.cba_template.as_mut() {
         t.bytes = with_bomb_part(&t.bytes, "xl/media/logo.png");
