@@ -234,10 +234,7 @@ pub async fn analyze(
 
 /// The uploads of case `case_id`, newest first, once it has what a run
 /// needs: a DAO and at least one offer.
-async fn sources(
-    db: &impl ConnectionTrait,
-    case_id: &str,
-) -> Result<Vec<artifacts::Model>, Error> {
+async fn sources(db: &impl ConnectionTrait, case_id: &str) -> Result<Vec<artifacts::Model>, Error> {
     let uploads = artifacts::Entity::find()
         .filter(artifacts::Column::CaseId.eq(case_id))
         .order_by_desc(artifacts::Column::UploadedAt)
