@@ -260,7 +260,12 @@ async fn case_data(
         "offer_types": crate::uploads::OFFER_TYPES.map(|t| json!({"value": t, "label": text(&format!("case.offer_type.{t}"))})),
         "used": megabytes(case.total_upload_size.unwrap_or(0)),
         "analysis": super::analysis::analysis_view(&file, current.as_ref()),
-        "job": super::analysis::job_view(state.analyses.of_case(case_id)),
+        // The analysis waiting or running, for those who may run it.
+        "job": if access.may_read_offers() {
+            super::analysis::job_view(state.analyses.of_case(case_id))
+        } else {
+            Value::Null
+        },
         "decision": super::analysis::decision_view(&file),
         "memory": memory.iter().map(timeline_entry).collect::<Vec<_>>(),
         "search": search,
