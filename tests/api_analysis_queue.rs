@@ -2,8 +2,9 @@
 //! busy by the test (a run waiting on the case's row lock, which the test
 //! holds), further analyses wait in the queue (202 and a status URL), a
 //! full queue refuses (503 with `Retry-After`), and once the lock goes the
-//! queued runs reach `done` with the body a run at once gives. Also: the
-//! status URL as the case's access rules allow it, and the per-user rate.
+//! queued runs reach `done` with the body a run at once gives (or
+//! `failed`, as a run at once would). Also: the status URL as the case's
+//! access rules allow it, and the per-user rate.
 
 mod common;
 #[path = "common/server.rs"]
@@ -14,7 +15,9 @@ use std::time::{Duration, Instant};
 use common::TestDb;
 use dms::analysis::queue::{JobState, QueueConfig};
 use dms::auth::Role;
+use entity::artifacts;
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use server::{TestServer, TestUser, expect_detail, expect_json, pdf_bytes};
 
@@ -188,6 +191,16 @@ async fn a_busy_server_queues_analyses_then_runs_them(db: TestDb) {
         StatusCode::NOT_FOUND
     );
     assert!(!first.is_finished(), "the first run waits on the lock");
+    // The third case's offer file goes missing while its job waits: the
+    // job will fail as a run at once would (a server fault, 500).
+    let offer = artifacts::Entity::find()
+        .filter(artifacts::Column::CaseId.eq(cases[2].as_str()))
+        .filter(artifacts::Column::Kind.eq("offer"))
+        .one(&server.state().db)
+        .await
+        .expect("query")
+        .expect("the offer");
+    std::fs::remove_file(server.data_dir.path().join(&offer.path)).expect("remove");
 
     // The test lets go: the first run answers, the queued ones run.
     held.rollback().await.expect("release");
@@ -202,8 +215,17 @@ async fn a_busy_server_queues_analyses_then_runs_them(db: TestDb) {
     assert_eq!(first["ok"], true);
     assert_eq!(until_done(&server, &officer, &first_url).await, first);
     let queued_second = until_done(&server, &officer, &second_url).await;
-    let queued_third = until_done(&server, &officer, &third_url).await;
-    assert_eq!(queued_third["case_id"], cases[2].as_str());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let failed = loop {
+        let res = server.get(Some(&officer.token), &third_url).await;
+        if res.status() != StatusCode::OK {
+            break expect_json(res, StatusCode::INTERNAL_SERVER_ERROR).await;
+        }
+        assert!(Instant::now() < deadline, "the third job never ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["detail"], "internal error", "{failed}");
 
     // The body of a queued run is the body of a run at once.
     let at_once = expect_json(server.analyze(&officer, &cases[1]).await, StatusCode::OK).await;
