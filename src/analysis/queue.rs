@@ -132,10 +132,6 @@ impl AnalysisQueue {
         }
     }
 
-    pub fn config(&self) -> QueueConfig {
-        self.shared.config
-    }
-
     /// Asks for an analysis of case `case_id` by `user`. What refuses it
     /// whatever the queue (the case's 404/403, a missing DAO or offer) is
     /// answered at once.
