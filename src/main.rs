@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use dms::analysis::queue::QueueConfig;
 use dms::auth::{NewUser, Role};
 use dms::db::MigratePolicy;
 use dms::http::limits::LimitConfig;
@@ -87,6 +88,15 @@ struct ServeArgs {
     /// Uploads per minute for one user.
     #[arg(long, env = "DMS_UPLOAD_LIMIT", default_value_t = LimitConfig::default().upload_per_user)]
     upload_limit: u32,
+    /// Analyses asked for per minute by one user.
+    #[arg(long, env = "DMS_ANALYZE_LIMIT", default_value_t = LimitConfig::default().analyze_per_user)]
+    analyze_limit: u32,
+    /// Analyses run at once (default: the number of cores).
+    #[arg(long, env = "DMS_ANALYSIS_WORKERS")]
+    analysis_workers: Option<usize>,
+    /// Analyses that may wait for a worker (default: 4 per worker).
+    #[arg(long, env = "DMS_ANALYSIS_QUEUE")]
+    analysis_queue: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +182,15 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
         login_per_client: args.login_limit_per_client,
         create_case_per_user: args.case_limit,
         upload_per_user: args.upload_limit,
+        analyze_per_user: args.analyze_limit,
+    };
+    let workers = args
+        .analysis_workers
+        .unwrap_or(QueueConfig::default().workers)
+        .max(1);
+    config.analysis_queue = QueueConfig {
+        workers,
+        capacity: args.analysis_queue.unwrap_or(4 * workers),
     };
     let mut running = dms::server::start(config, shutdown_signal())
         .await

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::analysis::queue::{AnalysisQueue, QueueConfig};
 use crate::db::{MigratePolicy, StartError};
 use crate::http::limits::{LimitConfig, Limiters};
 use crate::http::{AppState, router};
@@ -32,6 +33,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a request waits for a database connection before a 503.
     pub db_acquire_timeout: Duration,
+    /// Analyses at once and waiting (`DMS_ANALYSIS_WORKERS`, `DMS_ANALYSIS_QUEUE`).
+    pub analysis_queue: QueueConfig,
 }
 
 impl Config {
@@ -48,6 +51,7 @@ impl Config {
             migrate: MigratePolicy::Refuse,
             limits: LimitConfig::default(),
             db_acquire_timeout: Duration::from_secs(5),
+            analysis_queue: QueueConfig::default(),
         }
     }
 }
@@ -137,9 +141,11 @@ pub async fn start(
             "self-registration is open (anyone can create a procurement_officer account); set DMS_OPEN_REGISTRATION=false to close it"
         );
     }
+    let data = Arc::new(data);
     let state = AppState {
+        analyses: AnalysisQueue::new(db.clone(), data.clone(), config.analysis_queue),
         db,
-        data: Arc::new(data),
+        data,
         keys,
         limits: Limiters::new(config.limits),
         open_registration: config.open_registration,

@@ -63,13 +63,20 @@ const CALLERS: [Caller; 8] = [
 
 /// Whether the route is about one case (in its path or its body).
 fn case_bound(route: &Route) -> bool {
-    route.path.contains("{case_id}") || route.path == "/api/decide" || route.path == "/api/analyze"
+    route.path.contains("{case_id}")
+        || matches!(
+            route.path,
+            "/api/decide" | "/api/analyze" | "/api/analyze/jobs/{job_id}"
+        )
 }
 
 /// Routes whose success needs an analysis run, which a sealed case cannot
 /// have: they are called on open cases only.
 fn needs_a_run(route: &Route) -> bool {
-    matches!(route.path, "/api/decide" | "/api/download/{case_id}/{kind}")
+    matches!(
+        route.path,
+        "/api/decide" | "/api/download/{case_id}/{kind}" | "/api/analyze/jobs/{job_id}"
+    )
 }
 
 /// Routes whose answer the seal changes (or whose success a sealed case
@@ -178,6 +185,8 @@ struct Prepared {
     extra: i32,
     /// The case's offer file, when it has one.
     offer: Option<String>,
+    /// The job of the case's analysis, when it was run.
+    job: Option<String>,
 }
 
 async fn expect_ok(res: Response, what: &str) {
@@ -238,6 +247,7 @@ async fn prepare(server: &TestServer, people: &People, route: &Route, target: Ta
     let with_offer = matches!(
         route.path,
         "/api/analyze"
+            | "/api/analyze/jobs/{job_id}"
             | "/api/decide"
             | "/api/download/{case_id}/{kind}"
             | "/api/cases/{case_id}/artifacts/{artifact_id}"
@@ -257,6 +267,7 @@ async fn prepare(server: &TestServer, people: &People, route: &Route, target: Ta
         expect_ok(res, "DAO").await;
     }
     let mut offer = None;
+    let mut job = None;
     if with_offer {
         let res = server
             .upload(
@@ -273,6 +284,13 @@ async fn prepare(server: &TestServer, people: &People, route: &Route, target: Ta
             let res = server
                 .post_json(token, "/api/analyze", json!({"case_id": case_id}))
                 .await;
+            // A run at once says where its job is.
+            job = res
+                .headers()
+                .get("content-location")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("/api/analyze/jobs/"))
+                .map(str::to_owned);
             expect_ok(res, "analysis").await;
         }
     }
@@ -280,6 +298,7 @@ async fn prepare(server: &TestServer, people: &People, route: &Route, target: Ta
         case_id,
         extra: extra.id,
         offer,
+        job,
     }
 }
 
@@ -330,6 +349,10 @@ async fn request(
                 .http
                 .post(server.url(&path.replace("{artifact_id}", &artifact)))
                 .multipart(pdf_form().text("reason", "Matrix"))
+        }
+        ("GET", "/api/analyze/jobs/{job_id}") => {
+            let job = case.job.clone().unwrap_or_else(|| "none".into());
+            server.http.get(server.url(&path.replace("{job_id}", &job)))
         }
         // Any other read needs no body: a new GET route is covered as is.
         ("GET", _) => server.http.get(url),
@@ -478,6 +501,7 @@ async fn every_route_answers_as_its_access_says(db: TestDb) {
                             },
                             extra: 0,
                             offer: None,
+                            job: None,
                         }
                     });
                 }

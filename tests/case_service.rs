@@ -702,15 +702,22 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     let data = tempfile::tempdir().unwrap();
     let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
     let token = keys.issue(owner.id, &session).unwrap();
+    let data_dir = Arc::new(dms::storage::DataDir::open(data.path()).unwrap());
     let state = dms::http::AppState {
+        analyses: dms::analysis::queue::AnalysisQueue::new(
+            pool.clone(),
+            data_dir.clone(),
+            Default::default(),
+        ),
         db: pool,
-        data: Arc::new(dms::storage::DataDir::open(data.path()).unwrap()),
+        data: data_dir,
         keys,
         limits: dms::http::limits::Limiters::new(dms::http::limits::LimitConfig {
             login_per_username: 10_000,
             login_per_client: 10_000,
             create_case_per_user: 10_000,
             upload_per_user: 10_000,
+            analyze_per_user: 10_000,
         }),
         open_registration: false,
         trusted_proxies: Vec::new().into(),

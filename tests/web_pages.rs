@@ -32,6 +32,7 @@ server_tests!(
     case_page_before_an_analysis_says_so_and_offers_no_download,
     case_page_shows_the_criteria_and_each_suppliers_gaps,
     analysis_refusals_are_said_in_words,
+    case_page_says_the_analysis_waits_and_refreshes_until_it_ran,
     decision_shows_on_the_page_with_the_pv_that_includes_it,
     case_list_searches_filters_and_pages,
     admin_page_changes_roles_and_active_flags,
@@ -998,6 +999,115 @@ async fn case_page_shows_the_criteria_and_each_suppliers_gaps(db: TestDb) {
         page.body.len()
     );
     assert_eq!(unlabelled_controls(&page.body), Vec::<String>::new());
+    server.shutdown().await;
+}
+
+async fn case_page_says_the_analysis_waits_and_refreshes_until_it_ran(db: TestDb) {
+    use dms::analysis::queue::{JobState, QueueConfig};
+    let server = TestServer::start_with(db, |c| {
+        c.analysis_queue = QueueConfig {
+            workers: 1,
+            capacity: 1,
+        }
+    })
+    .await;
+    let (officer, mut web) = officer_client(&server).await;
+    let busy = server.fixture_case(&officer).await;
+    let waiting = server.fixture_case(&officer).await;
+    let other = server.fixture_case(&officer).await;
+    let csrf = web.csrf();
+
+    // The test holds the first case's row (on SQLite, the write lock): its
+    // analysis takes the one worker and cannot finish until the test lets go.
+    let own = server.db.connect().await;
+    let held = dms::db::begin_write(&own).await.expect("begin");
+    dms::cases::lock(&held, &busy).await.expect("lock");
+    let first = {
+        let http = server.http.clone();
+        let url = server.url("/api/analyze");
+        let (token, id) = (officer.token.clone(), busy.clone());
+        tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(token)
+                .json(&json!({"case_id": id}))
+                .send()
+                .await
+                .expect("analyze")
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !matches!(
+        server.state().analyses.of_case(&busy),
+        Some(JobState::Running)
+    ) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // "Analyser" on a busy server: back to the page at once, which says
+    // the analysis waits and refreshes itself.
+    let path = format!("/dossiers/{waiting}");
+    let posted = web
+        .post(&format!("{path}/analyse"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    assert_eq!(posted.location(), format!("{path}#analyse"));
+    let page = web.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Analyse en attente — 0 avant vous"),
+        "{}",
+        between(&page.body, "<section id=\"analyse\"", "</section>")
+    );
+    assert!(page.body.contains(&format!(
+        "<meta http-equiv=\"refresh\" content=\"5; url=/dossiers/{waiting}#analyse\">"
+    )));
+    let running = web.get(&format!("/dossiers/{busy}")).await;
+    assert!(
+        running.body.contains("Analyse en cours"),
+        "{}",
+        running.body
+    );
+    assert!(running.body.contains("http-equiv=\"refresh\""));
+    // The queue is full: said in words, nothing queued.
+    let full = web
+        .post(&format!("/dossiers/{other}/analyse"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(full.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(full.body.contains("Trop d&#x27;analyses"), "{}", full.body);
+    // The page's script is told the same, as JSON.
+    web.extra.push(("accept", "application/json".into()));
+    let answer = web
+        .post(&format!("{path}/analyse"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.body);
+    let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(body["ok"], true);
+    assert_eq!(body["next"], format!("{path}#analyse"));
+    web.extra.clear();
+
+    // The test lets go: both runs finish, and the page shows the run, no
+    // longer the wait, and stops refreshing.
+    held.rollback().await.expect("release");
+    assert_eq!(first.await.expect("request").status(), StatusCode::OK);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while matches!(
+        server.state().analyses.of_case(&waiting),
+        Some(JobState::Queued { .. } | JobState::Running)
+    ) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queued run never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let page = web.get(&path).await;
+    assert!(page.body.contains("id=\"analysis-run\""), "the run shows");
+    assert!(!page.body.contains("id=\"analysis-job\""));
+    assert!(!page.body.contains("http-equiv=\"refresh\""));
     server.shutdown().await;
 }
 

@@ -37,6 +37,10 @@ pub enum AnalysisError {
     /// Writing an output document failed (never caused by an input file).
     #[error("could not write {what}: {reason}")]
     Write { what: &'static str, reason: String },
+    /// A document's file could not be read (the server's storage, not the
+    /// client's document).
+    #[error("could not read the file of {filename}: {reason}")]
+    Read { filename: String, reason: String },
 }
 
 impl AnalysisError {
@@ -69,7 +73,10 @@ impl AnalysisError {
     /// True when the caller sent something unusable (a 4xx), false for the
     /// crate's own failures (a 5xx).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, AnalysisError::Write { .. })
+        !matches!(
+            self,
+            AnalysisError::Write { .. } | AnalysisError::Read { .. }
+        )
     }
 }
 

@@ -7,6 +7,8 @@
 
 use std::io::Cursor;
 
+pub mod bombs;
+
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, StringFormat, dictionary};
 
@@ -432,13 +434,13 @@ pub fn run_input(dao_as_pdf: bool, with_templates: bool) -> RunInput {
         SourceDoc {
             artifact_id: "dao-1".to_string(),
             filename: "dao_kits_scolaires.pdf".to_string(),
-            bytes: dao_pdf(),
+            content: dao_pdf().into(),
         }
     } else {
         SourceDoc {
             artifact_id: "dao-1".to_string(),
             filename: "dao_kits_scolaires.docx".to_string(),
-            bytes: dao_docx(),
+            content: dao_docx().into(),
         }
     };
     let offers = offers()
@@ -450,7 +452,7 @@ pub fn run_input(dao_as_pdf: bool, with_templates: bool) -> RunInput {
             supplier_name: Some(o.supplier_name.to_string()),
             offer_type: Some(o.offer_type.to_string()),
             uploaded_at: format!("2026-11-2{}T10:{:02}:00", 1 + i / 3, i * 5),
-            bytes: o.bytes,
+            content: o.bytes.into(),
         })
         .collect();
     RunInput {

@@ -1,6 +1,7 @@
 //! The analysis pipeline of the Decision Memory System, as a pure library:
-//! document bytes and plain types in, rows, JSON and documents out. No
-//! database, no HTTP, no clock and no randomness: the server passes the
+//! documents (bytes, or files it reads one at a time) and plain types in,
+//! rows, JSON and documents out. No database, no HTTP, no clock and no
+//! randomness: the server passes the
 //! timestamps, stores the outputs and calls [`run`] inside
 //! `tokio::task::spawn_blocking`.
 //!
@@ -39,6 +40,9 @@ mod util;
 
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+
+use std::borrow::Cow;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,13 +108,41 @@ impl CommitteeMember {
     }
 }
 
-/// An uploaded source document (DAO, template).
+/// Where an uploaded document's bytes are. A run reads a [`Content::File`]
+/// when it comes to the document and drops the bytes once their text is
+/// extracted, so that it holds one uploaded document at a time, never the
+/// whole case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// Already in memory.
+    Bytes(Vec<u8>),
+    /// A file the run reads (the only reading the crate does).
+    File(PathBuf),
+}
+
+impl Content {
+    /// The bytes, borrowed when in memory, read when in a file.
+    pub fn load(&self) -> std::io::Result<Cow<'_, [u8]>> {
+        match self {
+            Content::Bytes(bytes) => Ok(Cow::Borrowed(bytes)),
+            Content::File(path) => std::fs::read(path).map(Cow::Owned),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Content {
+    fn from(bytes: Vec<u8>) -> Self {
+        Content::Bytes(bytes)
+    }
+}
+
+/// An uploaded source document (the DAO).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDoc {
     pub artifact_id: String,
     /// The client's filename (shown; the reader is chosen by the content).
     pub filename: String,
-    pub bytes: Vec<u8>,
+    pub content: Content,
 }
 
 /// A template (`cba_template` .xlsx or `pv_template` .docx).
@@ -133,7 +165,7 @@ pub struct OfferDoc {
     pub offer_type: Option<String>,
     /// UTC-ISO upload time (`artifacts.uploaded_at`).
     pub uploaded_at: String,
-    pub bytes: Vec<u8>,
+    pub content: Content,
 }
 
 /// Everything one analysis run reads.

@@ -11,7 +11,7 @@ use crate::extract::{DAO_KINDS, DocKind, ExtractedText, OFFER_KINDS, extract_tex
 use crate::offers::{self, GuidedFields, Subtype};
 use crate::packages::{DocumentFacts, SupplierPackage, build_packages, supplier_key};
 use crate::pv::{PvInput, PvOutput, render_pv_within};
-use crate::{OfferDoc, RunInput};
+use crate::{Content, OfferDoc, RunInput};
 
 /// One `offer_extractions` row, without its id, case id and creation time.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +109,18 @@ impl RunBudget {
     }
 }
 
+/// The bytes of one document, read from its file if need be: the caller
+/// drops them once their text is extracted.
+fn load<'a>(
+    filename: &str,
+    content: &'a Content,
+) -> Result<std::borrow::Cow<'a, [u8]>, AnalysisError> {
+    content.load().map_err(|e| AnalysisError::Read {
+        filename: filename.to_string(),
+        reason: e.to_string(),
+    })
+}
+
 /// The review entry of a document the run could not read.
 fn unreadable(artifact_id: &str, filename: &str, e: &AnalysisError) -> ManualReview {
     ManualReview {
@@ -189,17 +201,22 @@ struct Analysed {
     review: Option<ManualReview>,
 }
 
-/// Analyses one offer document. One the run cannot read still gives its
-/// row, from what the upload declared (supplier, offer type), with nothing
-/// extracted and the reason it is listed for manual reading.
+/// Analyses one offer document, holding its bytes only while its text is
+/// extracted. One the run cannot read still gives its row, from what the
+/// upload declared (supplier, offer type), with nothing extracted and the
+/// reason it is listed for manual reading; only a file the server cannot
+/// read fails the run.
 fn analyse_offer(
     offer: &OfferDoc,
     want_price: bool,
     want_refs: bool,
     run_budget: &mut RunBudget,
-) -> Analysed {
-    let (extracted, problem) = match run_budget.extract(&offer.filename, &offer.bytes, OFFER_KINDS)
-    {
+) -> Result<Analysed, AnalysisError> {
+    let text = {
+        let bytes = load(&offer.filename, &offer.content)?;
+        run_budget.extract(&offer.filename, &bytes, OFFER_KINDS)
+    };
+    let (extracted, problem) = match text {
         Ok(extracted) => (extracted, None),
         Err(e) => (
             ExtractedText {
@@ -257,7 +274,7 @@ fn analyse_offer(
             cause: ReviewCause::NoText,
         }),
     };
-    Analysed {
+    Ok(Analysed {
         facts: DocumentFacts {
             artifact_id: offer.artifact_id.clone(),
             supplier_name: supplier.clone(),
@@ -272,7 +289,7 @@ fn analyse_offer(
             missing_fields: fields.missing_fields,
         },
         review,
-    }
+    })
 }
 
 /// Runs one analysis under the default [`Limits`] (see [`run_within`]).
@@ -285,7 +302,9 @@ pub fn run(input: &RunInput) -> Result<RunOutput, AnalysisError> {
 /// mistyped, encrypted, over its budget) is listed for manual reading with
 /// the reason, an unreadable DAO leaves the criteria empty, an unreadable
 /// template gives the standard layout with a note. The run fails only
-/// without offers, or when writing an output fails.
+/// without offers, when a document's file cannot be read, or when writing
+/// an output fails. Documents given as [`Content::File`] are read one at a
+/// time, each dropped once its text is extracted.
 pub fn run_within(input: &RunInput, limits: &Limits) -> Result<RunOutput, AnalysisError> {
     if input.offers.is_empty() {
         return Err(AnalysisError::MissingOffers);
@@ -295,7 +314,11 @@ pub fn run_within(input: &RunInput, limits: &Limits) -> Result<RunOutput, Analys
         left: limits.run_inflated,
     };
     let mut reviews = Vec::new();
-    let dao_text = run_budget.extract(&input.dao.filename, &input.dao.bytes, DAO_KINDS);
+    // One document's bytes at a time: each is dropped once read.
+    let dao_text = {
+        let bytes = load(&input.dao.filename, &input.dao.content)?;
+        run_budget.extract(&input.dao.filename, &bytes, DAO_KINDS)
+    };
     let criteria = match &dao_text {
         Ok(t) => extract_criteria(&t.text),
         Err(_) => Vec::new(),
@@ -329,7 +352,7 @@ pub fn run_within(input: &RunInput, limits: &Limits) -> Result<RunOutput, Analys
         }
     }
     for offer in &offers_sorted {
-        let a = analyse_offer(offer, want_price, want_refs, &mut run_budget);
+        let a = analyse_offer(offer, want_price, want_refs, &mut run_budget)?;
         facts.push(a.facts);
         extractions.push(a.extraction);
         reviews.extend(a.review);

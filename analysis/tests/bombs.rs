@@ -6,164 +6,10 @@
 
 use std::io::Write;
 
+use analysis::fixtures::bombs::{GIB, docx_bomb, pdf_bomb, with_bomb_part, zlib, zlib_zeros};
 use analysis::{
     AnalysisError, DocKind, Limits, ReviewCause, extract_text, fixtures, run, run_within,
 };
-use lopdf::{Document, Object, Stream, dictionary};
-
-/// Bytes the bombs inflate to.
-const GIB: u64 = 1 << 30;
-
-/// A raw deflate stream of `size` zero bytes, written directly (one fixed
-/// Huffman block: a literal 0, then matches of 258 bytes at distance 1), so
-/// that building a 1 GiB bomb costs milliseconds, not a gigabyte of work.
-fn deflated_zeros(size: u64) -> Vec<u8> {
-    struct Bits {
-        out: Vec<u8>,
-        acc: u64,
-        n: u32,
-    }
-    impl Bits {
-        /// `len` bits of `value`, least significant first.
-        fn put(&mut self, value: u64, len: u32) {
-            self.acc |= value << self.n;
-            self.n += len;
-            while self.n >= 8 {
-                self.out.push(self.acc as u8);
-                self.acc >>= 8;
-                self.n -= 8;
-            }
-        }
-        /// A Huffman code, most significant bit first.
-        fn code(&mut self, code: u64, len: u32) {
-            let reversed = (0..len).fold(0, |r, i| (r << 1) | ((code >> i) & 1));
-            self.put(reversed, len);
-        }
-    }
-    let mut bits = Bits {
-        out: Vec::with_capacity((size / 258 * 13 / 8 + 16) as usize),
-        acc: 0,
-        n: 0,
-    };
-    bits.put(1, 1); // last block
-    bits.put(1, 2); // fixed Huffman codes
-    bits.code(0x30, 8); // literal 0
-    for _ in 0..(size - 1) / 258 {
-        bits.code(0b1100_0101, 8); // length 258 (code 285)
-        bits.code(0, 5); // distance 1
-    }
-    bits.code(0, 7); // end of block
-    bits.put(0, 7); // flush
-    bits.out
-}
-
-/// The zlib form of [`deflated_zeros`] (as a PDF's FlateDecode wants it).
-fn zlib_zeros(size: u64) -> Vec<u8> {
-    let inflated = 1 + (size - 1) / 258 * 258;
-    let mut out = vec![0x78, 0x01];
-    out.extend(deflated_zeros(size));
-    let a = 1u64;
-    let b = inflated % 65521;
-    out.extend(((b << 16 | a) as u32).to_be_bytes());
-    out
-}
-
-fn zlib(data: &[u8]) -> Vec<u8> {
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    z.write_all(data).expect("deflate");
-    z.finish().expect("deflate")
-}
-
-/// A one-page PDF whose content stream inflates to ~1 GiB through two
-/// FlateDecode filters.
-fn pdf_bomb() -> Vec<u8> {
-    let twice = zlib(&zlib_zeros(GIB));
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let content_id = doc.add_object(Stream::new(
-        dictionary! { "Filter" => vec![Object::from("FlateDecode"), Object::from("FlateDecode")] },
-        twice,
-    ));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => vec![Object::from(page_id)], "Count" => 1,
-        }),
-    );
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("pdf");
-    out
-}
-
-/// A `.docx` whose `word/document.xml` is ~1 GiB of deflated zeros, its
-/// headers claiming the truth (a lying header must not help either).
-fn docx_bomb() -> Vec<u8> {
-    zip_of_zeros("word/document.xml")
-}
-
-/// A one-part zip: `name` holds ~1 GiB of deflated zeros.
-fn zip_of_zeros(name: &str) -> Vec<u8> {
-    let name = name.as_bytes();
-    let data = deflated_zeros(GIB);
-    let inflated = (1 + (GIB - 1) / 258 * 258) as u32;
-    let header = |sig: u32, central: bool| {
-        let mut h = sig.to_le_bytes().to_vec();
-        if central {
-            h.extend(20u16.to_le_bytes()); // made by
-        }
-        h.extend(20u16.to_le_bytes()); // version needed
-        h.extend(0u16.to_le_bytes()); // flags
-        h.extend(8u16.to_le_bytes()); // deflate
-        h.extend([0u8; 4]); // time, date
-        h.extend(0u32.to_le_bytes()); // crc (never reached)
-        h.extend((data.len() as u32).to_le_bytes());
-        h.extend(inflated.to_le_bytes());
-        h.extend((name.len() as u16).to_le_bytes());
-        h.extend(0u16.to_le_bytes()); // extra
-        if central {
-            h.extend([0u8; 6]); // comment, disk, internal attributes
-            h.extend(0u32.to_le_bytes()); // external attributes
-            h.extend(0u32.to_le_bytes()); // local header offset
-        }
-        h.extend(name);
-        h
-    };
-    let mut zip = header(0x0403_4b50, false);
-    zip.extend(&data);
-    let central_at = zip.len() as u32;
-    let central = header(0x0201_4b50, true);
-    let central_len = central.len() as u32;
-    zip.extend(central);
-    zip.extend(0x0605_4b50u32.to_le_bytes());
-    zip.extend([0u8; 4]); // disks
-    zip.extend(1u16.to_le_bytes());
-    zip.extend(1u16.to_le_bytes());
-    zip.extend(central_len.to_le_bytes());
-    zip.extend(central_at.to_le_bytes());
-    zip.extend(0u16.to_le_bytes());
-    zip
-}
-
-/// `package` with one more part, `name`, of ~1 GiB of deflated zeros (an
-/// image or an attachment no reader needs), copied still compressed.
-fn with_bomb_part(package: &[u8], name: &str) -> Vec<u8> {
-    let bomb = zip_of_zeros(name);
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for source in [package, bomb.as_slice()] {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(source)).expect("zip");
-        for i in 0..archive.len() {
-            out.raw_copy_file(archive.by_index_raw(i).expect("entry"))
-                .expect("copy");
-        }
-    }
-    out.finish().expect("zip").into_inner()
-}
 
 /// `package` with one more relationship of the document, to `target`
 /// (relative to `word/`), so that the part it names is in use.
@@ -286,9 +132,9 @@ fn a_cross_reference_stream_bomb_is_over_budget() {
 #[test]
 fn a_run_with_bombs_completes_and_lists_them() {
     let mut input = fixtures::run_input(true, false);
-    input.dao.bytes = pdf_bomb();
-    input.offers[0].bytes = docx_bomb();
-    input.offers[1].bytes = pdf_bomb();
+    input.dao.content = analysis::Content::from(pdf_bomb());
+    input.offers[0].content = analysis::Content::from(docx_bomb());
+    input.offers[1].content = analysis::Content::from(pdf_bomb());
     let out = run(&input).expect("the run completes");
     let reviews = &out.summary.warnings.manual_review_documents;
     let mut over: Vec<&str> = reviews
@@ -425,7 +271,7 @@ fn a_workbook_past_the_cell_limit_is_not_built() {
         .map(|i| vec![format!("Article {i}"), format!("{}", 100 + i)])
         .collect();
     let mut input = fixtures::run_input(false, true);
-    input.offers[0].bytes = fixtures::xlsx("Prix", &rows);
+    input.offers[0].content = analysis::Content::from(fixtures::xlsx("Prix", &rows));
     let out = run_within(&input, &limits).expect("run");
     let reviews = &out.summary.warnings.manual_review_documents;
     assert_eq!(reviews.len(), 1, "{reviews:?}");
@@ -444,7 +290,10 @@ fn a_workbook_past_the_cell_limit_is_not_built() {
 fn a_spent_run_budget_lists_the_remaining_documents() {
     let input = fixtures::run_input(false, false);
     // Enough for the DAO alone (its document.xml).
-    let mut dao = zip::ZipArchive::new(std::io::Cursor::new(&input.dao.bytes)).expect("docx");
+    let mut dao = zip::ZipArchive::new(std::io::Cursor::new(
+        input.dao.content.load().expect("bytes"),
+    ))
+    .expect("docx");
     let dao_size = dao.by_name("word/document.xml").expect("part").size();
     let dao_alone = Limits {
         run_inflated: dao_size,

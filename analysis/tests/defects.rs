@@ -36,10 +36,10 @@ fn d27_a_page_marker_is_never_a_supplier() {
     for o in &mut input.offers {
         o.supplier_name = None;
         o.filename = "scan_0001.pdf".to_string();
-        o.bytes = fixtures::pdf(&[vec![
+        o.content = analysis::Content::from(fixtures::pdf(&[vec![
             "OFFRE FINANCIERE".into(),
             "Montant total : 10 000 FCFA".into(),
-        ]]);
+        ]]));
     }
     let out = run(&input).expect("run");
     for e in &out.extractions {
@@ -238,7 +238,8 @@ fn d27_an_unknown_supplier_is_flagged_for_review_in_the_cba() {
     input.offers.truncate(1);
     input.offers[0].supplier_name = None;
     input.offers[0].filename = "scan_0001.docx".to_string();
-    input.offers[0].bytes = fixtures::docx("offre technique\nexpérience de 5 ans", &[]);
+    input.offers[0].content =
+        analysis::Content::from(fixtures::docx("offre technique\nexpérience de 5 ans", &[]));
     let out = run(&input).expect("run");
     assert_eq!(out.packages[0].supplier_name, "FOURNISSEUR_INCONNU");
     assert_eq!(

@@ -395,7 +395,7 @@ fn scanned_pdf_is_flagged_for_manual_review_not_an_error() {
     assert!(text.needs_manual_review);
     assert_eq!(text.text, "");
     let mut input = fixtures::run_input(false, false);
-    input.offers[0].bytes = fixtures::scanned_pdf();
+    input.offers[0].content = analysis::Content::from(fixtures::scanned_pdf());
     input.offers[0].filename = "alpha_technique_scan.pdf".to_string();
     let out = run(&input).expect("run");
     let reviews = &out.summary.warnings.manual_review_documents;
@@ -442,7 +442,7 @@ fn hostile_files_give_errors_naming_the_file() {
     // A corrupt offer no longer fails the run: it is listed for manual
     // reading with its reason, its row kept from what the upload declared.
     let mut input = fixtures::run_input(false, true);
-    input.offers[2].bytes = b"PK\x03\x04".to_vec();
+    input.offers[2].content = analysis::Content::from(b"PK\x03\x04".to_vec());
     let out = run(&input).expect("the run completes");
     let reviews = &out.summary.warnings.manual_review_documents;
     assert_eq!(reviews.len(), 1, "{reviews:?}");
@@ -505,7 +505,7 @@ fn hostile_files_give_errors_naming_the_file() {
 fn an_unreadable_or_mistyped_dao_is_listed_and_the_run_goes_on() {
     // Garbage behind a PDF header: no criteria, flagged, offers still read.
     let mut input = fixtures::run_input(true, false);
-    input.dao.bytes = b"%PDF-1.7\n\xab\xab\xab".to_vec();
+    input.dao.content = analysis::Content::from(b"%PDF-1.7\n\xab\xab\xab".to_vec());
     let out = run(&input).expect("the run completes");
     assert!(out.criteria.is_empty());
     let reviews = &out.summary.warnings.manual_review_documents;
@@ -520,7 +520,7 @@ fn an_unreadable_or_mistyped_dao_is_listed_and_the_run_goes_on() {
 
     // A spreadsheet is not a DAO, whatever its name says.
     let mut input = fixtures::run_input(true, false);
-    input.dao.bytes = fixtures::xlsx("S", &[vec!["Critères".into()]]);
+    input.dao.content = analysis::Content::from(fixtures::xlsx("S", &[vec!["Critères".into()]]));
     let out = run(&input).expect("the run completes");
     let reviews = &out.summary.warnings.manual_review_documents;
     assert_eq!(reviews[0].cause, ReviewCause::Unsupported);
@@ -530,11 +530,11 @@ fn an_unreadable_or_mistyped_dao_is_listed_and_the_run_goes_on() {
     // and a PDF offer named .xls are read.
     let mut input = fixtures::run_input(true, false);
     input.dao.filename = "dao.pdf".into();
-    input.dao.bytes = fixtures::dao_docx();
+    input.dao.content = analysis::Content::from(fixtures::dao_docx());
     let pdf_offer = input
         .offers
         .iter_mut()
-        .find(|o| o.bytes.starts_with(b"%PDF"))
+        .find(|o| matches!(&o.content, analysis::Content::Bytes(b) if b.starts_with(b"%PDF")))
         .expect("a PDF offer");
     pdf_offer.filename = "prix.xls".into();
     let out = run(&input).expect("the run completes");
@@ -586,10 +586,10 @@ fn a_guessed_price_is_flagged_with_its_source() {
         .iter_mut()
         .find(|o| o.filename == "gamma_financiere.docx")
         .expect("gamma");
-    gamma.bytes = fixtures::docx(
+    gamma.content = analysis::Content::from(fixtures::docx(
         "OFFRE FINANCIÈRE\nAcompte demandé 450 000 FCFA à la commande",
         &[],
-    );
+    ));
     let out = run(&input).expect("run");
     assert_eq!(out.packages[0].total_price.as_deref(), Some("450 000 FCFA"));
     assert_eq!(

@@ -22,6 +22,8 @@ struct Inner {
     status: StatusCode,
     detail: Value,
     headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// Fields of the body beside `detail`.
+    fields: Vec<(&'static str, Value)>,
     /// What is logged for a server fault (never sent).
     internal: Option<String>,
 }
@@ -32,6 +34,7 @@ impl ApiError {
             status,
             detail: Value::String(detail.into()),
             headers: Vec::new(),
+            fields: Vec::new(),
             internal: None,
         }))
     }
@@ -98,6 +101,12 @@ impl ApiError {
         self
     }
 
+    /// The same refusal with one more field in its body.
+    pub fn with_field(mut self, name: &'static str, value: Value) -> Self {
+        self.0.fields.push((name, value));
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.0.status
     }
@@ -132,7 +141,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let this = *self.0;
         let request_id = super::request::current_id();
-        let body = if this.status == StatusCode::INTERNAL_SERVER_ERROR {
+        let mut body = if this.status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(
                 request_id = request_id.as_deref().unwrap_or("-"),
                 cause = this.internal.as_deref().unwrap_or("-"),
@@ -150,6 +159,9 @@ impl IntoResponse for ApiError {
             }
             json!({"detail": this.detail})
         };
+        for (name, value) in this.fields {
+            body[name] = value;
+        }
         let mut response = (this.status, axum::Json(body)).into_response();
         for (name, value) in this.headers {
             response.headers_mut().insert(name, value);

@@ -1,6 +1,6 @@
 //! Rate limits, counted in memory per process: sign-in attempts per client
-//! address and per account *and* client, case creation and uploads per
-//! user. Over a limit the answer is 429 with `Retry-After`.
+//! address and per account *and* client, case creation, uploads and
+//! analyses per user. Over a limit the answer is 429 with `Retry-After`.
 //!
 //! Sign-in can never be turned against an account: wrong passwords from
 //! one client exhaust that client's budget for the account, not the
@@ -27,6 +27,8 @@ pub struct LimitConfig {
     pub login_per_client: u32,
     pub create_case_per_user: u32,
     pub upload_per_user: u32,
+    /// Analyses asked for (run, queued or refused as full) by one user.
+    pub analyze_per_user: u32,
 }
 
 impl Default for LimitConfig {
@@ -36,6 +38,7 @@ impl Default for LimitConfig {
             login_per_client: 30,
             create_case_per_user: 30,
             upload_per_user: 60,
+            analyze_per_user: 10,
         }
     }
 }
@@ -62,6 +65,7 @@ pub struct Limiters {
     login_client: Arc<DefaultKeyedRateLimiter<String>>,
     create_case: Arc<DefaultKeyedRateLimiter<String>>,
     upload: Arc<DefaultKeyedRateLimiter<String>>,
+    analyze: Arc<DefaultKeyedRateLimiter<String>>,
     config: LimitConfig,
 }
 
@@ -78,6 +82,7 @@ impl Limiters {
             login_client: per_minute(config.login_per_client),
             create_case: per_minute(config.create_case_per_user),
             upload: per_minute(config.upload_per_user),
+            analyze: per_minute(config.analyze_per_user),
             config,
         }
     }
@@ -161,6 +166,15 @@ impl Limiters {
         )
     }
 
+    pub fn analyze(&self, user_id: i32) -> Result<(), ApiError> {
+        check(
+            &self.analyze,
+            &user_id.to_string(),
+            self.config.analyze_per_user,
+            "analyses",
+        )
+    }
+
     /// Forgets keys whose window has passed (called periodically, so that
     /// many usernames tried once do not grow memory for ever).
     pub fn forget_idle(&self) {
@@ -169,6 +183,7 @@ impl Limiters {
             &self.login_client,
             &self.create_case,
             &self.upload,
+            &self.analyze,
         ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();

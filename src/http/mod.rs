@@ -42,6 +42,8 @@ pub struct AppState {
     pub data: Arc<DataDir>,
     pub keys: Keys,
     pub limits: limits::Limiters,
+    /// The analyses running and waiting (see [`crate::analysis::queue`]).
+    pub analyses: crate::analysis::queue::AnalysisQueue,
     pub open_registration: bool,
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
@@ -97,10 +99,12 @@ pub async fn serve(
     .await
 }
 
-/// Forgets idle rate-limit keys every minute, and expired sign-in
-/// sessions every hour, for as long as the state lives.
+/// Forgets idle rate-limit keys and long-finished analysis jobs every
+/// minute, and expired sign-in sessions every hour, for as long as the
+/// state lives.
 pub fn spawn_housekeeping(state: &AppState) {
     let limits = state.limits.clone();
+    let analyses = state.analyses.clone();
     let db = state.db.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -108,6 +112,7 @@ pub fn spawn_housekeeping(state: &AppState) {
         loop {
             tick.tick().await;
             limits.forget_idle();
+            analyses.forget_finished();
             if minutes.is_multiple_of(60)
                 && let Err(e) = crate::auth::purge_expired_sessions(&db).await
             {

@@ -217,7 +217,13 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/api/analyze",
         Access::CaseEvaluator,
-        "Run the analysis: criteria, supplier packages, CBA workbook and PV (replaces the previous run)",
+        "Run the analysis: criteria, supplier packages, CBA workbook and PV (replaces the previous run); 202 with a status_url when queued, 503 when the queue is full",
+    ),
+    route(
+        "GET",
+        "/api/analyze/jobs/{job_id}",
+        Access::CaseEvaluator,
+        "Where a queued analysis stands: queued (position), running, done (result) or failed (detail)",
     ),
     route(
         "GET",

@@ -15,10 +15,11 @@ use analysis::{Criterion, SupplierPackage};
 use super::format::{label_or, percent, short_date};
 use super::i18n::text;
 use super::respond::{
-    CsrfOnly, form_user, refused, refused_with, script_answer, script_refusal, see_other,
+    CsrfOnly, form_user, refused, refused_with, said, script_answer, script_refusal, see_other,
     wants_json,
 };
 use super::session::Session;
+use crate::analysis::queue::{JobState, Submitted};
 use crate::analysis::{CurrentAnalysis, OUTPUT_CBA, OUTPUT_PV};
 use crate::cases::CaseFile;
 use crate::http::AppState;
@@ -140,8 +141,11 @@ pub fn decision_view(file: &CaseFile) -> Value {
     })
 }
 
-/// Runs the analysis of the case, then shows its page again at the
-/// analysis. The page's script asks for JSON and shows a busy state.
+/// Runs the analysis of the case when a worker is free, then shows its
+/// page again at the analysis; when every worker is busy the analysis
+/// waits in the queue and the page (which says so, and refreshes itself
+/// until it ran) comes back at once. The page's script asks for JSON and
+/// shows a busy state.
 pub async fn analyse(
     State(state): State<AppState>,
     session: Session,
@@ -151,25 +155,72 @@ pub async fn analyse(
 ) -> Response {
     let back = format!("/dossiers/{case_id}");
     let done = format!("{back}?ok=analyse#analyse");
-    if !wants_json(&headers) {
-        let user = match form_user(&session, form.csrf.as_deref(), &back) {
+    let waiting = format!("{back}#analyse");
+    let script = wants_json(&headers);
+    let user = if script {
+        let Some(user) = session.user.clone() else {
+            return script_answer(StatusCode::UNAUTHORIZED, text("login.expired"), None);
+        };
+        if !session.csrf.accepts(form.csrf.as_deref()) {
+            return script_answer(StatusCode::FORBIDDEN, text("error.csrf"), None);
+        }
+        user
+    } else {
+        match form_user(&session, form.csrf.as_deref(), &back) {
             Ok(user) => user,
             Err(refusal) => return *refusal,
-        };
-        return match crate::analysis::analyze(&state.db, &state.data, &user, &case_id).await {
-            Ok(_) => see_other(&done),
-            Err(e) => refused(&session, &e, &back),
-        };
-    }
-    let Some(user) = session.user.clone() else {
-        return script_answer(StatusCode::UNAUTHORIZED, text("login.expired"), None);
+        }
     };
-    if !session.csrf.accepts(form.csrf.as_deref()) {
-        return script_answer(StatusCode::FORBIDDEN, text("error.csrf"), None);
+    let refuse = |status: StatusCode, message: &str| {
+        if script {
+            script_answer(status, message, None)
+        } else {
+            refused_with(&session, status, message, &back)
+        }
+    };
+    if let Err(e) = state.limits.analyze(user.id) {
+        return refuse(e.status(), text("error.rate"));
     }
-    match crate::analysis::analyze(&state.db, &state.data, &user, &case_id).await {
-        Ok(_) => script_answer(StatusCode::OK, text("case.analysis_done"), Some(&done)),
-        Err(e) => script_refusal(&e),
+    let outcome = match state.analyses.submit(&user, &case_id).await {
+        Ok(Submitted::Started { outcome, .. }) => outcome
+            .await
+            .unwrap_or_else(|_| Err(crate::Error::Internal("the analysis worker stopped".into()))),
+        Ok(Submitted::Queued { .. }) if script => {
+            return script_answer(
+                StatusCode::ACCEPTED,
+                text("analysis.queued"),
+                Some(&waiting),
+            );
+        }
+        Ok(Submitted::Queued { .. }) => return see_other(&waiting),
+        Ok(Submitted::Full { .. }) => {
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, text("analysis.queue_full"));
+        }
+        Err(e) => Err(e),
+    };
+    match (outcome, script) {
+        (Ok(_), true) => script_answer(StatusCode::OK, text("case.analysis_done"), Some(&done)),
+        (Ok(_), false) => see_other(&done),
+        (Err(e), true) => script_refusal(&e),
+        (Err(e), false) => refused(&session, &e, &back),
+    }
+}
+
+/// The case's analysis job for its page: waiting (with how many before
+/// it), running, or failed (why) after the page's user left; `null` when
+/// none, or when it finished well (the run shows).
+pub fn job_view(job: Option<JobState>) -> Value {
+    match job {
+        Some(JobState::Queued { position }) => json!({
+            "state": "queued",
+            "message": text("analysis.waiting").replace("{n}", &position.to_string()),
+        }),
+        Some(JobState::Running) => json!({"state": "running", "message": text("analysis.running")}),
+        Some(JobState::Failed(e)) => json!({
+            "state": "failed",
+            "message": format!("{} : {}", text("analysis.failed"), said(&e)),
+        }),
+        Some(JobState::Done(_)) | None => Value::Null,
     }
 }
 

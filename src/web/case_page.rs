@@ -1,5 +1,6 @@
 //! The case page: reference, status, lots (and adding one), the uploaded
-//! documents with the offers grouped by supplier, the analysis and the
+//! documents with the offers grouped by supplier, the analysis (with its
+//! job while it waits or runs: the page then refreshes itself) and the
 //! decision (see `analysis`), and the memory of the case as a timeline
 //! with search.
 
@@ -292,6 +293,12 @@ async fn case_data(
         "offer_types": crate::uploads::OFFER_TYPES.map(|t| json!({"value": t, "label": text(&format!("case.offer_type.{t}"))})),
         "used": megabytes(case.total_upload_size.unwrap_or(0)),
         "analysis": super::analysis::analysis_view(&file, current.as_ref()),
+        // The analysis waiting or running, for those who may run it.
+        "job": if access.may_read_offers() {
+            super::analysis::job_view(state.analyses.of_case(case_id))
+        } else {
+            Value::Null
+        },
         "decision": super::analysis::decision_view(&file),
         "memory": memory.iter().map(timeline_entry).collect::<Vec<_>>(),
         "search": search,

@@ -195,6 +195,21 @@ pub const FR: &[(&str, &str)] = &[
         "analysis.busy",
         "Analyse en cours : lecture du DAO et des offres, préparation du tableau comparatif et du PV…",
     ),
+    ("analysis.waiting", "Analyse en attente — {n} avant vous"),
+    ("analysis.running", "Analyse en cours"),
+    (
+        "analysis.refreshing",
+        "Cette page se met à jour d'elle-même jusqu'à la fin de l'analyse.",
+    ),
+    (
+        "analysis.queued",
+        "Analyse en attente : le serveur la lance dès qu'il le peut.",
+    ),
+    (
+        "analysis.queue_full",
+        "Trop d'analyses sont en attente sur le serveur : réessayez dans quelques minutes.",
+    ),
+    ("analysis.failed", "La dernière analyse demandée a échoué"),
     ("analysis.run_at", "Dernière analyse :"),
     ("analysis.criteria_count", "critère(s)"),
     ("analysis.suppliers_count", "fournisseur(s) analysé(s)"),

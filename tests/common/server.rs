@@ -41,6 +41,7 @@ pub fn relaxed_limits() -> LimitConfig {
         login_per_client: 10_000,
         create_case_per_user: 10_000,
         upload_per_user: 10_000,
+        analyze_per_user: 10_000,
     }
 }
 

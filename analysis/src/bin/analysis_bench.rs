@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use analysis::{CaseInfo, OfferDoc, RunInput, SourceDoc, TemplateDoc, fixtures};
+use analysis::{CaseInfo, Content, OfferDoc, RunInput, SourceDoc, TemplateDoc, fixtures};
 
 const SUPPLIERS: [&str; 4] = ["ALPHA SARL", "BETA SERVICES", "GAMMA TRADING", "DELTA BTP"];
 const DAO_PAGES: usize = 40;
@@ -112,7 +112,7 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
             supplier_name: supplier_of(name),
             offer_type: None,
             uploaded_at: format!("2026-11-2{}T10:00:{:02}", i / 6, i),
-            bytes: std::fs::read(dir.join("offers").join(name))?,
+            content: Content::File(dir.join("offers").join(name)),
         });
     }
     let mut daos: Vec<String> = std::fs::read_dir(dir)?
@@ -134,7 +134,7 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
         },
         dao: SourceDoc {
             artifact_id: "dao".into(),
-            bytes: std::fs::read(dir.join(&dao))?,
+            content: Content::File(dir.join(&dao)),
             filename: dao,
         },
         offers,

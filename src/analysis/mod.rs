@@ -3,13 +3,17 @@
 //! async runtime, and record the run in one transaction that replaces the
 //! previous run (D-23): criteria, offer extractions, template schema, the
 //! `analyses` row, the `extraction` memory entry, the CBA and PV outputs and
-//! an audit row. A document the analysis cannot read (damaged, mistyped,
+//! an audit row. The run reads the uploads from their files one at a time
+//! (a run never holds the whole case in memory), and [`queue`] bounds how
+//! many runs go at once. A document the analysis cannot read (damaged, mistyped,
 //! encrypted, over its decoding budget) does not fail the run: the crate
 //! lists it in `warnings.manual_review_documents` with its reason. A run
 //! that fails (writing its outputs) leaves the previous one intact.
 
+pub mod queue;
+
 use analysis::{
-    CaseInfo, Criterion, OfferDoc, RunInput, RunSummary, SourceDoc, StoredExtraction,
+    CaseInfo, Content, Criterion, OfferDoc, RunInput, RunSummary, SourceDoc, StoredExtraction,
     SupplierPackage, TemplateDoc, Warnings,
 };
 use entity::{
@@ -41,19 +45,11 @@ pub async fn analyze(
 ) -> Result<Value, Error> {
     let (case, access) = crate::committee::visible(db, user, case_id).await?;
     access.check_read_offers()?;
-    let uploads = artifacts::Entity::find()
-        .filter(artifacts::Column::CaseId.eq(case_id))
-        .order_by_desc(artifacts::Column::UploadedAt)
-        .order_by_desc(artifacts::Column::Id)
-        .all(db)
-        .await?;
+    let uploads = sources(db, case_id).await?;
     let newest = |kind: &str| uploads.iter().find(|a| a.kind == kind);
     let dao =
         newest("dao").ok_or_else(|| Error::Invalid("Missing DAO (upload kind=dao)".into()))?;
     let offers: Vec<&artifacts::Model> = uploads.iter().filter(|a| a.kind == "offer").collect();
-    if offers.is_empty() {
-        return Err(Error::Invalid("Missing OFFERS (upload kind=offer)".into()));
-    }
     let info = case_info(db, &case).await?;
     let mut offer_docs = Vec::with_capacity(offers.len());
     for offer in offers {
@@ -64,7 +60,7 @@ pub async fn analyze(
             supplier_name: meta["supplier_name"].as_str().map(str::to_owned),
             offer_type: meta["offer_type"].as_str().map(str::to_owned),
             uploaded_at: offer.uploaded_at.clone(),
-            bytes: read(data, offer).await?,
+            content: Content::File(stored_path(data, offer)?),
         });
     }
     let input = RunInput {
@@ -72,7 +68,7 @@ pub async fn analyze(
         dao: SourceDoc {
             artifact_id: dao.id.clone(),
             filename: dao.filename.clone(),
-            bytes: read(data, dao).await?,
+            content: Content::File(stored_path(data, dao)?),
         },
         offers: offer_docs,
         cba_template: template(data, newest("cba_template")).await?,
@@ -246,6 +242,24 @@ pub async fn analyze(
         "suppliers": output.packages,
     });
     Ok(response)
+}
+
+/// The uploads of case `case_id`, newest first, once it has what a run
+/// needs: a DAO and at least one offer.
+async fn sources(db: &impl ConnectionTrait, case_id: &str) -> Result<Vec<artifacts::Model>, Error> {
+    let uploads = artifacts::Entity::find()
+        .filter(artifacts::Column::CaseId.eq(case_id))
+        .order_by_desc(artifacts::Column::UploadedAt)
+        .order_by_desc(artifacts::Column::Id)
+        .all(db)
+        .await?;
+    if !uploads.iter().any(|a| a.kind == "dao") {
+        return Err(Error::Invalid("Missing DAO (upload kind=dao)".into()));
+    }
+    if !uploads.iter().any(|a| a.kind == "offer") {
+        return Err(Error::Invalid("Missing OFFERS (upload kind=offer)".into()));
+    }
+    Ok(uploads)
 }
 
 /// Records the committee's decision on case `case_id`: the supplier must be
@@ -559,13 +573,18 @@ fn meta_of(artifact: &artifacts::Model) -> Value {
         .unwrap_or(Value::Null)
 }
 
-async fn read(data: &DataDir, artifact: &artifacts::Model) -> Result<Vec<u8>, Error> {
-    let path = data.resolve(&artifact.path).ok_or_else(|| {
+/// Where an uploaded artifact's file is.
+fn stored_path(data: &DataDir, artifact: &artifacts::Model) -> Result<std::path::PathBuf, Error> {
+    data.resolve(&artifact.path).ok_or_else(|| {
         Error::Internal(format!(
             "artifact {} has a path outside the data directory",
             artifact.id
         ))
-    })?;
+    })
+}
+
+async fn read(data: &DataDir, artifact: &artifacts::Model) -> Result<Vec<u8>, Error> {
+    let path = stored_path(data, artifact)?;
     tokio::fs::read(&path).await.map_err(|e| {
         Error::io(
             format!("reading {} ({})", artifact.filename, artifact.id),
