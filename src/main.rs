@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use dms::auth::{NewUser, Role};
 use dms::db::MigratePolicy;
+use dms::http::conn::ConnLimits;
 use dms::http::limits::LimitConfig;
 use dms::server::Config;
 
@@ -87,6 +88,25 @@ struct ServeArgs {
     /// Uploads per minute for one user.
     #[arg(long, env = "DMS_UPLOAD_LIMIT", default_value_t = LimitConfig::default().upload_per_user)]
     upload_limit: u32,
+    /// Decisions per minute for one user.
+    #[arg(long, env = "DMS_DECIDE_LIMIT", default_value_t = LimitConfig::default().decide_per_user)]
+    decide_limit: u32,
+    /// Self-registrations per minute from one client address.
+    #[arg(long, env = "DMS_REGISTER_LIMIT", default_value_t = LimitConfig::default().register_per_client)]
+    register_limit: u32,
+    /// Seconds a client has to send a request's head (line and headers),
+    /// from its first byte.
+    #[arg(long, env = "DMS_HEADER_TIMEOUT", default_value_t = ConnLimits::default().header_timeout.as_secs())]
+    header_timeout: u64,
+    /// Seconds a request body may pause (no byte received) before a 408.
+    #[arg(long, env = "DMS_BODY_TIMEOUT", default_value_t = ConnLimits::default().body_timeout.as_secs())]
+    body_timeout: u64,
+    /// Seconds a connection may stay open without a request.
+    #[arg(long, env = "DMS_IDLE_TIMEOUT", default_value_t = ConnLimits::default().idle_timeout.as_secs())]
+    idle_timeout: u64,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, env = "DMS_MAX_CONNECTIONS", default_value_t = ConnLimits::default().max_connections)]
+    max_connections: usize,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +192,15 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
         login_per_client: args.login_limit_per_client,
         create_case_per_user: args.case_limit,
         upload_per_user: args.upload_limit,
+        decide_per_user: args.decide_limit,
+        register_per_client: args.register_limit,
+    };
+    let seconds = |s: u64| Duration::from_secs(s.max(1));
+    config.connections = ConnLimits {
+        header_timeout: seconds(args.header_timeout),
+        body_timeout: seconds(args.body_timeout),
+        idle_timeout: seconds(args.idle_timeout),
+        max_connections: args.max_connections.max(1),
     };
     let mut running = dms::server::start(config, shutdown_signal())
         .await

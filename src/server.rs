@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::db::{MigratePolicy, StartError};
+use crate::http::conn::ConnLimits;
 use crate::http::limits::{LimitConfig, Limiters};
 use crate::http::{AppState, router};
 use crate::storage::DataDir;
@@ -32,6 +33,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a request waits for a database connection before a 503.
     pub db_acquire_timeout: Duration,
+    /// Timeouts of slow and idle clients, and the cap on connections.
+    pub connections: ConnLimits,
 }
 
 impl Config {
@@ -48,6 +51,7 @@ impl Config {
             migrate: MigratePolicy::Refuse,
             limits: LimitConfig::default(),
             db_acquire_timeout: Duration::from_secs(5),
+            connections: ConnLimits::default(),
         }
     }
 }
@@ -162,7 +166,12 @@ pub async fn start(
         tracing::info!("shutting down: finishing the requests in flight");
     };
     let app = router(state.clone());
-    let task = tokio::spawn(crate::http::serve(listener, app, shutdown));
+    let task = tokio::spawn(crate::http::serve(
+        listener,
+        app,
+        config.connections,
+        shutdown,
+    ));
     tracing::info!(%addr, "DMS listening");
     Ok(Running {
         addr,

@@ -711,6 +711,8 @@ async fn detail_route_runs_one_statement(db: TestDb) {
             login_per_client: 10_000,
             create_case_per_user: 10_000,
             upload_per_user: 10_000,
+            decide_per_user: 10_000,
+            register_per_client: 10_000,
         }),
         open_registration: false,
         trusted_proxies: Vec::new().into(),
@@ -721,6 +723,7 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     let server = tokio::spawn(dms::http::serve(
         listener,
         dms::http::router(state),
+        dms::http::conn::ConnLimits::default(),
         async move {
             let _ = stopped.await;
         },

@@ -1,6 +1,7 @@
 //! Rate limits, counted in memory per process: sign-in attempts per client
-//! address and per account *and* client, case creation and uploads per
-//! user. Over a limit the answer is 429 with `Retry-After`.
+//! address and per account *and* client, case creation, uploads and
+//! decisions per user, registrations per client address. Over a limit the
+//! answer is 429 with `Retry-After`.
 //!
 //! Sign-in can never be turned against an account: wrong passwords from
 //! one client exhaust that client's budget for the account, not the
@@ -27,6 +28,11 @@ pub struct LimitConfig {
     pub login_per_client: u32,
     pub create_case_per_user: u32,
     pub upload_per_user: u32,
+    /// Decisions recorded (`POST /api/decide`, the decision form): each
+    /// writes a PV, so a loop of them fills the disk.
+    pub decide_per_user: u32,
+    /// Self-registrations (when open) from one client address.
+    pub register_per_client: u32,
 }
 
 impl Default for LimitConfig {
@@ -36,6 +42,8 @@ impl Default for LimitConfig {
             login_per_client: 30,
             create_case_per_user: 30,
             upload_per_user: 60,
+            decide_per_user: 10,
+            register_per_client: 5,
         }
     }
 }
@@ -62,6 +70,8 @@ pub struct Limiters {
     login_client: Arc<DefaultKeyedRateLimiter<String>>,
     create_case: Arc<DefaultKeyedRateLimiter<String>>,
     upload: Arc<DefaultKeyedRateLimiter<String>>,
+    decide: Arc<DefaultKeyedRateLimiter<String>>,
+    register: Arc<DefaultKeyedRateLimiter<String>>,
     config: LimitConfig,
 }
 
@@ -78,6 +88,8 @@ impl Limiters {
             login_client: per_minute(config.login_per_client),
             create_case: per_minute(config.create_case_per_user),
             upload: per_minute(config.upload_per_user),
+            decide: per_minute(config.decide_per_user),
+            register: per_minute(config.register_per_client),
             config,
         }
     }
@@ -161,6 +173,24 @@ impl Limiters {
         )
     }
 
+    pub fn decide(&self, user_id: i32) -> Result<(), ApiError> {
+        check(
+            &self.decide,
+            &user_id.to_string(),
+            self.config.decide_per_user,
+            "decisions",
+        )
+    }
+
+    pub fn register(&self, client: IpAddr) -> Result<(), ApiError> {
+        check(
+            &self.register,
+            &client.to_string(),
+            self.config.register_per_client,
+            "registrations from this address",
+        )
+    }
+
     /// Forgets keys whose window has passed (called periodically, so that
     /// many usernames tried once do not grow memory for ever).
     pub fn forget_idle(&self) {
@@ -169,6 +199,8 @@ impl Limiters {
             &self.login_client,
             &self.create_case,
             &self.upload,
+            &self.decide,
+            &self.register,
         ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
