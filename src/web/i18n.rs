@@ -6,6 +6,7 @@
 //! API's contract); [`explain`] says them in French for the pages.
 
 use crate::Error;
+use crate::text::Problem;
 
 /// The French texts.
 pub const FR: &[(&str, &str)] = &[
@@ -335,6 +336,14 @@ pub const FR: &[(&str, &str)] = &[
     ("error.back", "Retour"),
     ("error.field", "Champ"),
     ("error.rate", "Trop de tentatives : patientez une minute."),
+    (
+        "error.text_forbidden",
+        "contient un caractère interdit (caractère de contrôle ou non-caractère Unicode) :",
+    ),
+    (
+        "error.text_too_long",
+        "texte trop long, caractères au plus :",
+    ),
     ("error.unknown_document", "Document inconnu."),
     ("upload.progress", "Envoi"),
     ("upload.done", "Reçu"),
@@ -371,6 +380,14 @@ fn field_label(field: &str) -> &str {
         "chosen_supplier" => text("case.decision_supplier"),
         "decision_reason" => text("case.decision_reason"),
         "next_action" => text("case.decision_next"),
+        "description" => text("case.lot_description"),
+        "username" => text("login.username"),
+        "password" => text("login.password"),
+        "email" => text("admin.email"),
+        "full_name" => text("admin.name"),
+        "q" => text("case.memory_search"),
+        "status" => text("cases.status"),
+        "case_type" => text("cases.type"),
         other => other,
     }
 }
@@ -389,6 +406,17 @@ pub fn explain(error: &Error) -> String {
             text("error.field"),
             field_label(field),
             explain_message(message)
+        ),
+        Error::Text(refusal) => format!(
+            "{} « {} » : {}",
+            text("error.field"),
+            field_label(refusal.field.name),
+            match refusal.problem {
+                Problem::Forbidden(c) => {
+                    format!("{} U+{:04X}", text("error.text_forbidden"), u32::from(c))
+                }
+                Problem::TooLong { max } => format!("{} {max}", text("error.text_too_long")),
+            }
         ),
         Error::Unauthorized(_) => text("login.failed").to_owned(),
         Error::NotFound { .. } => text("error.not_found").to_owned(),
