@@ -384,13 +384,16 @@ async fn pages_refuse_bad_text_in_french(db: TestDb) {
         page.body
     );
     assert!(page.body.contains("caractère interdit"), "{}", page.body);
-    let page = web.get("/dossiers?page=999999999999999999").await;
-    assert_eq!(
-        page.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        page.body
-    );
+    for page in ["999999999999999999", "99999999999999999999999", "-1", "0"] {
+        let page = web.get(&format!("/dossiers?page={page}")).await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("numéro de page"), "{}", page.body);
+    }
 
     // A decision's reason.
     let id = server.analysed_case(&officer, &["ALPHA SARL"]).await;

@@ -387,6 +387,7 @@ fn field_label(field: &str) -> &str {
         "full_name" => text("admin.name"),
         "q" => text("case.memory_search"),
         "status" => text("cases.status"),
+        "page" => text("cases.page"),
         "case_type" => text("cases.type"),
         other => other,
     }
@@ -520,6 +521,10 @@ fn explain_message(m: &str) -> String {
             "Trop de requêtes : patientez une minute",
         ),
         ("Send one file per request", "Un seul fichier par envoi"),
+        (
+            "page must be",
+            "le numéro de page doit être un nombre entier, à partir de 1, et rester dans la liste",
+        ),
         (
             "You cannot remove your own administrator role",
             "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte",
