@@ -189,6 +189,10 @@ async fn find_by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<(users::Model, Option<roles::Model>)>, Error> {
+    // No account has such a name; PostgreSQL would refuse a NUL in the query.
+    if text::problem(&text::USERNAME, username).is_some() {
+        return Ok(None);
+    }
     // MariaDB compares text ignoring case: the exact name is checked here,
     // so that login stays case-sensitive on every backend.
     Ok(users::Entity::find()

@@ -273,6 +273,11 @@ async fn sign_in_with_a_nul_is_a_plain_401(db: TestDb) {
     }
     // The account still opens.
     server.admin().await;
+    // The command line's password change looks such a name up as nobody.
+    let e = dms::auth::set_password(&server.state().db, "ad\u{0}min", "Password123!")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, dms::Error::NotFound { .. }), "{e}");
 }
 
 async fn ids_no_row_can_have_are_404(db: TestDb) {
