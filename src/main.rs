@@ -95,13 +95,14 @@ struct ServeArgs {
     #[arg(long, env = "DMS_REGISTER_LIMIT", default_value_t = LimitConfig::default().register_per_client)]
     register_limit: u32,
     /// Seconds a client has to send a request's head (line and headers),
-    /// from its first byte.
+    /// from its first byte; a new connection, to start sending one.
     #[arg(long, env = "DMS_HEADER_TIMEOUT", default_value_t = ConnLimits::default().header_timeout.as_secs())]
     header_timeout: u64,
     /// Seconds a request body may pause (no byte received) before a 408.
     #[arg(long, env = "DMS_BODY_TIMEOUT", default_value_t = ConnLimits::default().body_timeout.as_secs())]
     body_timeout: u64,
-    /// Seconds a connection may stay open without a request.
+    /// Seconds a connection kept alive after an answer may wait for the
+    /// next request.
     #[arg(long, env = "DMS_IDLE_TIMEOUT", default_value_t = ConnLimits::default().idle_timeout.as_secs())]
     idle_timeout: u64,
     /// Connections open at once; more wait until one closes.

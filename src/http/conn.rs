@@ -4,11 +4,12 @@
 //! - At most [`ConnLimits::max_connections`] connections at once: past the
 //!   cap, new connections wait in the listen queue until one closes (they
 //!   are not refused, and those already open are served as usual).
-//! - A connection that opens, or finishes an answer, and then sends
-//!   nothing for [`ConnLimits::idle_timeout`] is closed.
 //! - A request head (request line and headers) must arrive whole within
 //!   [`ConnLimits::header_timeout`] of its first byte, or the connection is
-//!   closed: a client sending its head a byte at a time holds nothing.
+//!   closed: a client sending its head a byte at a time holds nothing. A
+//!   new connection has as long to start sending it.
+//! - A connection kept alive after an answer that sends nothing for
+//!   [`ConnLimits::idle_timeout`] is closed.
 //! - A request body that stalls (no byte for [`ConnLimits::body_timeout`]
 //!   while the handler waits for it) is answered 408 and the connection
 //!   closed. It is a pause, not a total: a 50 MiB upload on a slow line
@@ -185,6 +186,9 @@ struct Activity {
     head_since: Option<Instant>,
     /// When the connection opened or its last answer was sent.
     idle_since: Instant,
+    /// Whether an answer was sent (a kept-alive connection): until then,
+    /// the wait for the first request is bounded by the header timeout.
+    answered: bool,
     /// The read that waits while an answer is sent, woken when it is (its
     /// idle deadline starts then).
     reader: Option<Waker>,
@@ -203,6 +207,7 @@ impl Watch {
             in_flight: 0,
             head_since: None,
             idle_since: Instant::now(),
+            answered: false,
             reader: None,
         }))
     }
@@ -229,6 +234,7 @@ impl Watch {
             let mut a = self.lock();
             a.in_flight = a.in_flight.saturating_sub(1);
             a.idle_since = Instant::now();
+            a.answered = true;
             a.reader.take()
         };
         if let Some(reader) = reader {
@@ -246,8 +252,10 @@ impl Watch {
             None
         } else if let Some(since) = a.head_since {
             Some((since + limits.header_timeout, Waiting::Head))
-        } else {
+        } else if a.answered {
             Some((a.idle_since + limits.idle_timeout, Waiting::Idle))
+        } else {
+            Some((a.idle_since + limits.header_timeout, Waiting::Idle))
         }
     }
 }
