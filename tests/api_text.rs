@@ -300,6 +300,49 @@ async fn ids_no_row_can_have_are_404(db: TestDb) {
         .post_json(token, "/api/analyze", json!({"case_id": "a\u{0}b"}))
         .await;
     expect_detail(res, StatusCode::NOT_FOUND).await;
+
+    // Every route and page, with a NUL in each of its path's parameters:
+    // a refusal, never a server fault.
+    let admin = server.admin().await;
+    let spoil = |path: &str| -> String {
+        path.split('/')
+            .map(|s| if s.starts_with('{') { "a%00b" } else { s })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    for route in dms::http::routes::ROUTES {
+        let (method, path) = (route.method, spoil(route.path));
+        if path == route.path {
+            continue;
+        }
+        for who in [&officer, &admin] {
+            let res = server
+                .http
+                .request(method.parse().unwrap(), server.url(&path))
+                .bearer_auth(&who.token)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                res.status().is_client_error(),
+                "{method} {path} as {}: {}",
+                who.username,
+                res.status()
+            );
+        }
+    }
+    let mut web = WebClient::new(&server.base);
+    web.sign_in(&officer.username, "Password123!").await;
+    for page in [
+        "/dossiers/{case_id}",
+        "/dossiers/{case_id}/telecharger/{kind}",
+        "/dossiers/{case_id}/documents/{artifact_id}",
+        &format!("/dossiers/{id}/documents/{{artifact_id}}"),
+    ] {
+        let page = web.get(&spoil(page)).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
+    }
 }
 
 async fn pagination_out_of_range_is_422(db: TestDb) {
