@@ -443,8 +443,58 @@ async fn pages_refuse_bad_text_in_french(db: TestDb) {
         assert!(page.body.contains("numéro de page"), "{}", page.body);
     }
 
-    // A decision's reason.
+    // A decision's reason, a lot, an offer's supplier, a member.
     let id = server.analysed_case(&officer, &["ALPHA SARL"]).await;
+    web.get(&format!("/dossiers/{id}")).await;
+    let csrf = web.csrf();
+    let page = web
+        .post(
+            &format!("/dossiers/{id}/lots"),
+            &[("lot_number", "L\u{1}"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Numéro du lot"), "{}", page.body);
+    let page = web
+        .post(
+            &format!("/dossiers/{id}/comite"),
+            &[
+                ("username", "a\u{0}b"),
+                ("role", "evaluator"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("caractère interdit"), "{}", page.body);
+    let form = web.upload_form(
+        &[
+            ("supplier_name", "BETA\u{FFFF}"),
+            ("offer_type", "technique"),
+        ],
+        "offre.pdf",
+        pdf_bytes("offre"),
+    );
+    let page = web
+        .post_multipart(&format!("/dossiers/{id}/fichiers/offer"), form, true)
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Fournisseur"), "{}", page.body);
     web.get(&format!("/dossiers/{id}")).await;
     let csrf = web.csrf();
     let page = web
