@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::{Error, password, timestamp};
+use crate::{Error, password, text, timestamp};
 
 /// The three roles production seeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -189,6 +189,10 @@ async fn find_by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<(users::Model, Option<roles::Model>)>, Error> {
+    // No account has such a name; PostgreSQL would refuse a NUL in the query.
+    if text::problem(&text::USERNAME, username).is_some() {
+        return Ok(None);
+    }
     // MariaDB compares text ignoring case: the exact name is checked here,
     // so that login stays case-sensitive on every backend.
     Ok(users::Entity::find()
@@ -235,6 +239,13 @@ async fn checked(
     pass: &str,
 ) -> Result<(users::Model, Option<roles::Model>), Error> {
     let denied = || Error::Unauthorized("Incorrect username or password".into());
+    // No account has such a name or password: refused as a wrong password,
+    // without a look-up (PostgreSQL refuses a NUL in a query's text).
+    if text::problem(&text::USERNAME, username).is_some()
+        || text::problem(&text::PASSWORD, pass).is_some()
+    {
+        return Err(denied());
+    }
     let Some((row, role)) = find_by_username(db, username).await? else {
         password::verify_nobody(pass.to_owned()).await?;
         return Err(denied());
@@ -269,6 +280,10 @@ pub fn invalid_field(field: &str, message: impl Into<String>) -> Error {
 /// Checks and normalises `new` as production does: a valid email (domain
 /// lower-cased), a username of 3 to 50 characters, a password of at least 8.
 pub fn validate(mut new: NewUser) -> Result<NewUser, Error> {
+    text::check(&text::EMAIL, &new.email)?;
+    text::check(&text::USERNAME, &new.username)?;
+    text::check(&text::PASSWORD, &new.password)?;
+    text::check_opt(&text::FULL_NAME, new.full_name.as_deref())?;
     new.email = normalize_email(&new.email)
         .ok_or_else(|| invalid_field("email", "value is not a valid email address"))?;
     let len = new.username.chars().count();
@@ -417,6 +432,7 @@ pub async fn set_password(
     username: &str,
     pass: &str,
 ) -> Result<(), Error> {
+    text::check(&text::PASSWORD, pass)?;
     if pass.chars().count() < 8 {
         return Err(invalid_field(
             "password",

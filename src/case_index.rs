@@ -68,6 +68,10 @@ pub async fn search_cases(
     query: CaseQuery,
 ) -> Result<CaseIndex, Error> {
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
+    crate::text::check_opt(&crate::text::SEARCH, query.text.as_deref())?;
+    crate::text::check_opt(&crate::text::STATUS, query.status.as_deref())?;
+    crate::text::check_opt(&crate::text::CASE_TYPE, query.case_type.as_deref())?;
+    let offset = crate::text::check_offset("page", Some(query.page.saturating_mul(per_page)))?;
     let mut select = cases::Entity::find();
     if let Some(visible) = crate::committee::visible_cases(user) {
         select = select.filter(visible);
@@ -105,7 +109,7 @@ pub async fn search_cases(
         .order_by_desc(cases::Column::CreatedAt)
         .order_by_desc(cases::Column::Id)
         .limit(per_page)
-        .offset(query.page.saturating_mul(per_page))
+        .offset(offset)
         .all(db)
         .await?;
     let ids: Vec<String> = page.iter().map(|c| c.id.clone()).collect();

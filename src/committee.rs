@@ -351,7 +351,10 @@ pub async fn add_member(
     access.check_manage()?;
     let (found, named) = match &person {
         Person::Id(id) => (crate::auth::find(&tx, *id).await?, id.to_string()),
-        Person::Name(name) => (crate::auth::find_by_name(&tx, name).await?, name.clone()),
+        Person::Name(name) => {
+            crate::text::check(&crate::text::USERNAME, name)?;
+            (crate::auth::find_by_name(&tx, name).await?, name.clone())
+        }
     };
     let target = found
         .filter(|u| u.is_active)

@@ -20,6 +20,11 @@ pub enum Error {
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
 
+    /// A text field holds a character XML cannot carry or is longer than
+    /// its limit (client's 422; see [`crate::text`]).
+    #[error(transparent)]
+    Text(#[from] crate::text::Refusal),
+
     /// A submitted file cannot be processed (corrupt, encrypted, of a type
     /// the step cannot read): the client's 422, naming the file.
     #[error("{0}")]

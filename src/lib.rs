@@ -20,6 +20,7 @@ pub mod names;
 pub mod password;
 pub mod server;
 pub mod storage;
+pub mod text;
 pub mod timestamp;
 pub mod token;
 pub mod uploads;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use dms::analysis::queue::QueueConfig;
 use dms::auth::{NewUser, Role};
 use dms::db::MigratePolicy;
+use dms::http::conn::ConnLimits;
 use dms::http::limits::LimitConfig;
 use dms::server::Config;
 
@@ -97,6 +98,26 @@ struct ServeArgs {
     /// Analyses that may wait for a worker (default: 4 per worker).
     #[arg(long, env = "DMS_ANALYSIS_QUEUE")]
     analysis_queue: Option<usize>,
+    /// Decisions per minute for one user.
+    #[arg(long, env = "DMS_DECIDE_LIMIT", default_value_t = LimitConfig::default().decide_per_user)]
+    decide_limit: u32,
+    /// Self-registrations per minute from one client address.
+    #[arg(long, env = "DMS_REGISTER_LIMIT", default_value_t = LimitConfig::default().register_per_client)]
+    register_limit: u32,
+    /// Seconds a client has to send a request's head (line and headers),
+    /// from its first byte; a new connection, to start sending one.
+    #[arg(long, env = "DMS_HEADER_TIMEOUT", default_value_t = ConnLimits::default().header_timeout.as_secs())]
+    header_timeout: u64,
+    /// Seconds a request body may pause (no byte received) before a 408.
+    #[arg(long, env = "DMS_BODY_TIMEOUT", default_value_t = ConnLimits::default().body_timeout.as_secs())]
+    body_timeout: u64,
+    /// Seconds a connection kept alive after an answer may wait for the
+    /// next request.
+    #[arg(long, env = "DMS_IDLE_TIMEOUT", default_value_t = ConnLimits::default().idle_timeout.as_secs())]
+    idle_timeout: u64,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, env = "DMS_MAX_CONNECTIONS", default_value_t = ConnLimits::default().max_connections)]
+    max_connections: usize,
 }
 
 #[derive(Subcommand)]
@@ -183,6 +204,8 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
         create_case_per_user: args.case_limit,
         upload_per_user: args.upload_limit,
         analyze_per_user: args.analyze_limit,
+        decide_per_user: args.decide_limit,
+        register_per_client: args.register_limit,
     };
     let workers = args
         .analysis_workers
@@ -191,6 +214,13 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
     config.analysis_queue = QueueConfig {
         workers,
         capacity: args.analysis_queue.unwrap_or(4 * workers),
+    };
+    let seconds = |s: u64| Duration::from_secs(s.max(1));
+    config.connections = ConnLimits {
+        header_timeout: seconds(args.header_timeout),
+        body_timeout: seconds(args.body_timeout),
+        idle_timeout: seconds(args.idle_timeout),
+        max_connections: args.max_connections.max(1),
     };
     let mut running = dms::server::start(config, shutdown_signal())
         .await

@@ -51,6 +51,7 @@ pub async fn list(
     limit: u64,
     offset: u64,
 ) -> Result<Page, Error> {
+    let offset = crate::text::check_offset("offset", Some(offset))?;
     crate::committee::visible(db, user, case_id).await?;
     let query = memory_entries::Entity::find().filter(memory_entries::Column::CaseId.eq(case_id));
     let total = query.clone().count(db).await?;
@@ -76,6 +77,7 @@ pub async fn search(
     case_id: &str,
     q: &str,
 ) -> Result<Vec<Entry>, Error> {
+    crate::text::check(&crate::text::SEARCH, q)?;
     crate::committee::visible(db, user, case_id).await?;
     let needle = q.trim().to_lowercase();
     if needle.is_empty() {

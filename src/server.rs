@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::analysis::queue::{AnalysisQueue, QueueConfig};
 use crate::db::{MigratePolicy, StartError};
+use crate::http::conn::ConnLimits;
 use crate::http::limits::{LimitConfig, Limiters};
 use crate::http::{AppState, router};
 use crate::storage::DataDir;
@@ -35,6 +36,8 @@ pub struct Config {
     pub db_acquire_timeout: Duration,
     /// Analyses at once and waiting (`DMS_ANALYSIS_WORKERS`, `DMS_ANALYSIS_QUEUE`).
     pub analysis_queue: QueueConfig,
+    /// Timeouts of slow and idle clients, and the cap on connections.
+    pub connections: ConnLimits,
 }
 
 impl Config {
@@ -52,6 +55,7 @@ impl Config {
             limits: LimitConfig::default(),
             db_acquire_timeout: Duration::from_secs(5),
             analysis_queue: QueueConfig::default(),
+            connections: ConnLimits::default(),
         }
     }
 }
@@ -168,7 +172,12 @@ pub async fn start(
         tracing::info!("shutting down: finishing the requests in flight");
     };
     let app = router(state.clone());
-    let task = tokio::spawn(crate::http::serve(listener, app, shutdown));
+    let task = tokio::spawn(crate::http::serve(
+        listener,
+        app,
+        config.connections,
+        shutdown,
+    ));
     tracing::info!(%addr, "DMS listening");
     Ok(Running {
         addr,

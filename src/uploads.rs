@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::auth::{User, invalid_field};
 use crate::storage::{DataDir, Received};
 use crate::withdrawals::{Replacement, Withdrawn};
-use crate::{Error, audit, db, timestamp};
+use crate::{Error, audit, db, text, timestamp};
 
 /// The largest file accepted: 50 MiB.
 pub const MAX_FILE_BYTES: u64 = 52_428_800;
@@ -290,6 +290,9 @@ impl OfferInfo {
         offer_type: &str,
         lot_id: Option<String>,
     ) -> Result<Self, Error> {
+        text::check(&text::SUPPLIER_NAME, supplier_name.trim())?;
+        text::check(&text::OFFER_TYPE, offer_type)?;
+        text::check_opt(&text::LOT_ID, lot_id.as_deref())?;
         let supplier_name = supplier_name
             .split_whitespace()
             .collect::<Vec<_>>()

@@ -22,9 +22,6 @@ use crate::{Error, audit, db, timestamp};
 /// The prefix of a withdrawn document's kind.
 pub const WITHDRAWN_PREFIX: &str = "withdrawn_";
 
-/// The longest reason accepted, in characters.
-pub const MAX_REASON_CHARS: usize = 1000;
-
 /// What replaces a document, and why.
 #[derive(Clone, Debug)]
 pub struct Replacement {
@@ -42,25 +39,17 @@ pub struct Withdrawn {
     pub withdrawn_at: String,
 }
 
-/// Checks a withdrawal's reason: required (it is the evidence of why), one
-/// to [`MAX_REASON_CHARS`] characters of text.
+/// Checks a withdrawal's reason: required (it is the evidence of why),
+/// and text as [`crate::text`] allows it.
 pub fn check_reason(reason: &str) -> Result<String, Error> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+    if reason.is_empty() {
         return Err(invalid_field(
             "reason",
-            format!("reason must have 1 to {MAX_REASON_CHARS} characters"),
+            "reason must say why the document is withdrawn",
         ));
     }
-    if reason
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(invalid_field(
-            "reason",
-            "reason must not hold control characters",
-        ));
-    }
+    crate::text::check(&crate::text::WITHDRAWAL_REASON, reason)?;
     Ok(reason.to_owned())
 }
 

@@ -5,6 +5,7 @@
 mod common;
 #[path = "common/server.rs"]
 mod server;
+mod web_common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,6 +26,7 @@ server_tests!(
     case_goes_from_uploads_to_analysis_decision_and_download,
     a_bad_document_is_listed_and_the_run_completes,
     decisions_are_checked_against_the_analysis,
+    decisions_are_rate_limited_per_user,
 );
 
 async fn case_goes_from_uploads_to_analysis_decision_and_download(db: TestDb) {
@@ -573,4 +575,55 @@ async fn decisions_are_checked_against_the_analysis(db: TestDb) {
         StatusCode::OK,
     )
     .await;
+}
+
+async fn decisions_are_rate_limited_per_user(db: TestDb) {
+    let server = TestServer::start_with(db, |c| c.limits.decide_per_user = 2).await;
+    let officer = server.user(Role::ProcurementOfficer).await;
+    let id = server.analysed_case(&officer, &["ALPHA SARL"]).await;
+    let body = json!({"case_id": id, "chosen_supplier": "ALPHA SARL", "decision_reason": "Seule offre", "next_action": "Notifier"});
+    let decide = |token: String| {
+        let body = body.clone();
+        let server = &server;
+        async move { server.post_json(Some(&token), "/api/decide", body).await }
+    };
+    for _ in 0..2 {
+        expect_json(decide(officer.token.clone()).await, StatusCode::OK).await;
+    }
+    let res = decide(officer.token.clone()).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let detail = expect_detail(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(detail.contains("decisions"), "{detail}");
+    // The page's form shares the budget: refused too, in words.
+    let mut web = web_common::WebClient::new(&server.base);
+    web.sign_in(&officer.username, "Password123!").await;
+    web.get(&format!("/dossiers/{id}")).await;
+    let csrf = web.csrf();
+    let page = web
+        .post(
+            &format!("/dossiers/{id}/decision"),
+            &[
+                ("chosen_supplier", "ALPHA SARL"),
+                ("decision_reason", "Seule offre"),
+                ("next_action", "Notifier"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    assert!(page.body.contains("patientez"), "{}", page.body);
+    // Two decisions were recorded, no more; another user has their own budget.
+    let decisions = memory_entries::Entity::find()
+        .filter(memory_entries::Column::EntryType.eq("decision"))
+        .count(&server.state().db)
+        .await
+        .unwrap();
+    assert_eq!(decisions, 2);
+    let admin = server.admin().await;
+    expect_json(decide(admin.token.clone()).await, StatusCode::OK).await;
 }

@@ -28,6 +28,7 @@ server_tests!(
     legacy_bcrypt_hash_logs_in_and_is_rehashed,
     inactive_user_cannot_log_in_or_use_a_token,
     login_attempts_are_rate_limited,
+    registrations_are_rate_limited_per_client,
     key_file_is_private_and_survives_a_restart,
 );
 
@@ -513,6 +514,52 @@ async fn login_attempts_are_rate_limited(db: TestDb) {
         attempt("someone").await.unwrap().status(),
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+async fn registrations_are_rate_limited_per_client(db: TestDb) {
+    let server = TestServer::start_with(db, |c| {
+        c.limits.register_per_client = 2;
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()];
+    })
+    .await;
+    let register = |n: u32, client: &'static str| {
+        server
+            .http
+            .post(server.url("/auth/register"))
+            .header("x-forwarded-for", client)
+            .json(&json!({"email": format!("r{n}@example.org"), "username": format!("reg_{n}"), "password": "Password123!"}))
+            .send()
+    };
+    // Refused registrations count too: a loop of bad ones is a loop.
+    assert_eq!(
+        register(0, "203.0.113.5").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let res = server
+        .http
+        .post(server.url("/auth/register"))
+        .header("x-forwarded-for", "203.0.113.5")
+        .json(&json!({"email": "bad", "username": "reg_bad", "password": "Password123!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = register(2, "203.0.113.5").await.unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let detail = expect_detail(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(detail.contains("registrations"), "{detail}");
+    // Another address is counted on its own.
+    assert_eq!(
+        register(3, "198.51.100.8").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let me = server.login("reg_3", "Password123!").await;
+    assert!(!me.is_empty());
 }
 
 async fn key_file_is_private_and_survives_a_restart(db: TestDb) {

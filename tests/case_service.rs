@@ -718,6 +718,8 @@ async fn detail_route_runs_one_statement(db: TestDb) {
             create_case_per_user: 10_000,
             upload_per_user: 10_000,
             analyze_per_user: 10_000,
+            decide_per_user: 10_000,
+            register_per_client: 10_000,
         }),
         open_registration: false,
         trusted_proxies: Vec::new().into(),
@@ -728,6 +730,7 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     let server = tokio::spawn(dms::http::serve(
         listener,
         dms::http::router(state),
+        dms::http::conn::ConnLimits::default(),
         async move {
             let _ = stopped.await;
         },

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use crate::auth::{User, invalid_field};
 use crate::memory::Decision;
 use crate::storage::DataDir;
-use crate::{Error, audit, db, timestamp};
+use crate::{Error, audit, db, text, timestamp};
 
 /// Artifact kinds of the generated documents.
 pub const OUTPUT_CBA: &str = "output_cba";
@@ -273,6 +273,9 @@ pub async fn decide(
     case_id: &str,
     decision: Decision,
 ) -> Result<Value, Error> {
+    text::check(&text::CHOSEN_SUPPLIER, &decision.chosen_supplier)?;
+    text::check(&text::DECISION_REASON, &decision.decision_reason)?;
+    text::check(&text::NEXT_ACTION, &decision.next_action)?;
     let (case, access) = crate::committee::visible(db, user, case_id).await?;
     access.check_read_offers()?;
     let (packages, criteria) = analysed(db, case_id).await?;
@@ -514,6 +517,12 @@ pub async fn artifact_file(
     artifact_id: &str,
 ) -> Result<(artifacts::Model, std::path::PathBuf), Error> {
     let (_, access) = crate::committee::visible(db, user, case_id).await?;
+    if crate::text::problem(&crate::text::CASE_ID, artifact_id).is_some() {
+        return Err(Error::not_found(
+            "artifact",
+            artifact_id.escape_debug().to_string(),
+        ));
+    }
     let artifact = artifacts::Entity::find_by_id(artifact_id)
         .filter(artifacts::Column::CaseId.eq(case_id))
         .one(db)

@@ -17,7 +17,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::auth::{User, invalid_field};
-use crate::{Error, audit, db, timestamp};
+use crate::{Error, audit, db, text, timestamp};
 
 /// The `case_type` values a case may have.
 pub const CASE_TYPES: [&str; 3] = ["DAO", "RFQ", "RFP"];
@@ -116,6 +116,16 @@ struct Checked {
 }
 
 async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Error> {
+    text::check(&text::CASE_TYPE, &new.case_type)?;
+    text::check(&text::TITLE, new.title.trim())?;
+    text::check_opt(&text::LOT, new.lot.as_deref())?;
+    text::check_opt(&text::CLOSING_DATE, new.closing_date.as_deref())?;
+    text::check_opt(&text::PROCEDURE_TYPE, new.procedure_type.as_deref())?;
+    text::check_opt(&text::CATEGORY_CODE, new.category_code.as_deref())?;
+    text::check_opt(
+        &text::PURCHASE_CATEGORY_CODE,
+        new.purchase_category_code.as_deref(),
+    )?;
     let case_type = new.case_type.trim().to_uppercase();
     if !CASE_TYPES.contains(&case_type.as_str()) {
         return Err(Error::Invalid("case_type must be DAO, RFQ or RFP".into()));
@@ -123,12 +133,6 @@ async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Er
     let title = new.title.trim().to_owned();
     if title.is_empty() {
         return Err(invalid_field("title", "title must not be empty"));
-    }
-    if title.chars().count() > 500 {
-        return Err(invalid_field(
-            "title",
-            "title is longer than 500 characters",
-        ));
     }
     if let Some(value) = new.estimated_value
         && value.is_sign_negative()

@@ -178,6 +178,7 @@ async fn fetch<C: ConnectionTrait>(
     caller: Option<(i32, &str)>,
     case_id: &str,
 ) -> Result<Fetched, Error> {
+    super::check_id(case_id)?;
     let backend = db.get_database_backend();
     let sql = CaseFileSql::get(backend);
     let row = db

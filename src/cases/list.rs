@@ -38,6 +38,9 @@ pub async fn list_cases(
     user: &crate::auth::User,
     filter: CaseFilter,
 ) -> Result<CasePage, Error> {
+    crate::text::check_opt(&crate::text::STATUS, filter.status.as_deref())?;
+    crate::text::check_opt(&crate::text::CASE_TYPE, filter.case_type.as_deref())?;
+    let offset = crate::text::check_offset("offset", filter.offset)?;
     let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(crate::auth::invalid_field(
@@ -63,7 +66,7 @@ pub async fn list_cases(
         .order_by_desc(cases::Column::CreatedAt)
         .order_by_desc(cases::Column::Id)
         .limit(limit)
-        .offset(filter.offset.unwrap_or(0))
+        .offset(offset)
         .all(db)
         .await?;
     Ok(CasePage { cases, total })

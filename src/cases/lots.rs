@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::auth::{User, invalid_field};
-use crate::{Error, audit, db, timestamp};
+use crate::{Error, audit, db, text, timestamp};
 
 /// What a client sends to create a lot.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +26,9 @@ pub async fn create_lot(
     case_id: &str,
     new: NewLot,
 ) -> Result<lots::Model, Error> {
+    text::check(&text::LOT_NUMBER, &new.lot_number)?;
+    text::check_opt(&text::LOT_DESCRIPTION, new.description.as_deref())?;
+    text::check_opt(&text::CATEGORY_CODE, new.category_code.as_deref())?;
     let lot_number = new.lot_number.trim().to_owned();
     if lot_number.is_empty() || lot_number.chars().count() > 100 {
         return Err(invalid_field(

@@ -21,8 +21,19 @@ use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 
 use crate::Error;
 
+/// A 404 for a case id no case can have (a character XML cannot carry,
+/// or too long): such an id never reaches the database, which may refuse
+/// it (PostgreSQL and NUL) instead of finding nothing.
+pub(crate) fn check_id(case_id: &str) -> Result<(), Error> {
+    match crate::text::problem(&crate::text::CASE_ID, case_id) {
+        Some(_) => Err(Error::not_found("case", case_id.escape_debug().to_string())),
+        None => Ok(()),
+    }
+}
+
 /// Loads case `case_id`, or a 404.
 pub async fn find(db: &impl ConnectionTrait, case_id: &str) -> Result<cases::Model, Error> {
+    check_id(case_id)?;
     cases::Entity::find_by_id(case_id)
         .one(db)
         .await?
@@ -35,6 +46,7 @@ pub async fn find(db: &impl ConnectionTrait, case_id: &str) -> Result<cases::Mod
 /// concurrency. (SQLite has no row locks: its write transactions are
 /// serialised whole by `BEGIN IMMEDIATE`, see [`crate::db::begin_write`].)
 pub async fn lock(tx: &impl ConnectionTrait, case_id: &str) -> Result<cases::Model, Error> {
+    check_id(case_id)?;
     cases::Entity::find_by_id(case_id)
         .lock_exclusive()
         .one(tx)

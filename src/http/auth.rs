@@ -67,6 +67,7 @@ struct Registration {
 
 async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     JsonBody(body): JsonBody<Registration>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     if !state.open_registration {
@@ -74,6 +75,7 @@ async fn register(
             "Self-registration is closed; ask an administrator for an account",
         ));
     }
+    state.limits.register(ip)?;
     let user = crate::auth::create_user(
         &state.db,
         NewUser {

@@ -123,6 +123,9 @@ impl From<Error> for ApiError {
             Error::Validation { field, message } => {
                 ApiError::validation(&["body", &field], message)
             }
+            Error::Text(refusal) => {
+                ApiError::validation(&[refusal.field.loc, refusal.field.name], refusal.message())
+            }
             Error::Unprocessable(detail) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, detail),
             Error::Conflict(detail) => ApiError::new(StatusCode::CONFLICT, detail),
             Error::Forbidden(detail) => ApiError::forbidden(detail),

@@ -1,6 +1,7 @@
 //! Rate limits, counted in memory per process: sign-in attempts per client
 //! address and per account *and* client, case creation, uploads and
-//! analyses per user. Over a limit the answer is 429 with `Retry-After`.
+//! analyses and decisions per user, registrations per client address. Over
+//! a limit the answer is 429 with `Retry-After`.
 //!
 //! Sign-in can never be turned against an account: wrong passwords from
 //! one client exhaust that client's budget for the account, not the
@@ -29,6 +30,11 @@ pub struct LimitConfig {
     pub upload_per_user: u32,
     /// Analyses asked for (run, queued or refused as full) by one user.
     pub analyze_per_user: u32,
+    /// Decisions recorded (`POST /api/decide`, the decision form): each
+    /// writes a PV, so a loop of them fills the disk.
+    pub decide_per_user: u32,
+    /// Self-registrations (when open) from one client address.
+    pub register_per_client: u32,
 }
 
 impl Default for LimitConfig {
@@ -39,6 +45,8 @@ impl Default for LimitConfig {
             create_case_per_user: 30,
             upload_per_user: 60,
             analyze_per_user: 10,
+            decide_per_user: 10,
+            register_per_client: 5,
         }
     }
 }
@@ -66,6 +74,8 @@ pub struct Limiters {
     create_case: Arc<DefaultKeyedRateLimiter<String>>,
     upload: Arc<DefaultKeyedRateLimiter<String>>,
     analyze: Arc<DefaultKeyedRateLimiter<String>>,
+    decide: Arc<DefaultKeyedRateLimiter<String>>,
+    register: Arc<DefaultKeyedRateLimiter<String>>,
     config: LimitConfig,
 }
 
@@ -83,6 +93,8 @@ impl Limiters {
             create_case: per_minute(config.create_case_per_user),
             upload: per_minute(config.upload_per_user),
             analyze: per_minute(config.analyze_per_user),
+            decide: per_minute(config.decide_per_user),
+            register: per_minute(config.register_per_client),
             config,
         }
     }
@@ -175,6 +187,24 @@ impl Limiters {
         )
     }
 
+    pub fn decide(&self, user_id: i32) -> Result<(), ApiError> {
+        check(
+            &self.decide,
+            &user_id.to_string(),
+            self.config.decide_per_user,
+            "decisions",
+        )
+    }
+
+    pub fn register(&self, client: IpAddr) -> Result<(), ApiError> {
+        check(
+            &self.register,
+            &client.to_string(),
+            self.config.register_per_client,
+            "registrations from this address",
+        )
+    }
+
     /// Forgets keys whose window has passed (called periodically, so that
     /// many usernames tried once do not grow memory for ever).
     pub fn forget_idle(&self) {
@@ -184,6 +214,8 @@ impl Limiters {
             &self.create_case,
             &self.upload,
             &self.analyze,
+            &self.decide,
+            &self.register,
         ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();

@@ -92,6 +92,7 @@ async fn decide(
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<DecideRequest>,
 ) -> ApiResult<Json<Value>> {
+    state.limits.decide(user.id)?;
     Ok(Json(
         crate::analysis::decide(
             &state.db,

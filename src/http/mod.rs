@@ -1,12 +1,14 @@
 //! The HTTP API (axum): production's routes on port 5000, secure by
 //! default. `router` builds the application from its state; `serve` runs it
-//! until SIGTERM or Ctrl-C, letting in-flight requests finish.
+//! (within the connection limits of [`conn`]) until SIGTERM or Ctrl-C,
+//! letting in-flight requests finish.
 
 mod analysis;
 mod auth;
 mod cases;
 pub mod client;
 mod committee;
+pub mod conn;
 pub mod error;
 mod extract;
 pub mod files;
@@ -20,7 +22,6 @@ mod uploads;
 mod users;
 mod views;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,19 +85,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; requests in flight
-/// then finish before this returns.
+/// Serves `app` on `listener`, within `limits`, until `shutdown` resolves;
+/// requests in flight then finish before this returns.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    limits: conn::ConnLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    conn::serve(listener, app, limits, shutdown).await
 }
 
 /// Forgets idle rate-limit keys and long-finished analysis jobs every

@@ -246,6 +246,9 @@ pub async fn decide(
         Ok(user) => user,
         Err(refusal) => return *refusal,
     };
+    if let Err(e) = state.limits.decide(user.id) {
+        return refused_with(&session, e.status(), text("error.rate"), &back);
+    }
     match crate::analysis::decide(
         &state.db,
         &state.data,

@@ -46,12 +46,10 @@ pub async fn case_list(
     let Some(user) = session.user.clone() else {
         return session.to_sign_in();
     };
-    let page = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse::<u64>().ok())
-        .unwrap_or(1)
-        .max(1);
+    let page = match page_number(q.page.as_deref()) {
+        Ok(page) => page,
+        Err(e) => return refused(&session, &e, "/dossiers"),
+    };
     let mine = q.mine.as_deref().is_some_and(|m| !m.is_empty());
     let index = match search_cases(
         &state.db,
@@ -197,6 +195,26 @@ pub struct CaseForm {
     csrf: Option<String>,
 }
 
+/// The page asked for: the first when none or not a number (a hand-edited
+/// link), but a number out of range (0, negative, past what a page can be)
+/// is refused (422), never wrapped round.
+fn page_number(text: Option<&str>) -> Result<u64, Error> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(1);
+    };
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(1);
+    }
+    match text.parse::<u64>() {
+        Ok(page) if page >= 1 => Ok(page),
+        _ => Err(crate::auth::invalid_field(
+            "page",
+            "page must be a whole number from 1",
+        )),
+    }
+}
+
 /// A value typed by a person: spaces and a decimal comma are accepted.
 fn parse_amount(text: &str) -> Result<Option<Decimal>, Error> {
     let cleaned: String = text
@@ -273,5 +291,15 @@ mod tests {
         );
         assert!(parse_amount("douze").is_err());
         assert_eq!(parse_amount(" ").ok().flatten(), None);
+    }
+
+    #[test]
+    fn pages_out_of_range_are_refused_and_garbage_is_the_first() {
+        assert_eq!(page_number(None).ok(), Some(1));
+        assert_eq!(page_number(Some("zzz")).ok(), Some(1));
+        assert_eq!(page_number(Some("3")).ok(), Some(3));
+        for bad in ["0", "-1", "99999999999999999999999"] {
+            assert!(page_number(Some(bad)).is_err(), "{bad}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! API's contract); [`explain`] says them in French for the pages.
 
 use crate::Error;
+use crate::text::Problem;
 
 /// The French texts.
 pub const FR: &[(&str, &str)] = &[
@@ -361,6 +362,14 @@ pub const FR: &[(&str, &str)] = &[
     ("error.back", "Retour"),
     ("error.field", "Champ"),
     ("error.rate", "Trop de tentatives : patientez une minute."),
+    (
+        "error.text_forbidden",
+        "contient un caractère interdit (caractère de contrôle ou non-caractère Unicode) :",
+    ),
+    (
+        "error.text_too_long",
+        "texte trop long, caractères au plus :",
+    ),
     ("error.unknown_document", "Document inconnu."),
     ("upload.progress", "Envoi"),
     ("upload.done", "Reçu"),
@@ -401,6 +410,15 @@ fn field_label(field: &str) -> &str {
         "chosen_supplier" => text("case.decision_supplier"),
         "decision_reason" => text("case.decision_reason"),
         "next_action" => text("case.decision_next"),
+        "description" => text("case.lot_description"),
+        "username" => text("login.username"),
+        "password" => text("login.password"),
+        "email" => text("admin.email"),
+        "full_name" => text("admin.name"),
+        "q" => text("case.memory_search"),
+        "status" => text("cases.status"),
+        "page" => text("cases.page"),
+        "case_type" => text("cases.type"),
         other => other,
     }
 }
@@ -419,6 +437,17 @@ pub fn explain(error: &Error) -> String {
             text("error.field"),
             field_label(field),
             explain_message(message)
+        ),
+        Error::Text(refusal) => format!(
+            "{} « {} » : {}",
+            text("error.field"),
+            field_label(refusal.field.name),
+            match refusal.problem {
+                Problem::Forbidden(c) => {
+                    format!("{} U+{:04X}", text("error.text_forbidden"), u32::from(c))
+                }
+                Problem::TooLong { max } => format!("{} {max}", text("error.text_too_long")),
+            }
         ),
         Error::Unauthorized(_) => text("login.failed").to_owned(),
         Error::NotFound { .. } => text("error.not_found").to_owned(),
@@ -538,6 +567,10 @@ fn explain_message(m: &str) -> String {
             "Trop de requêtes : patientez une minute",
         ),
         ("Send one file per request", "Un seul fichier par envoi"),
+        (
+            "page must be",
+            "le numéro de page doit être un nombre entier, à partir de 1, et rester dans la liste",
+        ),
         (
             "You cannot remove your own administrator role",
             "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte",

@@ -26,7 +26,9 @@ pub fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
         Error::Invalid(_) => StatusCode::BAD_REQUEST,
-        Error::Validation { .. } | Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Validation { .. } | Error::Text(_) | Error::Unprocessable(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         Error::Conflict(_) => StatusCode::CONFLICT,
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
         Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,

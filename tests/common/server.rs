@@ -42,6 +42,8 @@ pub fn relaxed_limits() -> LimitConfig {
         create_case_per_user: 10_000,
         upload_per_user: 10_000,
         analyze_per_user: 10_000,
+        decide_per_user: 10_000,
+        register_per_client: 10_000,
     }
 }
 
