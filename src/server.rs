@@ -11,10 +11,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::analysis::queue::{AnalysisQueue, QueueConfig};
+use crate::app::router;
 use crate::db::{MigratePolicy, StartError};
 use crate::http::conn::ConnLimits;
 use crate::http::limits::{LimitConfig, Limiters};
-use crate::http::{AppState, router};
+use crate::state::AppState;
 use crate::storage::DataDir;
 use crate::token::{KeySource, Keys};
 
@@ -162,7 +163,7 @@ pub async fn start(
             source,
         })?;
     let addr = listener.local_addr()?;
-    crate::http::spawn_housekeeping(&state);
+    crate::app::spawn_housekeeping(&state);
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown = async move {
         tokio::select! {

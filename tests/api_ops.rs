@@ -17,8 +17,8 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use common::{Backend, TestDb};
+use dms::api::routes::{Access, ROUTES};
 use dms::auth::Role;
-use dms::http::routes::{Access, ROUTES};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -348,7 +348,7 @@ async fn refused_uploads_close_the_connection(db: TestDb) {
 async fn json_bodies_over_1_mib_are_413(db: TestDb) {
     let server = TestServer::start(db).await;
     let officer = server.user(Role::ProcurementOfficer).await;
-    let cap = dms::http::MAX_JSON_BODY;
+    let cap = dms::api::MAX_JSON_BODY;
     let big = "x".repeat(cap + 1);
 
     let body = json!({"case_type": "DAO", "title": big});
@@ -495,7 +495,7 @@ async fn a_panicking_handler_is_an_internal_error_with_the_request_id() {
     // request middleware is put around one that does.
     let app = axum::Router::new()
         .route("/boom", axum::routing::get(panicking_handler))
-        .layer(axum::middleware::from_fn(dms::http::request::track));
+        .layer(axum::middleware::from_fn(dms::http::track::track));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let serving = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -1,4 +1,4 @@
-//! The role matrix: every route of `dms::http::routes::ROUTES` (the table
+//! The role matrix: every route of `dms::api::routes::ROUTES` (the table
 //! itself is walked, and a test checks the router answers exactly its
 //! routes) is called without a token, as a viewer and an officer outside
 //! the case, as the case's owner, as an evaluator who declared, an
@@ -13,8 +13,8 @@ mod common;
 mod server;
 
 use common::TestDb;
+use dms::api::routes::{Access, ROUTES, Route};
 use dms::auth::Role;
-use dms::http::routes::{Access, ROUTES, Route};
 use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};

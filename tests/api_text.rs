@@ -310,7 +310,7 @@ async fn ids_no_row_can_have_are_404(db: TestDb) {
             .collect::<Vec<_>>()
             .join("/")
     };
-    for route in dms::http::routes::ROUTES {
+    for route in dms::api::routes::ROUTES {
         let (method, path) = (route.method, spoil(route.path));
         if path == route.path {
             continue;

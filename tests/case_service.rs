@@ -703,7 +703,7 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
     let token = keys.issue(owner.id, &session).unwrap();
     let data_dir = Arc::new(dms::storage::DataDir::open(data.path()).unwrap());
-    let state = dms::http::AppState {
+    let state = dms::state::AppState {
         analyses: dms::analysis::queue::AnalysisQueue::new(
             pool.clone(),
             data_dir.clone(),
@@ -729,7 +729,7 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(dms::http::serve(
         listener,
-        dms::http::router(state),
+        dms::app::router(state),
         dms::http::conn::ConnLimits::default(),
         async move {
             let _ = stopped.await;

@@ -11,7 +11,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Schema, Statement};
 use sea_orm_migration::seaql_migrations;
 
-use crate::checksum::{Code, TABLE as CHECKSUMS};
+use crate::checksum::{Code, Edited, TABLE as CHECKSUMS, Verification};
 use crate::revision::{Rev, known};
 use crate::runner::Error;
 
@@ -332,4 +332,25 @@ pub async fn sync_alembic_version<C: ConnectionTrait>(
         conn.execute(&insert).await?;
     }
     Ok(())
+}
+
+impl Book {
+    /// Compares the checksums this book records with `code`.
+    pub fn verify(&self, code: &Code<'_>) -> Verification {
+        let mut verification = Verification::default();
+        for state in self.states.iter().filter(|s| s.applied_at.is_some()) {
+            match self.checksums.get(state.name()) {
+                None => verification.unrecorded.push(state.name()),
+                Some(recorded) if !code.accepts(state.rev, recorded) => {
+                    verification.edited.push(Edited {
+                        revision: state.name(),
+                        recorded: recorded.clone(),
+                        renders: code.checksum(state.rev).to_owned(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        verification
+    }
 }

@@ -24,7 +24,6 @@ use sea_orm_migration::SchemaManager;
 use sea_orm_migration::sea_orm::{DbBackend, DbErr};
 use sha2::{Digest, Sha256};
 
-use crate::bookkeeping::Book;
 use crate::revision::{Entry, Rev, index_name};
 use crate::runner::Error;
 use crate::{schema_ops, script};
@@ -135,25 +134,6 @@ pub struct Verification {
     /// checksums were kept, or adopted from Alembic and not changed since):
     /// the next `up` or `down` records them.
     pub unrecorded: Vec<&'static str>,
-}
-
-/// Compares the checksums `book` records with `code`.
-pub fn verify(book: &Book, code: &Code<'_>) -> Verification {
-    let mut verification = Verification::default();
-    for state in book.states.iter().filter(|s| s.applied_at.is_some()) {
-        match book.checksums.get(state.name()) {
-            None => verification.unrecorded.push(state.name()),
-            Some(recorded) if !code.accepts(state.rev, recorded) => {
-                verification.edited.push(Edited {
-                    revision: state.name(),
-                    recorded: recorded.clone(),
-                    renders: code.checksum(state.rev).to_owned(),
-                });
-            }
-            Some(_) => {}
-        }
-    }
-    verification
 }
 
 #[cfg(test)]

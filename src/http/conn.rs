@@ -44,7 +44,7 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 use tower_service::Service;
 
-use super::error::ApiError;
+use super::problem::Problem;
 
 /// The bounds on connections (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,7 +156,7 @@ async fn handle(
         Err(never) => match never {},
     };
     let response = if stalled.load(Ordering::Relaxed) {
-        ApiError::new(
+        Problem::new(
             StatusCode::REQUEST_TIMEOUT,
             format!(
                 "The request body stalled: nothing received for {} s",

@@ -1,7 +1,8 @@
 //! Rate limits, counted in memory per process: sign-in attempts per client
 //! address and per account *and* client, case creation, uploads and
 //! analyses and decisions per user, registrations per client address. Over
-//! a limit the answer is 429 with `Retry-After`.
+//! a limit the refusal is [`Error::RateLimited`] (the API answers 429 with
+//! `Retry-After`, the pages say it in words).
 //!
 //! Sign-in can never be turned against an account: wrong passwords from
 //! one client exhaust that client's budget for the account, not the
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use super::error::ApiError;
+use crate::Error;
 
 /// Requests allowed per minute for each limited action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +103,7 @@ impl Limiters {
     /// Admits a sign-in attempt for `username` from `client`: 429 past the
     /// client's budget, or past this client's budget for this account;
     /// otherwise how long to slow it down (see the module's documentation).
-    pub fn login(&self, username: &str, client: IpAddr) -> Result<Duration, ApiError> {
+    pub fn login(&self, username: &str, client: IpAddr) -> Result<Duration, Error> {
         check(
             &self.login_client,
             &client.to_string(),
@@ -160,7 +161,7 @@ impl Limiters {
         }
     }
 
-    pub fn create_case(&self, user_id: i32) -> Result<(), ApiError> {
+    pub fn create_case(&self, user_id: i32) -> Result<(), Error> {
         check(
             &self.create_case,
             &user_id.to_string(),
@@ -169,7 +170,7 @@ impl Limiters {
         )
     }
 
-    pub fn upload(&self, user_id: i32) -> Result<(), ApiError> {
+    pub fn upload(&self, user_id: i32) -> Result<(), Error> {
         check(
             &self.upload,
             &user_id.to_string(),
@@ -178,7 +179,7 @@ impl Limiters {
         )
     }
 
-    pub fn analyze(&self, user_id: i32) -> Result<(), ApiError> {
+    pub fn analyze(&self, user_id: i32) -> Result<(), Error> {
         check(
             &self.analyze,
             &user_id.to_string(),
@@ -187,7 +188,7 @@ impl Limiters {
         )
     }
 
-    pub fn decide(&self, user_id: i32) -> Result<(), ApiError> {
+    pub fn decide(&self, user_id: i32) -> Result<(), Error> {
         check(
             &self.decide,
             &user_id.to_string(),
@@ -196,7 +197,7 @@ impl Limiters {
         )
     }
 
-    pub fn register(&self, client: IpAddr) -> Result<(), ApiError> {
+    pub fn register(&self, client: IpAddr) -> Result<(), Error> {
         check(
             &self.register,
             &client.to_string(),
@@ -228,75 +229,18 @@ impl Limiters {
     }
 }
 
-/// Runs one sign-in `attempt` for `username` from `client` under the limits
-/// above (refused, or slowed, first), and records how it ended: a wrong
-/// password counts against this client and account, a server fault does not.
-async fn limited<T>(
-    state: &super::AppState,
-    username: &str,
-    client: IpAddr,
-    attempt: impl std::future::Future<Output = Result<T, crate::Error>>,
-) -> Result<T, ApiError> {
-    let delay = state.limits.login(username, client)?;
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    let outcome = attempt.await;
-    match &outcome {
-        Ok(_) => state.limits.login_outcome(username, client, true),
-        Err(crate::Error::Unauthorized(_)) => state.limits.login_outcome(username, client, false),
-        Err(_) => {}
-    }
-    Ok(outcome?)
-}
-
-/// Checks `username`'s password from `client` under the limits above,
-/// without signing in (the seeded administrator's password change).
-pub async fn check_password(
-    state: &super::AppState,
-    username: &str,
-    password: &str,
-    client: IpAddr,
-) -> Result<(), ApiError> {
-    limited(
-        state,
-        username,
-        client,
-        crate::auth::verify_password(&state.db, username, password),
-    )
-    .await
-}
-
-/// Signs `username` in from `client` (API and pages alike): the limits
-/// above, the password check, a new sign-in session, and its token.
-pub async fn sign_in(
-    state: &super::AppState,
-    username: &str,
-    password: &str,
-    client: IpAddr,
-) -> Result<String, ApiError> {
-    let user = limited(
-        state,
-        username,
-        client,
-        crate::auth::login(&state.db, username, password),
-    )
-    .await?;
-    let session = crate::auth::open_session(&state.db, user.id, state.keys.lifetime()).await?;
-    Ok(state.keys.issue(user.id, &session)?)
-}
-
 fn check(
     limiter: &DefaultKeyedRateLimiter<String>,
     key: &str,
     per_minute: u32,
-    what: &str,
-) -> Result<(), ApiError> {
+    what: &'static str,
+) -> Result<(), Error> {
     limiter.check_key(&key.to_owned()).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::too_many(
-            format!("Rate limit exceeded: {per_minute} {what} per 1 minute"),
-            wait.as_secs() + 1,
-        )
+        Error::RateLimited {
+            what,
+            per_minute,
+            retry_after_secs: wait.as_secs() + 1,
+        }
     })
 }

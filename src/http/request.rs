@@ -1,22 +1,14 @@
-//! Request ids and the access log: every request gets an id (the client's
-//! `X-Request-Id` when it sends a sane one, else a new UUID), echoed in the
-//! response, known to the error responses of its task, and one log line
-//! when it ends. A panic in a handler is answered as an internal error.
+//! Request ids: every request gets one (the client's `X-Request-Id` when it
+//! sends a sane one, else a new UUID), known to the error responses of its
+//! task through [`current_id`]. A leaf: the access log ([`super::track`])
+//! sets it, the error bodies read it.
 
-use std::time::Instant;
-
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use futures_util::FutureExt;
-
-use super::error::ApiError;
+use axum::http::HeaderName;
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 tokio::task_local! {
-    static CURRENT: String;
+    pub(super) static CURRENT: String;
 }
 
 /// The id of the request this task is serving, if any.
@@ -24,51 +16,9 @@ pub fn current_id() -> Option<String> {
     CURRENT.try_with(Clone::clone).ok()
 }
 
-fn sane(id: &str) -> bool {
+pub(super) fn sane(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// Middleware: assigns the id, runs the request within it, logs one line.
-pub async fn track(request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| sane(v))
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let started = Instant::now();
-    // A handler that panics still gets its answer (a logged internal
-    // error with the request id) instead of a dropped connection.
-    let run = std::panic::AssertUnwindSafe(next.run(request)).catch_unwind();
-    let mut response = match CURRENT.scope(id.clone(), run).await {
-        Ok(response) => response,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".to_owned());
-            CURRENT.sync_scope(id.clone(), || {
-                ApiError::internal(format!("handler panicked: {what}")).into_response()
-            })
-        }
-    };
-    tracing::info!(
-        request_id = %id,
-        %method,
-        path = %path,
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID.clone(), value);
-    }
-    response
 }

@@ -13,7 +13,7 @@ use super::render;
 use super::respond::{form_user, refused, refused_with};
 use super::session::Session;
 use crate::auth::Role;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::users_admin::Change;
 
 const BACK: &str = "/admin/utilisateurs";
@@ -99,7 +99,7 @@ pub async fn update_user(
     let Some(role) = Role::parse(&form.role) else {
         return refused(
             &session,
-            &crate::auth::invalid_field("role", "admin, procurement_officer or viewer"),
+            &crate::error::invalid_field("role", "admin, procurement_officer or viewer"),
             BACK,
         );
     };

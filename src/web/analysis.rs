@@ -22,9 +22,9 @@ use super::session::Session;
 use crate::analysis::queue::{JobState, Submitted};
 use crate::analysis::{CurrentAnalysis, OUTPUT_CBA, OUTPUT_PV};
 use crate::cases::CaseFile;
-use crate::http::AppState;
 use crate::http::files::send_file;
 use crate::memory::Decision;
+use crate::state::AppState;
 
 /// A criterion as the criteria table shows it.
 fn criterion_row(c: &Criterion) -> Value {
@@ -178,8 +178,8 @@ pub async fn analyse(
             refused_with(&session, status, message, &back)
         }
     };
-    if let Err(e) = state.limits.analyze(user.id) {
-        return refuse(e.status(), text("error.rate"));
+    if state.limits.analyze(user.id).is_err() {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, text("error.rate"));
     }
     let outcome = match state.analyses.submit(&user, &case_id).await {
         Ok(Submitted::Started { outcome, .. }) => outcome
@@ -246,8 +246,13 @@ pub async fn decide(
         Ok(user) => user,
         Err(refusal) => return *refusal,
     };
-    if let Err(e) = state.limits.decide(user.id) {
-        return refused_with(&session, e.status(), text("error.rate"), &back);
+    if state.limits.decide(user.id).is_err() {
+        return refused_with(
+            &session,
+            StatusCode::TOO_MANY_REQUESTS,
+            text("error.rate"),
+            &back,
+        );
     }
     match crate::analysis::decide(
         &state.db,

@@ -21,7 +21,7 @@ use super::session::Session;
 use crate::Error;
 use crate::auth::User;
 use crate::cases::NewLot;
-use crate::http::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
 pub struct CaseQueryParams {
@@ -71,7 +71,7 @@ fn withdrawn_documents(file: &crate::cases::CaseFile) -> Vec<Value> {
     let mut out: Vec<(String, Value)> = file
         .artifacts
         .iter()
-        .filter(|a| a.kind.starts_with(crate::withdrawals::WITHDRAWN_PREFIX))
+        .filter(|a| a.kind.starts_with(crate::uploads::WITHDRAWN_PREFIX))
         .map(|a| {
             let meta: Value = a
                 .meta_json

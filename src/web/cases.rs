@@ -20,7 +20,7 @@ use super::session::Session;
 use crate::Error;
 use crate::case_index::{CaseQuery, search_cases};
 use crate::cases::NewCase;
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// The case types, in the order the form offers them.
 const CASE_TYPES: [&str; 3] = ["DAO", "RFQ", "RFP"];
@@ -208,7 +208,7 @@ fn page_number(text: Option<&str>) -> Result<u64, Error> {
     }
     match text.parse::<u64>() {
         Ok(page) if page >= 1 => Ok(page),
-        _ => Err(crate::auth::invalid_field(
+        _ => Err(crate::error::invalid_field(
             "page",
             "page must be a whole number from 1",
         )),
@@ -226,7 +226,7 @@ fn parse_amount(text: &str) -> Result<Option<Decimal>, Error> {
         return Ok(None);
     }
     Decimal::from_str(&cleaned).map(Some).map_err(|_| {
-        crate::auth::invalid_field("estimated_value", "un nombre est attendu (ex. 12 500 000)")
+        crate::error::invalid_field("estimated_value", "un nombre est attendu (ex. 12 500 000)")
     })
 }
 
@@ -250,10 +250,10 @@ pub async fn create_case(
         Ok(v) => v,
         Err(e) => return again(e).await,
     };
-    if let Err(e) = state.limits.create_case(user.id) {
+    if state.limits.create_case(user.id).is_err() {
         return refused_with(
             &session,
-            e.status(),
+            StatusCode::TOO_MANY_REQUESTS,
             text("error.rate"),
             "/dossiers/nouveau",
         );

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::respond::{form_user, refused, see_other};
 use super::session::Session;
 use crate::committee::{MemberRole, Person};
-use crate::http::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct MemberForm {
@@ -35,7 +35,7 @@ pub async fn add_member(
     let Some(role) = MemberRole::parse(form.role.trim()) else {
         return refused(
             &session,
-            &crate::auth::invalid_field("role", "Input should be 'evaluator' or 'observer'"),
+            &crate::error::invalid_field("role", "Input should be 'evaluator' or 'observer'"),
             &back,
         );
     };

@@ -637,7 +637,7 @@ mod tests {
         let said = explain(&e);
         assert!(said.starts_with("Ce dossier a déjà son DAO"), "{said}");
         assert!(said.contains("DAO already uploaded"), "{said}");
-        let e = crate::auth::invalid_field("title", "title must not be empty");
+        let e = crate::error::invalid_field("title", "title must not be empty");
         assert!(explain(&e).contains("Titre du dossier"));
     }
 

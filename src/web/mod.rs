@@ -33,7 +33,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// Form bodies of the pages are small; uploads count their own bytes.
 const MAX_FORM_BODY: usize = 256 * 1024;

@@ -75,6 +75,12 @@ pub fn failure(e: &Error) -> Response {
     render::html_response(status_of(e), html)
 }
 
+impl axum::response::IntoResponse for super::session::SessionUnavailable {
+    fn into_response(self) -> Response {
+        failure(&self.0)
+    }
+}
+
 /// The page saying that an action was refused, why, and where to go back.
 pub fn refused(session: &Session, e: &Error, back: &str) -> Response {
     refused_with(session, status_of(e), &said(e), back)

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::auth::User;
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "dms_session";
 pub const CSRF_COOKIE: &str = "dms_csrf";
@@ -162,10 +162,18 @@ impl Session {
     }
 }
 
-impl FromRequestParts<AppState> for Session {
-    type Rejection = Response;
+/// A session that could not be read (the database out of reach): the
+/// pages answer it as a failure (see `respond`).
+#[derive(Debug)]
+pub struct SessionUnavailable(pub crate::Error);
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+impl FromRequestParts<AppState> for Session {
+    type Rejection = SessionUnavailable;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, SessionUnavailable> {
         let https = crate::http::client::is_https(parts, &state.trusted_proxies);
         let client_ip = crate::http::client::client_ip(parts, &state.trusted_proxies);
         let mut csrf = Csrf::from_headers(&parts.headers, https);
@@ -185,7 +193,7 @@ impl FromRequestParts<AppState> for Session {
         let user = match &verified {
             Some(v) => crate::auth::find_in_session(&state.db, v.user_id, &v.session)
                 .await
-                .map_err(|e| super::respond::failure(&e))?
+                .map_err(SessionUnavailable)?
                 .filter(|u| u.is_active),
             None => None,
         };

@@ -13,7 +13,7 @@ use super::render;
 use super::respond::{CsrfOnly, csrf_refused, refused, see_other};
 use super::session::{SESSION_COOKIE, Session, set_cookie};
 use crate::Error;
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub async fn home(session: Session) -> Response {
     session.finish(match session.user {
@@ -67,7 +67,7 @@ pub async fn login(
     // The seeded administrator, still with the password everyone knows,
     // changes it before anything else: no session until then.
     if (form.username.as_str(), form.password.as_str()) == crate::auth::SEEDED_ADMIN {
-        return match crate::http::limits::check_password(
+        return match crate::http::sign_in::check_password(
             &state,
             &form.username,
             &form.password,
@@ -79,7 +79,7 @@ pub async fn login(
             Err(e) => sign_in_refused(&session, &e, &form.username),
         };
     }
-    match crate::http::limits::sign_in(&state, &form.username, &form.password, session.client_ip)
+    match crate::http::sign_in::sign_in(&state, &form.username, &form.password, session.client_ip)
         .await
     {
         Ok(token) => signed_in(&state, &session, &token),
@@ -88,11 +88,7 @@ pub async fn login(
 }
 
 /// The answer to a refused sign-in, in words.
-fn sign_in_refused(
-    session: &Session,
-    e: &crate::http::error::ApiError,
-    username: &str,
-) -> Response {
+fn sign_in_refused(session: &Session, e: &Error, username: &str) -> Response {
     let failed = |status: StatusCode, message: &str| {
         render::page(
             session,
@@ -101,9 +97,9 @@ fn sign_in_refused(
             json!({"error": message, "username": username}),
         )
     };
-    match e.status() {
-        StatusCode::TOO_MANY_REQUESTS => failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate")),
-        StatusCode::UNAUTHORIZED => failed(StatusCode::UNAUTHORIZED, text("login.failed")),
+    match e {
+        Error::RateLimited { .. } => failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate")),
+        Error::Unauthorized(_) => failed(StatusCode::UNAUTHORIZED, text("login.failed")),
         _ => refused(
             session,
             &Error::Unavailable("sign-in failed".into()),
@@ -181,7 +177,7 @@ pub async fn change_seeded_password(
     if form.new_password.chars().count() < 8 {
         return again(text("password.short"));
     }
-    if let Err(e) = crate::http::limits::check_password(
+    if let Err(e) = crate::http::sign_in::check_password(
         &state,
         &form.username,
         &form.current,
@@ -194,7 +190,7 @@ pub async fn change_seeded_password(
     if let Err(e) = crate::auth::set_password(&state.db, &form.username, &form.new_password).await {
         return refused(&session, &e, "/connexion");
     }
-    match crate::http::limits::sign_in(
+    match crate::http::sign_in::sign_in(
         &state,
         &form.username,
         &form.new_password,

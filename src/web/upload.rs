@@ -19,8 +19,8 @@ use super::i18n::text;
 use super::respond::{refused, refused_with, script_answer, script_refusal, wants_json};
 use super::session::{CSRF_FIELD, Session};
 use crate::Error;
-use crate::http::AppState;
 use crate::http::multipart::{FormError, UploadForm, read_upload_form};
+use crate::state::AppState;
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
 
 /// Largest text field of an upload form.
@@ -136,7 +136,7 @@ async fn receive_and_store(
         return Err(Refusal::Csrf);
     }
     let Some((client_filename, body)) = file else {
-        return Err(crate::auth::invalid_field("file", "choose a file").into());
+        return Err(crate::error::invalid_field("file", "choose a file").into());
     };
     let offer = match kind {
         Kind::Offer => Some(OfferInfo::new(
@@ -183,7 +183,8 @@ pub async fn withdraw(
         Ok(user) => user,
         Err(refusal) => return *refusal,
     };
-    match crate::withdrawals::withdraw(&state.db, &user, &case_id, &artifact_id, &form.reason).await
+    match crate::uploads::withdraw::withdraw(&state.db, &user, &case_id, &artifact_id, &form.reason)
+        .await
     {
         Ok(_) => super::respond::see_other(&format!("{back}?ok=retrait#documents")),
         Err(e) => refused(&session, &e, &back),

@@ -101,7 +101,7 @@ impl TestServer {
         self.running = Some(running);
     }
 
-    pub fn state(&self) -> &dms::http::AppState {
+    pub fn state(&self) -> &dms::state::AppState {
         &self.running.as_ref().expect("running").state
     }
 

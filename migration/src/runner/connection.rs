@@ -1,7 +1,5 @@
 //! Database URLs and the one connection a run uses.
 
-use std::time::Duration;
-
 use sea_orm_migration::sea_orm::sqlx;
 use sea_orm_migration::sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr, SqlxMySqlConnector,
@@ -9,12 +7,10 @@ use sea_orm_migration::sea_orm::{
 };
 
 use super::error::{Error, describe, one_line};
+use super::timeouts::CONNECT_TIMEOUT;
 
 /// The embedded database used when no `DATABASE_URL` is configured.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://dms.db?mode=rwc";
-
-/// How long connecting may take before the run gives up.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The URL with its password replaced by `***`, for messages.
 pub fn redact(url: &str) -> String {

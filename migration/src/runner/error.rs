@@ -137,7 +137,7 @@ pub(crate) fn describe(e: &DbErr) -> String {
         Some(sqlx::Error::Tls(tls)) => format!("TLS: {}", one_line(&tls.to_string())),
         Some(sqlx::Error::PoolTimedOut) => format!(
             "no connection within {} s (the server did not answer)",
-            super::connection::CONNECT_TIMEOUT.as_secs()
+            super::timeouts::CONNECT_TIMEOUT.as_secs()
         ),
         Some(other) => one_line(&other.to_string()),
         None => one_line(&e.to_string()),

@@ -6,6 +6,7 @@
 //! - `target`: targets resolved to revisions of the chain;
 //! - `ops`: upgrade, downgrade and the operations built on them;
 //! - `check`: the live schema against the chain's;
+//! - `timeouts`: how long a run waits;
 //! - `offline`: `--sql` scripts.
 
 mod check;
@@ -14,11 +15,11 @@ mod error;
 mod offline;
 mod ops;
 mod target;
+mod timeouts;
 
 pub use check::check;
 pub use connection::{
-    CONNECT_TIMEOUT, DEFAULT_DATABASE_URL, backend_of, connect, create_private_sqlite_file,
-    normalize_url, redact,
+    DEFAULT_DATABASE_URL, backend_of, connect, create_private_sqlite_file, normalize_url, redact,
 };
 pub(crate) use connection::{dedicated, sqlite_file};
 pub use error::Error;
@@ -28,3 +29,4 @@ pub use ops::{
     status, up, upgrade, upgrade_against, verify,
 };
 pub use target::{DownTarget, StampTarget, Target, UpTarget};
+pub use timeouts::CONNECT_TIMEOUT;

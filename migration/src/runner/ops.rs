@@ -94,7 +94,7 @@ pub async fn verify(
 ) -> Result<checksum::Verification, Error> {
     let book = bookkeeping::read(db).await?;
     let code = Code::render(db.get_database_backend(), code).await?;
-    Ok(checksum::verify(&book, &code))
+    Ok(book.verify(&code))
 }
 
 /// Applies pending revisions up to `target`; a database Alembic managed is
@@ -121,7 +121,7 @@ pub async fn upgrade_against(
 ) -> Result<Outcome, Error> {
     let book = bookkeeping::read(db).await?;
     let code = Code::render(db.get_database_backend(), code).await?;
-    let verification = checksum::verify(&book, &code);
+    let verification = book.verify(&code);
     if !verification.edited.is_empty() && !options.allow_edited {
         return Err(Error::Edited(verification.edited));
     }
@@ -202,7 +202,8 @@ pub async fn downgrade(
         ..Outcome::default()
     };
     // The revisions that stay applied and have no checksum get theirs.
-    let unrecorded: Vec<Rev> = checksum::verify(&book, &code)
+    let unrecorded: Vec<Rev> = book
+        .verify(&code)
         .unrecorded
         .iter()
         .filter_map(|id| Rev::find(id))
