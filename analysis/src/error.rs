@@ -13,7 +13,7 @@ pub enum AnalysisError {
         found: String,
         expected: &'static str,
     },
-    /// Reading the file would inflate past one of the [`crate::Limits`].
+    /// Reading the file would inflate past one of the [`crate::budget::Limits`].
     #[error("{filename} is too large once decompressed: {what} exceeds {limit}")]
     OverBudget {
         filename: String,
@@ -80,7 +80,7 @@ impl AnalysisError {
     }
 }
 
-/// Which of the [`crate::Limits`] a file ran over.
+/// Which of the [`crate::budget::Limits`] a file ran over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overrun {
     /// What one document may inflate.

@@ -6,19 +6,25 @@
 //! it starts in, and is replaced also when Word split it across runs (D-32);
 //! a template without paragraphs is filled, never a crash (D-05).
 
-use std::io::{Cursor, Write};
+mod read;
+mod sections;
+mod standard;
+mod template;
 
-use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::{Reader, Writer};
 use serde::{Deserialize, Serialize};
 
 use crate::budget::Budget;
 use crate::criteria::Criterion;
-use crate::docx_write::{DocxBuilder, Run};
 use crate::error::{AnalysisError, guard};
+use crate::filename::{safe_stem, stamp};
+use crate::input::{CaseInfo, TemplateDoc};
 use crate::packages::SupplierPackage;
-use crate::util::xml_safe;
-use crate::{CaseInfo, TemplateDoc};
+use crate::text::xml_text;
+
+pub use read::docx_paragraphs;
+pub use sections::{UNDECIDED, supplier_line};
+use standard::default_layout;
+use template::fill_template;
 
 /// The committee's decision, as `/api/decide` records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,8 +36,17 @@ pub struct Decision {
     pub decided_at: String,
 }
 
-/// Text written for `{{CHOSEN_SUPPLIER}}` before any decision.
-pub const UNDECIDED: &str = "NON DÉCIDÉ (validation humaine requise)";
+impl Decision {
+    /// A copy with every text made XML-safe, for the generated documents.
+    pub(crate) fn xml_safe(&self) -> Decision {
+        Decision {
+            chosen_supplier: xml_text(&self.chosen_supplier),
+            decision_reason: xml_text(&self.decision_reason),
+            next_action: xml_text(&self.next_action),
+            decided_at: xml_text(&self.decided_at),
+        }
+    }
+}
 
 /// What a PV is made from.
 #[derive(Debug, Clone, Copy)]
@@ -60,111 +75,6 @@ pub struct PvOutput {
     pub notes: Vec<String>,
 }
 
-/// One line per supplier, as production writes them, with the gaps added.
-pub fn supplier_line(p: &SupplierPackage) -> String {
-    let na = |v: Option<String>| v.unwrap_or_else(|| "N/A".to_string());
-    let status = if p.missing_fields.is_empty() {
-        "✓ Complet"
-    } else {
-        "⚠️ Données incomplètes"
-    };
-    let mut line = format!(
-        "- {} | Prix: {} | Délai: {}j | Validité: {}j | Status: {}",
-        p.supplier_name,
-        na(p.total_price.clone()),
-        na(p.lead_time_days.map(|d| d.to_string())),
-        na(p.validity_days.map(|d| d.to_string())),
-        status
-    );
-    let gaps: Vec<String> = p
-        .missing_parts
-        .iter()
-        .map(|part| format!("pièce {part}"))
-        .chain(p.missing_fields.iter().cloned())
-        .collect();
-    if !gaps.is_empty() {
-        line.push_str(&format!(" | Manquant: {}", gaps.join(", ")));
-    }
-    line
-}
-
-fn criterion_line(c: &Criterion) -> String {
-    let weight = if c.ponderation == 0.0 {
-        "Éliminatoire".to_string()
-    } else {
-        format!("{}%", (c.ponderation * 100.0).round() as i64)
-    };
-    format!("• {} ({}) — {}", c.critere_nom, c.categorie, weight)
-}
-
-fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
-    let lines: Vec<String> = input.packages.iter().map(supplier_line).collect();
-    let d = input.decision;
-    vec![
-        ("{{CASE_ID}}", input.case.id.clone()),
-        ("{{CASE_TITLE}}", input.case.title.clone()),
-        ("{{GENERATED_AT}}", input.generated_at.to_string()),
-        ("{{SUPPLIERS_TABLE}}", lines.join("\n")),
-        ("{{CRITERIA_COUNT}}", input.criteria.len().to_string()),
-        ("{{OFFERS_COUNT}}", input.packages.len().to_string()),
-        (
-            "{{CHOSEN_SUPPLIER}}",
-            d.map_or_else(|| UNDECIDED.to_string(), |d| d.chosen_supplier.clone()),
-        ),
-        (
-            "{{DECISION_REASON}}",
-            d.map(|d| d.decision_reason.clone()).unwrap_or_default(),
-        ),
-        (
-            "{{NEXT_ACTION}}",
-            d.map(|d| d.next_action.clone()).unwrap_or_default(),
-        ),
-        (
-            "{{COMMITTEE}}",
-            input
-                .case
-                .committee
-                .iter()
-                .map(crate::CommitteeMember::line)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-    ]
-}
-
-/// The summary section (criteria and offers) as body XML.
-fn summary_xml(input: &PvInput<'_>) -> String {
-    let mut b = DocxBuilder::new();
-    b.page_break()
-        .heading(2, "RÉSUMÉ AUTO-EXTRAIT (à valider)")
-        .heading(3, "Critères DAO");
-    for c in input.criteria {
-        b.bullet(&criterion_line(c));
-    }
-    b.heading(3, "Offres reçues");
-    for p in input.packages {
-        b.bullet(&supplier_line(p));
-    }
-    b.body_xml()
-}
-
-fn decision_xml(d: &Decision) -> String {
-    let mut b = DocxBuilder::new();
-    b.page_break()
-        .heading(2, "DÉCISION HUMAINE (FINALE)")
-        .para(&format!("Fournisseur retenu: {}", d.chosen_supplier))
-        .para(&format!("Justification: {}", d.decision_reason))
-        .para(&format!("Action suivante: {}", d.next_action))
-        .para(&format!("Horodatage: {}", d.decided_at))
-        .runs(&[Run {
-            text: "⚠️ Décision prise par le comité. Le système n'a fait aucune recommandation automatique."
-                .to_string(),
-            italic: true,
-            ..Run::default()
-        }]);
-    b.body_xml()
-}
-
 /// Renders the PV: from the template when one is given, else the default
 /// layout. Used by the analysis run (no decision) and by `/api/decide`. A
 /// template that cannot be read gives the default layout and a note: it
@@ -179,11 +89,15 @@ pub(crate) fn render_pv_within(
 ) -> Result<PvOutput, AnalysisError> {
     // Every text the document gets, made XML-safe once: a placeholder's value
     // goes into the template's XML as it is.
-    let case = xml_safe::case(input.case);
-    let criteria: Vec<Criterion> = input.criteria.iter().map(xml_safe::criterion).collect();
-    let packages: Vec<SupplierPackage> = input.packages.iter().map(xml_safe::package).collect();
-    let decision = input.decision.map(xml_safe::decision);
-    let generated_at = crate::util::xml_text(input.generated_at);
+    let case = input.case.xml_safe();
+    let criteria: Vec<Criterion> = input.criteria.iter().map(Criterion::xml_safe).collect();
+    let packages: Vec<SupplierPackage> = input
+        .packages
+        .iter()
+        .map(SupplierPackage::xml_safe)
+        .collect();
+    let decision = input.decision.map(Decision::xml_safe);
+    let generated_at = xml_text(input.generated_at);
     let input = &PvInput {
         case: &case,
         criteria: &criteria,
@@ -224,389 +138,9 @@ pub(crate) fn render_pv_within(
     };
     Ok(PvOutput {
         bytes,
-        filename: format!(
-            "PV_{}_{}.docx",
-            crate::util::safe_stem(&stem),
-            crate::util::stamp(input.generated_at)
-        ),
+        filename: format!("PV_{}_{}.docx", safe_stem(&stem), stamp(input.generated_at)),
         template_used,
         decision_included: input.decision.is_some(),
         notes,
     })
-}
-
-fn default_layout(input: &PvInput<'_>) -> Result<Vec<u8>, AnalysisError> {
-    let mut b = DocxBuilder::new();
-    b.heading(1, "Procès-Verbal — Decision Memory System")
-        .para(&format!("Case: {}", input.case.title))
-        .para(&format!("Case ID: {}", input.case.id))
-        .para(&format!("Generated: {}", input.generated_at));
-    if !input.case.committee.is_empty() {
-        b.heading(2, "Comité d'évaluation");
-        for m in &input.case.committee {
-            b.bullet(&m.line());
-        }
-    }
-    b.raw(&summary_xml(input));
-    if let Some(d) = input.decision {
-        b.raw(&decision_xml(d));
-    }
-    b.finish()
-}
-
-/// Copies the template package with `word/document.xml` rewritten, and
-/// only the parts the document uses (see [`crate::opc`]): a part nothing
-/// refers to is not copied into every PV. Only `word/document.xml`, the
-/// relationships and the content types are inflated; the other parts
-/// (images, fonts) are copied still compressed.
-fn fill_template(
-    t: &TemplateDoc,
-    input: &PvInput<'_>,
-    budget: &Budget,
-) -> Result<Vec<u8>, AnalysisError> {
-    let corrupt = |e: &dyn std::fmt::Display| AnalysisError::corrupt(&t.filename, e);
-    if crate::extract::DocKind::sniff(&t.bytes) != Ok(crate::extract::DocKind::Docx) {
-        return Err(AnalysisError::Unsupported {
-            filename: t.filename.clone(),
-            found: "not a Word (.docx) document".to_string(),
-            expected: ".docx",
-        });
-    }
-    let mut archive = crate::extract::open_zip(&t.filename, &t.bytes)?;
-    let xml = crate::extract::read_zip_entry(&t.filename, &t.bytes, "word/document.xml", budget)?;
-    let values = placeholders(input);
-    let rewritten = rewrite_document(&xml, &values, input).map_err(|e| corrupt(&e))?;
-
-    let fail = |e: &dyn std::fmt::Display| AnalysisError::Write {
-        what: "PV",
-        reason: e.to_string(),
-    };
-    let used = crate::opc::used_parts(&t.filename, &t.bytes, budget)?;
-    let content_types =
-        crate::extract::read_zip_entry(&t.filename, &t.bytes, crate::opc::CONTENT_TYPES, budget)
-            .and_then(|xml| crate::opc::content_types_for(&xml, &used).map_err(|e| corrupt(&e)))?;
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    // The content types come first, as Office writes them.
-    out.start_file(crate::opc::CONTENT_TYPES, options)
-        .map_err(|e| fail(&e))?;
-    out.write_all(&content_types).map_err(|e| fail(&e))?;
-    for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(|e| corrupt(&e))?;
-        let name = entry.name();
-        if name == "word/document.xml" || name == crate::opc::CONTENT_TYPES || !used.contains(name)
-        {
-            continue;
-        }
-        out.raw_copy_file(entry).map_err(|e| fail(&e))?;
-    }
-    out.start_file("word/document.xml", options)
-        .map_err(|e| fail(&e))?;
-    out.write_all(&rewritten).map_err(|e| fail(&e))?;
-    Ok(out.finish().map_err(|e| fail(&e))?.into_inner())
-}
-
-type XmlResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-/// Streams the document, replacing placeholders paragraph by paragraph and
-/// appending the summary/decision sections before the final `w:sectPr`.
-fn rewrite_document(
-    xml: &[u8],
-    values: &[(&'static str, String)],
-    input: &PvInput<'_>,
-) -> XmlResult<Vec<u8>> {
-    let mut reader = Reader::from_reader(xml);
-    let mut writer = Writer::new(Vec::with_capacity(xml.len() + 4096));
-    let mut buf = Vec::new();
-    // Events of the paragraph being read (body or table level), if any.
-    let mut para: Option<(Vec<Event<'static>>, usize)> = None;
-    let mut body_level_paragraphs = 0usize;
-    let mut last_body_paragraph_blank = true;
-    let mut depth_in_body: Option<usize> = None;
-    let mut sect_pr_at: Option<usize> = None;
-    let mut has_chosen_placeholder = false;
-    let mut depth = 0usize;
-    loop {
-        let event = reader.read_event_into(&mut buf)?.into_owned();
-        buf.clear();
-        match &event {
-            Event::Eof => break,
-            Event::Start(e) => {
-                depth += 1;
-                if e.local_name().as_ref() == b"body" {
-                    depth_in_body = Some(depth);
-                }
-                let body_child = depth_in_body.is_some_and(|d| depth == d + 1);
-                if body_child && e.local_name().as_ref() == b"sectPr" {
-                    writer.get_mut().flush()?;
-                    sect_pr_at = Some(writer.get_ref().len());
-                }
-                if let Some((events, nested)) = para.as_mut() {
-                    if e.local_name().as_ref() == b"p" {
-                        *nested += 1;
-                    }
-                    events.push(event);
-                    continue;
-                }
-                if e.local_name().as_ref() == b"p" {
-                    para = Some((vec![event], 0));
-                    continue;
-                }
-            }
-            Event::Empty(e) => {
-                let body_child = depth_in_body.is_some_and(|d| depth == d);
-                if para.is_none() && body_child && e.local_name().as_ref() == b"p" {
-                    body_level_paragraphs += 1;
-                    last_body_paragraph_blank = true;
-                }
-                if body_child && para.is_none() && e.local_name().as_ref() == b"sectPr" {
-                    sect_pr_at = Some(writer.get_ref().len());
-                }
-                if let Some((events, _)) = para.as_mut() {
-                    events.push(event);
-                    continue;
-                }
-            }
-            Event::End(e) => {
-                depth = depth.saturating_sub(1);
-                let name = e.local_name().as_ref().to_vec();
-                if let Some((events, nested)) = para.as_mut() {
-                    events.push(event.clone());
-                    if name == b"p" {
-                        if *nested > 0 {
-                            *nested -= 1;
-                            continue;
-                        }
-                        let (events, _) = para.take().unwrap_or_default();
-                        let text = paragraph_text(&events);
-                        has_chosen_placeholder |= text.contains("{{CHOSEN_SUPPLIER}}");
-                        if depth_in_body.is_some_and(|d| depth == d) {
-                            body_level_paragraphs += 1;
-                            last_body_paragraph_blank = text.trim().is_empty();
-                        }
-                        for ev in replace_in_paragraph(events, values)? {
-                            writer.write_event(ev)?;
-                        }
-                    }
-                    continue;
-                }
-                if name == b"body" {
-                    let mut extra = String::new();
-                    let with_summary = body_level_paragraphs == 0 || last_body_paragraph_blank;
-                    if with_summary {
-                        extra.push_str(&summary_xml(input));
-                    }
-                    if let Some(d) = input.decision
-                        && (with_summary || !has_chosen_placeholder)
-                    {
-                        extra.push_str(&decision_xml(d));
-                    }
-                    let out = writer.get_mut();
-                    let at = sect_pr_at.unwrap_or(out.len()).min(out.len());
-                    out.splice(at..at, extra.into_bytes());
-                }
-            }
-            _ => {
-                if let Some((events, _)) = para.as_mut() {
-                    events.push(event);
-                    continue;
-                }
-            }
-        }
-        writer.write_event(event)?;
-    }
-    Ok(writer.into_inner())
-}
-
-/// The paragraph's text as Word shows it (the `w:t` contents).
-fn paragraph_text(events: &[Event<'static>]) -> String {
-    let mut in_t = false;
-    let mut text = String::new();
-    for ev in events {
-        match ev {
-            Event::Start(e) if e.local_name().as_ref() == b"t" => in_t = true,
-            Event::End(e) if e.local_name().as_ref() == b"t" => in_t = false,
-            Event::Text(t) if in_t => {
-                if let Ok(s) = t.unescape() {
-                    text.push_str(&s);
-                }
-            }
-            _ => {}
-        }
-    }
-    text
-}
-
-/// Replaces the placeholders of one paragraph. The replacement is written
-/// into the `w:t` where the placeholder starts (so it keeps that run's
-/// formatting); the rest of a placeholder split across runs is removed from
-/// the following `w:t`s.
-fn replace_in_paragraph(
-    events: Vec<Event<'static>>,
-    values: &[(&'static str, String)],
-) -> XmlResult<Vec<Event<'static>>> {
-    // Text segments: (event index, decoded text).
-    let mut segments: Vec<(usize, String)> = Vec::new();
-    let mut in_t = false;
-    for (i, ev) in events.iter().enumerate() {
-        match ev {
-            Event::Start(e) if e.local_name().as_ref() == b"t" => in_t = true,
-            Event::End(e) if e.local_name().as_ref() == b"t" => in_t = false,
-            Event::Text(t) if in_t => segments.push((i, t.unescape()?.into_owned())),
-            _ => {}
-        }
-    }
-    let full: String = segments.iter().map(|(_, s)| s.as_str()).collect();
-    if !full.contains("{{") {
-        return Ok(events);
-    }
-    // Matches in the concatenated text, left to right, not overlapping.
-    let mut matches: Vec<(usize, usize, &str)> = Vec::new();
-    let mut from = 0;
-    while let Some(pos) = full[from..].find("{{") {
-        let start = from + pos;
-        match values.iter().find(|(k, _)| full[start..].starts_with(k)) {
-            Some((k, v)) => {
-                matches.push((start, start + k.len(), v.as_str()));
-                from = start + k.len();
-            }
-            None => from = start + 2,
-        }
-    }
-    if matches.is_empty() {
-        return Ok(events);
-    }
-    // New text for each segment.
-    let mut new_texts: Vec<String> = Vec::with_capacity(segments.len());
-    let mut offset = 0usize;
-    for (_, text) in &segments {
-        let seg_start = offset;
-        let seg_end = offset + text.len();
-        let mut out = String::new();
-        let mut cursor = seg_start;
-        for &(m_start, m_end, value) in &matches {
-            if m_end <= seg_start || m_start >= seg_end {
-                continue;
-            }
-            if m_start > cursor {
-                out.push_str(&full[cursor..m_start]);
-            }
-            if m_start >= seg_start {
-                out.push_str(value);
-            }
-            cursor = m_end.min(seg_end).max(cursor);
-        }
-        if cursor < seg_end {
-            out.push_str(&full[cursor..seg_end]);
-        }
-        new_texts.push(out);
-        offset = seg_end;
-    }
-    // Rebuild the events: changed text events, and line breaks as <w:br/>.
-    let mut replaced: std::collections::HashMap<usize, String> =
-        segments.iter().map(|(i, _)| *i).zip(new_texts).collect();
-    let mut out = Vec::with_capacity(events.len() + 8);
-    let mut iter = events.into_iter().enumerate().peekable();
-    while let Some((i, ev)) = iter.next() {
-        match ev {
-            Event::Start(e) if e.local_name().as_ref() == b"t" => {
-                // Make sure spaces at the edges of the new text survive.
-                let text_follows = iter.peek().is_some_and(|(j, _)| replaced.contains_key(j));
-                if text_follows {
-                    out.push(Event::Start(preserve_space(&e)));
-                } else {
-                    out.push(Event::Start(e));
-                }
-            }
-            Event::Text(_) if replaced.contains_key(&i) => {
-                let text = replaced.remove(&i).unwrap_or_default();
-                let tag = current_t_tag(&out);
-                for (n, line) in text.split('\n').enumerate() {
-                    if n > 0 {
-                        out.push(Event::End(BytesEnd::new(tag.clone())));
-                        out.push(Event::Empty(BytesStart::new(br_tag(&tag))));
-                        out.push(Event::Start(
-                            BytesStart::new(tag.clone())
-                                .with_attributes([("xml:space", "preserve")]),
-                        ));
-                    }
-                    out.push(Event::Text(BytesText::new(line).into_owned()));
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    Ok(out)
-}
-
-/// The qualified name of the innermost open `t` element (`w:t` usually).
-fn current_t_tag(out: &[Event<'static>]) -> String {
-    out.iter()
-        .rev()
-        .find_map(|ev| match ev {
-            Event::Start(e) if e.local_name().as_ref() == b"t" => {
-                Some(String::from_utf8_lossy(e.name().as_ref()).into_owned())
-            }
-            _ => None,
-        })
-        .unwrap_or_else(|| "w:t".to_string())
-}
-
-fn br_tag(t_tag: &str) -> String {
-    match t_tag.split_once(':') {
-        Some((prefix, _)) => format!("{prefix}:br"),
-        None => "br".to_string(),
-    }
-}
-
-fn preserve_space(e: &BytesStart<'_>) -> BytesStart<'static> {
-    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-    let mut out = BytesStart::new(name);
-    for attr in e.attributes().flatten() {
-        if attr.key.as_ref() != b"xml:space" {
-            out.push_attribute(attr);
-        }
-    }
-    out.push_attribute(("xml:space", "preserve"));
-    out
-}
-
-/// Reads a `.docx`'s paragraphs (body and tables, in document order) for
-/// tests and checks.
-pub fn docx_paragraphs(filename: &str, bytes: &[u8]) -> Result<Vec<String>, AnalysisError> {
-    let xml = crate::extract::read_zip_entry(
-        filename,
-        bytes,
-        "word/document.xml",
-        &Budget::for_document(),
-    )?;
-    let mut reader = Reader::from_reader(xml.as_slice());
-    let mut buf = Vec::new();
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut in_t = false;
-    loop {
-        let ev = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| AnalysisError::corrupt(filename, e))?;
-        match ev {
-            Event::Eof => break,
-            Event::Start(e) if e.local_name().as_ref() == b"p" => current.clear(),
-            Event::Start(e) if e.local_name().as_ref() == b"t" => in_t = true,
-            Event::End(e) if e.local_name().as_ref() == b"t" => in_t = false,
-            Event::Empty(e) if e.local_name().as_ref() == b"br" => current.push('\n'),
-            Event::Empty(e) if e.local_name().as_ref() == b"p" => out.push(String::new()),
-            Event::Text(t) if in_t => current.push_str(
-                &t.unescape()
-                    .map_err(|e| AnalysisError::corrupt(filename, e))?,
-            ),
-            Event::End(e) if e.local_name().as_ref() == b"p" => {
-                out.push(std::mem::take(&mut current))
-            }
-            _ => {}
-        }
-        buf.clear();
-    }
-    Ok(out)
 }
