@@ -28,9 +28,6 @@ pub enum AnalysisError {
     /// A password-protected document: its text cannot be read.
     #[error("encrypted file {filename}: remove the password and upload it again")]
     Encrypted { filename: String },
-    /// A run needs its DAO.
-    #[error("missing DAO (upload kind=dao)")]
-    MissingDao,
     /// A run needs at least one offer.
     #[error("missing offers (upload kind=offer)")]
     MissingOffers,
