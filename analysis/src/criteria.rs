@@ -9,9 +9,10 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-
-use crate::util::re;
 use serde::{Deserialize, Serialize};
+
+use crate::pattern::re;
+use crate::text::{xml_text, xml_text_opt};
 
 /// One `dao_criteria` row, without its id, case id and creation time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +34,18 @@ pub struct Criterion {
 impl Criterion {
     pub fn is_essential(&self) -> bool {
         self.categorie == "essentiels"
+    }
+
+    /// A copy with every text made XML-safe, for the generated documents.
+    pub(crate) fn xml_safe(&self) -> Criterion {
+        Criterion {
+            categorie: xml_text(&self.categorie),
+            critere_nom: xml_text(&self.critere_nom),
+            description: xml_text(&self.description),
+            type_reponse: xml_text(&self.type_reponse),
+            poids_brut: xml_text_opt(&self.poids_brut),
+            ..self.clone()
+        }
     }
 }
 

@@ -18,7 +18,7 @@ pub(crate) fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             // NUL, other C0 controls, U+FFFE/U+FFFF: not allowed in XML 1.0.
-            c if !crate::util::is_xml_char(c) => {}
+            c if !crate::text::is_xml_char(c) => {}
             c => out.push(c),
         }
     }

@@ -13,7 +13,7 @@ pub enum AnalysisError {
         found: String,
         expected: &'static str,
     },
-    /// Reading the file would inflate past one of the [`crate::Limits`].
+    /// Reading the file would inflate past one of the [`crate::budget::Limits`].
     #[error("{filename} is too large once decompressed: {what} exceeds {limit}")]
     OverBudget {
         filename: String,
@@ -28,9 +28,6 @@ pub enum AnalysisError {
     /// A password-protected document: its text cannot be read.
     #[error("encrypted file {filename}: remove the password and upload it again")]
     Encrypted { filename: String },
-    /// A run needs its DAO.
-    #[error("missing DAO (upload kind=dao)")]
-    MissingDao,
     /// A run needs at least one offer.
     #[error("missing offers (upload kind=offer)")]
     MissingOffers,
@@ -80,7 +77,7 @@ impl AnalysisError {
     }
 }
 
-/// Which of the [`crate::Limits`] a file ran over.
+/// Which of the [`crate::budget::Limits`] a file ran over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overrun {
     /// What one document may inflate.

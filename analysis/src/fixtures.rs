@@ -13,7 +13,7 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, StringFormat, dictionary};
 
 use crate::docx_write::{DocxBuilder, Run};
-use crate::{CaseInfo, OfferDoc, RunInput, SourceDoc, TemplateDoc};
+use crate::input::{CaseInfo, OfferDoc, RunInput, SourceDoc, TemplateDoc};
 
 /// A PDF with one page per entry of `pages`, each line a text line
 /// (Helvetica, WinAnsi encoding: French accents are kept).

@@ -28,157 +28,36 @@
 pub mod budget;
 pub mod cba;
 pub mod criteria;
+mod decide;
 mod docx_write;
 mod error;
 pub mod extract;
+mod filename;
+mod input;
 pub mod offers;
 mod opc;
 pub mod packages;
+mod pattern;
 pub mod pv;
 mod run;
-mod util;
+mod text;
 
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 
-use std::borrow::Cow;
-use std::path::PathBuf;
-
-use serde::{Deserialize, Serialize};
-
 pub use budget::{Budget, Limits};
 pub use cba::{CbaOutput, CbaTemplateSchema, LeftOut};
 pub use criteria::Criterion;
+pub use decide::{
+    DecisionProblem, StoredExtraction, check_decision, find_analysed_supplier,
+    packages_from_extractions,
+};
 pub use error::{AnalysisError, Overrun};
 pub use extract::{DocKind, ExtractedText, extract_text, extract_text_within};
+pub use input::{CaseInfo, CommitteeMember, Content, OfferDoc, RunInput, SourceDoc, TemplateDoc};
 pub use packages::SupplierPackage;
 pub use pv::{Decision, PvInput, PvOutput, docx_paragraphs, render_pv};
 pub use run::{
-    DecisionProblem, ManualReview, OfferExtraction, PackageStats, ReviewCause, RunOutput,
-    RunSummary, StoredExtraction, Warnings, check_decision, find_analysed_supplier,
-    packages_from_extractions, run, run_within,
+    ManualReview, OfferExtraction, PackageStats, ReviewCause, RunOutput, RunSummary, Warnings, run,
+    run_within,
 };
-
-/// The case an analysis is about.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseInfo {
-    pub id: String,
-    pub title: String,
-    /// `cases.reference` or the DAO/RFQ reference, if known.
-    pub reference: Option<String>,
-    /// `cases.case_type`.
-    pub case_type: String,
-    pub lot: Option<String>,
-    /// Opening date (ISO), if known; the run's time otherwise.
-    pub opening_date: Option<String>,
-    /// The committee, as the PV lists it (`{{COMMITTEE}}`).
-    pub committee: Vec<CommitteeMember>,
-}
-
-/// A member of the case's committee, with the date of their declaration of
-/// impartiality.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitteeMember {
-    pub name: String,
-    /// `owner`, `evaluator` or `observer`.
-    pub role: String,
-    /// When the member signed the declaration (ISO), if they did.
-    pub declared_at: Option<String>,
-}
-
-impl CommitteeMember {
-    /// The member as a line of the PV.
-    pub fn line(&self) -> String {
-        let role = match self.role.as_str() {
-            "owner" => "responsable du dossier",
-            "evaluator" => "évaluateur",
-            "observer" => "observateur",
-            other => other,
-        };
-        match &self.declared_at {
-            Some(at) => format!(
-                "- {} ({role}) — déclaration d'impartialité signée le {at}",
-                self.name
-            ),
-            None => format!(
-                "- {} ({role}) — déclaration d'impartialité non signée",
-                self.name
-            ),
-        }
-    }
-}
-
-/// Where an uploaded document's bytes are. A run reads a [`Content::File`]
-/// when it comes to the document and drops the bytes once their text is
-/// extracted, so that it holds one uploaded document at a time, never the
-/// whole case.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Content {
-    /// Already in memory.
-    Bytes(Vec<u8>),
-    /// A file the run reads (the only reading the crate does).
-    File(PathBuf),
-}
-
-impl Content {
-    /// The bytes, borrowed when in memory, read when in a file.
-    pub fn load(&self) -> std::io::Result<Cow<'_, [u8]>> {
-        match self {
-            Content::Bytes(bytes) => Ok(Cow::Borrowed(bytes)),
-            Content::File(path) => std::fs::read(path).map(Cow::Owned),
-        }
-    }
-}
-
-impl From<Vec<u8>> for Content {
-    fn from(bytes: Vec<u8>) -> Self {
-        Content::Bytes(bytes)
-    }
-}
-
-/// An uploaded source document (the DAO).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceDoc {
-    pub artifact_id: String,
-    /// The client's filename (shown; the reader is chosen by the content).
-    pub filename: String,
-    pub content: Content,
-}
-
-/// A template (`cba_template` .xlsx or `pv_template` .docx).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateDoc {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-}
-
-/// An uploaded offer document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OfferDoc {
-    pub artifact_id: String,
-    /// The client's filename.
-    pub filename: String,
-    /// The `supplier_name` given at upload, if any (it wins: D-26).
-    pub supplier_name: Option<String>,
-    /// The `offer_type` given at upload (`technique`, `financiere`,
-    /// `administrative`, `registre`), if any.
-    pub offer_type: Option<String>,
-    /// UTC-ISO upload time (`artifacts.uploaded_at`).
-    pub uploaded_at: String,
-    pub content: Content,
-}
-
-/// Everything one analysis run reads.
-#[derive(Debug, Clone)]
-pub struct RunInput {
-    pub case: CaseInfo,
-    /// The case's newest DAO (PDF or Word). One that cannot be read is
-    /// listed for manual reading and the run goes on without criteria.
-    pub dao: SourceDoc,
-    /// The case's offers, in any order (the run orders them newest first).
-    pub offers: Vec<OfferDoc>,
-    pub cba_template: Option<TemplateDoc>,
-    pub pv_template: Option<TemplateDoc>,
-    /// UTC-ISO time of the run, written into the outputs.
-    pub generated_at: String,
-}

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::util::re;
+use crate::pattern::re;
 
 // ---------------------------------------------------------------- supplier
 

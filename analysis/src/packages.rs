@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::offers::{
     GuidedFields, MISSING_LEAD_TIME, MISSING_PRICE, MISSING_REFS, MISSING_VALIDITY, Subtype,
 };
+use crate::text::{xml_text, xml_text_opt, xml_texts};
 
 /// One analysed offer document, as the package builder needs it.
 #[derive(Debug, Clone)]
@@ -49,6 +50,26 @@ impl SupplierPackage {
     pub fn is_unknown(&self) -> bool {
         let n = self.supplier_name.trim();
         n.is_empty() || n == crate::offers::UNKNOWN_SUPPLIER || n == "SUPPLIER_UNKNOWN"
+    }
+
+    /// A copy with every text made XML-safe, for the generated documents.
+    pub(crate) fn xml_safe(&self) -> SupplierPackage {
+        SupplierPackage {
+            supplier_name: xml_text(&self.supplier_name),
+            package_status: xml_text(&self.package_status),
+            total_price: xml_text_opt(&self.total_price),
+            total_price_source: xml_text_opt(&self.total_price_source),
+            currency: xml_text(&self.currency),
+            lead_time_source: xml_text_opt(&self.lead_time_source),
+            validity_source: xml_text_opt(&self.validity_source),
+            technical_refs: xml_texts(&self.technical_refs),
+            missing_parts: xml_texts(&self.missing_parts),
+            missing_extracted_fields: xml_texts(&self.missing_extracted_fields),
+            missing_fields: xml_texts(&self.missing_fields),
+            offer_ids: xml_texts(&self.offer_ids),
+            first_uploaded_at: xml_text(&self.first_uploaded_at),
+            ..self.clone()
+        }
     }
 }
 

@@ -1,4 +1,6 @@
-//! One analysis run (§7.1) and what `/api/decide` needs from it (§8).
+//! One analysis run (§7.1): the DAO's criteria, each offer's fields, the
+//! supplier packages, the memory entry, the CBA and the PV, under the run's
+//! budget.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -8,10 +10,10 @@ use crate::cba::{CbaInput, CbaOutput, LeftOut, build_cba};
 use crate::criteria::{Criterion, extract_criteria};
 use crate::error::AnalysisError;
 use crate::extract::{DAO_KINDS, DocKind, ExtractedText, OFFER_KINDS, extract_text_within};
+use crate::input::{Content, OfferDoc, RunInput};
 use crate::offers::{self, GuidedFields, Subtype};
 use crate::packages::{DocumentFacts, SupplierPackage, build_packages, supplier_key};
 use crate::pv::{PvInput, PvOutput, render_pv_within};
-use crate::{Content, OfferDoc, RunInput};
 
 /// One `offer_extractions` row, without its id, case id and creation time.
 #[derive(Debug, Clone, PartialEq)]
@@ -452,106 +454,4 @@ fn summarise(
             notes: cba.notes.iter().chain(&pv.notes).cloned().collect(),
         },
     }
-}
-
-// ---------------------------------------------------------------- decide
-
-/// An `offer_extractions` row read back by `/api/decide`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredExtraction {
-    pub artifact_id: String,
-    pub supplier_name: String,
-    pub extracted_data_json: String,
-    /// The artifact's `uploaded_at` (orders the documents as the run did);
-    /// empty → the `uploaded_at` the run wrote into `extracted_data_json`.
-    pub uploaded_at: String,
-}
-
-/// Rebuilds the supplier packages from the stored extractions of the latest
-/// run, with the same aggregation as the run (D-24). Rows whose JSON cannot
-/// be read count as documents with nothing extracted.
-pub fn packages_from_extractions(rows: &[StoredExtraction]) -> Vec<SupplierPackage> {
-    let mut facts: Vec<DocumentFacts> = rows
-        .iter()
-        .map(|r| {
-            let data: Value = serde_json::from_str(&r.extracted_data_json).unwrap_or(Value::Null);
-            let fields: GuidedFields = serde_json::from_value(data.clone()).unwrap_or_default();
-            let subtype: Subtype = data
-                .get("subtype")
-                .cloned()
-                .and_then(|s| serde_json::from_value(s).ok())
-                .unwrap_or_else(|| offers::subtype_from_flags(false, false, false));
-            // The run also wrote the upload time into the JSON.
-            let uploaded_at = if r.uploaded_at.is_empty() {
-                data.get("uploaded_at")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            } else {
-                r.uploaded_at.clone()
-            };
-            DocumentFacts {
-                artifact_id: r.artifact_id.clone(),
-                supplier_name: r.supplier_name.clone(),
-                uploaded_at,
-                subtype,
-                fields,
-            }
-        })
-        .collect();
-    facts.sort_by(|a, b| {
-        b.uploaded_at
-            .cmp(&a.uploaded_at)
-            .then_with(|| a.artifact_id.cmp(&b.artifact_id))
-    });
-    build_packages(&facts)
-}
-
-/// The analysed package of the chosen supplier, compared without regard to
-/// case and spacing (D-34).
-pub fn find_analysed_supplier<'a>(
-    packages: &'a [SupplierPackage],
-    chosen: &str,
-) -> Option<&'a SupplierPackage> {
-    let key = supplier_key(chosen);
-    packages
-        .iter()
-        .find(|p| supplier_key(&p.supplier_name) == key)
-}
-
-/// Why a decision cannot be recorded (D-34).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecisionProblem {
-    #[error("{0} must not be empty")]
-    Empty(&'static str),
-    #[error("no analysis has been run for this case")]
-    NotAnalysed,
-    #[error("'{0}' is not among the offers analysed")]
-    NotAmongOffers(String),
-}
-
-/// Checks a decision against the analysed packages (D-34): every field
-/// filled, an analysis done, and the chosen supplier one of the packages.
-/// Returns the supplier's name as the analysis wrote it.
-pub fn check_decision(
-    packages: &[SupplierPackage],
-    chosen_supplier: &str,
-    decision_reason: &str,
-    next_action: &str,
-) -> Result<String, DecisionProblem> {
-    for (name, value) in [
-        ("chosen_supplier", chosen_supplier),
-        ("decision_reason", decision_reason),
-        ("next_action", next_action),
-    ] {
-        if value.trim().is_empty() {
-            return Err(DecisionProblem::Empty(name));
-        }
-    }
-    if packages.is_empty() {
-        return Err(DecisionProblem::NotAnalysed);
-    }
-    find_analysed_supplier(packages, chosen_supplier)
-        .map(|p| p.supplier_name.clone())
-        .ok_or_else(|| DecisionProblem::NotAmongOffers(chosen_supplier.trim().to_string()))
 }
