@@ -112,13 +112,17 @@ pub async fn sniff(body: &Received) -> Result<FileType, Error> {
 /// PDF or an Office package carrying one is a polyglot. Office packages
 /// compress their parts and escape `<` in text, and PDF text is in
 /// content streams, so genuine documents do not carry them in the clear.
+/// Each is six characters or more: random bytes (a compressed stream, a
+/// picture stored as it is) hold a given one by chance about once in
+/// 2^40 bytes, where a four-letter marker such as `<svg` would turn up in
+/// one 50 MiB file in ten.
 const ACTIVE_MARKERS: [&str; 6] = [
     "<script",
-    "<hta:",
-    "<html",
+    "<hta:application",
+    "<html>",
+    "<html ",
     "<!doctype html",
     "<iframe",
-    "<svg",
 ];
 
 /// The first marker of [`ACTIVE_MARKERS`] found in the file (ASCII case
