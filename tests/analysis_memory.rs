@@ -6,12 +6,6 @@
 //! all together (the test holds the two workers busy: their runs wait on
 //! the database's write lock, which it holds).
 
-mod common;
-#[path = "common/served.rs"]
-mod served;
-#[path = "common/server.rs"]
-mod server;
-
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -20,8 +14,8 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use served::{Served, admin_token};
-use server::{expect_json, fixture_templates};
+use testkit::served::{Served, admin_token};
+use testkit::{expect_json, fixture_templates};
 
 const MIB: u64 = 1 << 20;
 

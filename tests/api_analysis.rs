@@ -2,16 +2,10 @@
 //! crate's fixtures): uploads, analysis, rerun, downloads, decision, on
 //! every backend.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-mod web_common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use analysis::fixtures;
-use common::{Backend, TestDb};
 use dms::auth::Role;
 use entity::{
     analyses, artifacts, audits, cases, cba_template_schemas, dao_criteria, documents,
@@ -20,9 +14,10 @@ use entity::{
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::{TestServer, expect_detail, expect_json};
+use testkit::{TestServer, expect_detail, expect_json};
+use testkit_db::{Backend, TestDb};
 
-server_tests!(
+testkit::server_tests!(
     case_goes_from_uploads_to_analysis_decision_and_download,
     a_bad_document_is_listed_and_the_run_completes,
     decisions_are_checked_against_the_analysis,
@@ -391,7 +386,7 @@ async fn fail_analyses_after_their_deletes(backend: Backend, db: &DatabaseConnec
         ],
     };
     for sql in statements {
-        common::exec(db, sql).await;
+        testkit_db::exec(db, sql).await;
     }
 }
 
@@ -428,7 +423,7 @@ async fn a_bad_document_is_listed_and_the_run_completes(db: TestDb) {
         Backend::Postgres => "DROP TRIGGER fail_analysis ON audits",
         _ => "DROP TRIGGER fail_analysis",
     };
-    common::exec(&injected, drop_trigger).await;
+    testkit_db::exec(&injected, drop_trigger).await;
     let before = offer_extractions::Entity::find()
         .filter(offer_extractions::Column::CaseId.eq(id.as_str()))
         .count(db)
@@ -444,7 +439,7 @@ async fn a_bad_document_is_listed_and_the_run_completes(db: TestDb) {
             Some(&officer.token),
             &format!("/api/cases/{id}/upload-offer"),
             "delta_offre.pdf",
-            server::broken_pdf(),
+            testkit::broken_pdf(),
             &[("supplier_name", "DELTA"), ("offer_type", "technique")],
         )
         .await;
@@ -600,7 +595,7 @@ async fn decisions_are_rate_limited_per_user(db: TestDb) {
     let detail = expect_detail(res, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(detail.contains("decisions"), "{detail}");
     // The page's form shares the budget: refused too, in words.
-    let mut web = web_common::WebClient::new(&server.base);
+    let mut web = testkit::web::WebClient::new(&server.base);
     web.sign_in(&officer.username, "Password123!").await;
     web.get(&format!("/dossiers/{id}")).await;
     let csrf = web.csrf();

@@ -6,22 +6,18 @@
 //! `failed`, as a run at once would). Also: the status URL as the case's
 //! access rules allow it, and the per-user rate.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::time::{Duration, Instant};
 
-use common::TestDb;
 use dms::analysis::queue::{JobState, QueueConfig};
 use dms::auth::Role;
 use entity::artifacts;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::{TestServer, TestUser, expect_detail, expect_json, pdf_bytes};
+use testkit::{TestServer, TestUser, expect_detail, expect_json, pdf_bytes};
+use testkit_db::TestDb;
 
-server_tests!(
+testkit::server_tests!(
     a_busy_server_queues_analyses_then_runs_them,
     analyses_per_user_are_rate_limited,
 );

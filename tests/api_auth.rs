@@ -2,20 +2,16 @@
 //! tokens (tampered, expired, `alg: none`, wrong key), legacy bcrypt
 //! hashes, inactive users, rate limits, the key file.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use base64::Engine;
-use common::TestDb;
 use dms::auth::Role;
 use entity::users;
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::{TestServer, expect_detail, expect_json};
+use testkit::{TestServer, expect_detail, expect_json};
+use testkit_db::TestDb;
 
-server_tests!(
+testkit::server_tests!(
     login_gives_an_hs256_token_with_production_claims,
     wrong_password_and_unknown_user_are_401,
     register_returns_201_with_null_full_name,

@@ -2,23 +2,17 @@
 //! suggested procedure, validation, the list (pagination, filters, total),
 //! the detail, lots, and reference numbering under concurrent creation.
 
-mod common;
-#[path = "common/lock_waits.rs"]
-mod lock_waits;
-#[path = "common/server.rs"]
-mod server;
-
 use std::collections::BTreeSet;
 
-use common::{Backend, TestDb};
 use dms::auth::Role;
-use lock_waits::Lock;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{Value, json};
-use server::{TestServer, expect_detail, expect_json, pdf_bytes};
+use testkit::{TestServer, expect_detail, expect_json, pdf_bytes};
+use testkit_db::lock_waits::Lock;
+use testkit_db::{Backend, TestDb};
 
-server_tests!(
+testkit::server_tests!(
     create_answers_200_with_the_case_and_its_reference,
     create_validates_its_fields,
     list_is_paginated_filtered_and_counted,
@@ -498,8 +492,8 @@ async fn concurrent_creation_numbers_references_without_gap_or_duplicate(db: Tes
     if let Some((tx, lock)) = held {
         // Every connection of the server's pool waits on the lock (the
         // other requests wait for a connection), and no request answered.
-        let in_tx = lock_waits::pool_size(&server.state().db).min(CREATIONS as i64);
-        lock_waits::until_waiting(
+        let in_tx = testkit_db::lock_waits::pool_size(&server.state().db).min(CREATIONS as i64);
+        testkit_db::lock_waits::until_waiting(
             &watcher,
             lock,
             in_tx,

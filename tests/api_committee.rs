@@ -5,18 +5,14 @@
 //! deactivation, "sign out everywhere"); sign-in limits cannot lock an
 //! account out; lookalike names collide. On every backend.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
-use common::TestDb;
 use dms::auth::Role;
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::{TestServer, TestUser, expect_json, pdf_bytes};
+use testkit::{TestServer, TestUser, expect_json, pdf_bytes};
+use testkit_db::TestDb;
 
-server_tests!(
+testkit::server_tests!(
     a_stranger_finds_nothing_of_another_officers_case,
     the_committee_is_managed_by_the_owner_and_audited,
     offers_are_sealed_until_the_opening_then_read_after_a_declaration,
@@ -648,7 +644,7 @@ async fn wrong_passwords_from_one_client_do_not_lock_out_the_account(db: TestDb)
         c.limits = dms::http::limits::LimitConfig {
             login_per_username: 10,
             login_per_client: 30,
-            ..server::relaxed_limits()
+            ..testkit::relaxed_limits()
         };
         c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()];
     })
@@ -688,7 +684,7 @@ async fn forwarded_addresses_are_ignored_from_untrusted_peers(db: TestDb) {
         c.limits = dms::http::limits::LimitConfig {
             login_per_username: 3,
             login_per_client: 30,
-            ..server::relaxed_limits()
+            ..testkit::relaxed_limits()
         };
     })
     .await;

@@ -3,17 +3,13 @@
 //! idle, and the cap on connections. What is tested is the transport, the
 //! same on every backend: SQLite only.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
 use std::time::Duration;
 
-use common::{Backend, TestDb};
 use dms::auth::Role;
 use dms::http::conn::ConnLimits;
 use reqwest::StatusCode;
-use server::TestServer;
+use testkit::TestServer;
+use testkit_db::{Backend, TestDb};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

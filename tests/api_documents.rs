@@ -3,11 +3,6 @@
 //! files refused for what else they are (legacy formats, polyglots), and
 //! documents withdrawn or replaced so that one bad file never blocks a case.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
-use common::TestDb;
 use dms::auth::Role;
 use entity::{artifacts, audits, cases, offers};
 use reqwest::StatusCode;
@@ -15,9 +10,12 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::{Value, json};
-use server::{TestServer, TestUser, broken_pdf, docx_bytes, expect_detail, expect_json, pdf_bytes};
+use testkit::{
+    TestServer, TestUser, broken_pdf, docx_bytes, expect_detail, expect_json, pdf_bytes,
+};
+use testkit_db::TestDb;
 
-server_tests!(
+testkit::server_tests!(
     a_file_is_typed_and_served_by_its_content,
     legacy_formats_and_polyglots_are_refused,
     a_poisoned_case_recovers_after_its_bad_file_is_withdrawn,

@@ -3,19 +3,15 @@
 //! /api/memory/{id}` (newest first, paginated, 404 for an unknown case) and
 //! `GET /api/search_memory/{id}?q=` (values, never JSON keys).
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
-use common::TestDb;
 use dms::auth::Role;
 use entity::{audits, memory_entries};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::{TestServer, TestUser, expect_detail, expect_json};
+use testkit::{TestServer, TestUser, expect_detail, expect_json};
+use testkit_db::TestDb;
 
-server_tests!(
+testkit::server_tests!(
     decide_records_an_entry_and_an_audit_row,
     decide_validates_and_checks_who_decides,
     memory_lists_newest_first_and_paginates,

@@ -4,30 +4,24 @@
 //! `--migrate`, the zero-set-up SQLite default, graceful shutdown on
 //! SIGTERM, and the user commands reading passwords from standard input).
 
-mod common;
-#[path = "common/served.rs"]
-mod served;
-#[path = "common/server.rs"]
-mod server;
-
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use common::{Backend, TestDb};
 use dms::api::routes::{Access, ROUTES};
 use dms::auth::Role;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use served::{Served, admin_token, dms};
-use server::{TestServer, expect_detail, expect_json, pdf_bytes};
+use testkit::served::{Served, admin_token, dms};
+use testkit::{TestServer, expect_detail, expect_json, pdf_bytes};
+use testkit_db::{Backend, TestDb};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-server_tests!(
+testkit::server_tests!(
     health_reports_the_database,
     database_going_away_and_coming_back,
     openapi_lists_every_route,
@@ -481,7 +475,7 @@ async fn internal_errors_are_opaque_and_carry_the_request_id(db: TestDb) {
     let body = expect_json(res, StatusCode::INTERNAL_SERVER_ERROR).await;
     assert_eq!(body["request_id"], header.as_str());
     // Nothing was recorded.
-    let artifacts = common::count(&server.state().db, "artifacts").await;
+    let artifacts = testkit_db::count(&server.state().db, "artifacts").await;
     assert_eq!(artifacts, 0);
 }
 

@@ -8,19 +8,15 @@
 //! a refused call leaves every table and every stored file exactly as they
 //! were.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-
-use common::TestDb;
 use dms::api::routes::{Access, ROUTES, Route};
 use dms::auth::Role;
 use reqwest::{Response, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use server::{TestServer, TestUser, pdf_bytes};
+use testkit::{TestServer, TestUser, pdf_bytes};
+use testkit_db::TestDb;
 
-server_tests!(every_route_answers_as_its_access_says);
+testkit::server_tests!(every_route_answers_as_its_access_says);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Caller {

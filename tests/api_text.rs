@@ -4,22 +4,17 @@
 //! and the CBA and PV built from the hardest text still allowed open in
 //! real parsers with the names intact.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-mod web_common;
-
 use std::io::{Cursor, Read};
 
 use calamine::Reader;
-use common::TestDb;
 use dms::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::{TestServer, expect_detail, expect_json, pdf_bytes};
-use web_common::WebClient;
+use testkit::web::WebClient;
+use testkit::{TestServer, expect_detail, expect_json, pdf_bytes};
+use testkit_db::TestDb;
 
-server_tests!(
+testkit::server_tests!(
     text_xml_cannot_carry_is_422_in_every_field,
     text_past_its_limit_is_422,
     sign_in_with_a_nul_is_a_plain_401,

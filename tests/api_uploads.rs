@@ -4,25 +4,19 @@
 //! written, the quota under 50 concurrent uploads, and recovery after a
 //! crash.
 
-mod common;
-#[path = "common/lock_waits.rs"]
-mod lock_waits;
-#[path = "common/server.rs"]
-mod server;
-
-use common::{Backend, TestDb};
 use dms::auth::Role;
 use entity::{artifacts, audits, cases, documents, offers};
-use lock_waits::Lock;
 use reqwest::StatusCode;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
-use server::{TestServer, docx_bytes, expect_detail, expect_json, ooxml, pdf_bytes, xlsx_bytes};
+use testkit::{TestServer, docx_bytes, expect_detail, expect_json, ooxml, pdf_bytes, xlsx_bytes};
+use testkit_db::lock_waits::Lock;
+use testkit_db::{Backend, TestDb};
 
-server_tests!(
+testkit::server_tests!(
     dao_upload_stores_file_rows_and_audit,
     second_dao_is_409_also_under_concurrency,
     offer_rules_before_dao_duplicates_and_lots,
@@ -572,8 +566,8 @@ async fn quota_holds_under_50_concurrent_uploads(db: TestDb) {
         })
         .collect();
     if let Some(tx) = held {
-        let in_tx = lock_waits::pool_size(&server.state().db).min(UPLOADS as i64);
-        lock_waits::until_waiting(
+        let in_tx = testkit_db::lock_waits::pool_size(&server.state().db).min(UPLOADS as i64);
+        testkit_db::lock_waits::until_waiting(
             &watcher,
             // Every write to a case starts by locking its row (the
             // committee's check and the quota in one transaction).

@@ -2,14 +2,11 @@
 //! against real databases: data written through the entities on every
 //! backend, and the production-like PostgreSQL dump loaded as is.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{Backend, TestDb};
 use dms::Error;
 use dms::cases::{CaseFile, LOAD_CASE_FILE_QUERIES, load_case_file};
 use entity::{
@@ -21,6 +18,7 @@ use sea_orm::prelude::{Decimal, Json};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use testkit_db::{Backend, TestDb};
 
 /// A pool as the server opens it (`dms::db::connect`: on MariaDB, its
 /// session settings for large case files).
@@ -1071,7 +1069,7 @@ async fn column_types_round_trip(db: TestDb) {
     );
 }
 
-backend_tests!(
+testkit_db::backend_tests!(
     load_case_file_written_through_entities,
     unknown_case_is_not_found,
     query_count_does_not_grow_with_offers,
@@ -1090,7 +1088,7 @@ async fn postgres_alembic_dump() {
     let Some(db) = TestDb::new(Backend::Postgres).await else {
         return;
     };
-    let dump = common::reference_path("fixtures/alembic_db_004_users_rbac.sql");
+    let dump = testkit_db::reference_path("fixtures/alembic_db_004_users_rbac.sql");
     let out = std::process::Command::new("psql")
         .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
         .arg(&dump)

@@ -15,17 +15,15 @@
 //! the live schema from `migration::inspect` (the same model the migration
 //! tests use).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::TestDb;
-use common::schema::{Schema, introspect, parse_reference};
 use migration::inspect::ForeignKey;
 use sea_orm::sea_query::ForeignKeyAction;
 use sea_orm::{
     ColumnTrait, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn, RelationDef, RelationTrait,
 };
+use testkit_db::TestDb;
+use testkit_db::schema::{Schema, introspect, parse_reference};
 
 /// What one entity declares, in the terms of the live-schema model.
 #[derive(Debug, Clone)]
@@ -264,9 +262,9 @@ async fn entities_match_live_schema(db: TestDb) {
 /// each table and column.
 async fn live_drift_is_reported(db: TestDb) {
     let (conn, _) = migrated_schema(&db).await;
-    common::exec(&conn, "ALTER TABLE offers ADD COLUMN currency TEXT").await;
-    common::exec(&conn, "ALTER TABLE offers DROP COLUMN file_hash").await;
-    common::exec(&conn, "CREATE TABLE bids (id INTEGER PRIMARY KEY)").await;
+    testkit_db::exec(&conn, "ALTER TABLE offers ADD COLUMN currency TEXT").await;
+    testkit_db::exec(&conn, "ALTER TABLE offers DROP COLUMN file_hash").await;
+    testkit_db::exec(&conn, "CREATE TABLE bids (id INTEGER PRIMARY KEY)").await;
     let live = introspect(&conn).await.expect("introspect");
     let drift = drift(&all_entities(), &live);
     let mut expected = vec![
@@ -274,7 +272,7 @@ async fn live_drift_is_reported(db: TestDb) {
         "offers.currency: column in the database has no field in entity `offers`",
     ];
     // Only PostgreSQL's introspection reports the physical column order.
-    if db.backend == common::Backend::Postgres {
+    if db.backend == testkit_db::Backend::Postgres {
         expected.push(
             "offers: column order (id, case_id, supplier_name, offer_type, submitted_at, created_at, currency) in the database, (id, case_id, supplier_name, offer_type, file_hash, submitted_at, created_at) in entity `offers`",
         );
@@ -283,13 +281,13 @@ async fn live_drift_is_reported(db: TestDb) {
     assert_eq!(drift, expected, "{:?}", db.backend);
 }
 
-backend_tests!(entities_match_live_schema, live_drift_is_reported);
+testkit_db::backend_tests!(entities_match_live_schema, live_drift_is_reported);
 
 /// The PostgreSQL reference files are the specification: the entities match
 /// the head schema they describe too.
 #[test]
 fn entities_match_reference_schema() {
-    let reference = parse_reference(&common::reference(&format!(
+    let reference = parse_reference(&testkit_db::reference(&format!(
         "schema_postgres_{}.txt",
         migration::HEAD
     )));
@@ -300,7 +298,7 @@ fn entities_match_reference_schema() {
 /// Each kind of drift, on the reference schema altered by hand.
 #[test]
 fn every_kind_of_drift_is_named() {
-    let reference = parse_reference(&common::reference(&format!(
+    let reference = parse_reference(&testkit_db::reference(&format!(
         "schema_postgres_{}.txt",
         migration::HEAD
     )));

@@ -1,15 +1,13 @@
 //! The migration chain on every backend: schema, seed rows, idempotency,
 //! downgrades that keep the decision memory, and atomic revisions.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{Backend, TestDb, column_strings, count, exec, reference, schema};
 use migration::runner::{self, Options, Target};
 use migration::{REVISIONS, Rev};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement};
 use serde_json::Value as Json;
+use testkit_db::{Backend, TestDb, column_strings, count, exec, reference, schema};
 
 const REF_002: &str = "schema_postgres_002_add_couche_a.txt";
 
@@ -738,7 +736,7 @@ async fn application_upgrade_and_pending(db: TestDb) {
     assert_schema(&db, &pool, &expected(&ref_head()), Some(&ref_head())).await;
 }
 
-backend_tests!(
+testkit_db::backend_tests!(
     each_revision_declares_what_it_adds,
     application_upgrade_and_pending,
     schema_after_each_revision,

@@ -5,16 +5,11 @@
 //! Without /usr/bin/chromium and /usr/bin/chromedriver these tests are
 //! skipped, except under `DMS_TEST_REQUIRE_ALL=1` (CI), where they fail.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-mod web_common;
-
-use common::{Backend, TestDb};
 use dms::auth::Role;
 use serde_json::json;
-use server::{TestServer, pdf_bytes};
-use web_common::webdriver::{Browser, ENTER, TAB, browser_available};
+use testkit::webdriver::{Browser, ENTER, TAB, browser_available};
+use testkit::{TestServer, pdf_bytes};
+use testkit_db::{Backend, TestDb};
 
 /// One browser at a time: the machine has two cores.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -171,7 +166,7 @@ async fn officer_takes_a_case_from_creation_to_decision() {
         alpha.contains("alpha_technique.docx") && alpha.contains("alpha_admin.docx"),
         "{alpha}"
     );
-    for (kind, name, bytes) in server::fixture_templates() {
+    for (kind, name, bytes) in testkit::fixture_templates() {
         send_file(&browser, kind, &file(&files, name, &bytes)).await;
         // (The list, not the form's progress: it changes once the page is new.)
         browser.wait_text("#templates", name).await;

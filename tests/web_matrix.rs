@@ -5,19 +5,14 @@
 //! answers as the committee's rules say; a refused form leaves every table
 //! and every stored file exactly as they were.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-mod web_common;
-
-use common::TestDb;
 use dms::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::{TestServer, TestUser, pdf_bytes};
-use web_common::WebClient;
+use testkit::web::WebClient;
+use testkit::{TestServer, TestUser, pdf_bytes};
+use testkit_db::TestDb;
 
-server_tests!(every_page_and_form_answers_as_the_committee_says);
+testkit::server_tests!(every_page_and_form_answers_as_the_committee_says);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Caller {

@@ -3,19 +3,14 @@
 //! uploads refused in words, the analysis and the decision on the case
 //! page, and the administrator's page and API.
 
-mod common;
-#[path = "common/server.rs"]
-mod server;
-mod web_common;
-
-use common::TestDb;
 use dms::auth::Role;
 use reqwest::StatusCode;
 use serde_json::json;
-use server::{TestServer, expect_detail, expect_json, pdf_bytes};
-use web_common::WebClient;
+use testkit::web::WebClient;
+use testkit::{TestServer, expect_detail, expect_json, pdf_bytes};
+use testkit_db::TestDb;
 
-server_tests!(
+testkit::server_tests!(
     pages_need_a_session,
     sign_in_sets_a_strict_http_only_session_cookie,
     session_cookie_is_secure_behind_https,
@@ -41,14 +36,14 @@ server_tests!(
 );
 
 /// A new user of `role`, signed in through the sign-in form.
-async fn signed_in(server: &TestServer, role: Role) -> (server::TestUser, WebClient) {
+async fn signed_in(server: &TestServer, role: Role) -> (testkit::TestUser, WebClient) {
     let user = server.user(role).await;
     let mut web = WebClient::new(&server.base);
     web.sign_in(&user.username, "Password123!").await;
     (user, web)
 }
 
-async fn officer_client(server: &TestServer) -> (server::TestUser, WebClient) {
+async fn officer_client(server: &TestServer) -> (testkit::TestUser, WebClient) {
     signed_in(server, Role::ProcurementOfficer).await
 }
 
@@ -331,7 +326,7 @@ async fn forms_without_the_csrf_token_are_refused(db: TestDb) {
         )
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    let count = common::count(&server.state().db, "cases").await;
+    let count = testkit_db::count(&server.state().db, "cases").await;
     assert_eq!(count, 0, "no case created without the token");
     // An upload without the token stores nothing.
     let created = {
@@ -357,7 +352,7 @@ async fn forms_without_the_csrf_token_are_refused(db: TestDb) {
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("Le formulaire a expiré"));
-    assert_eq!(common::count(&server.state().db, "artifacts").await, 0);
+    assert_eq!(testkit_db::count(&server.state().db, "artifacts").await, 0);
     server.shutdown().await;
 }
 
@@ -838,7 +833,7 @@ fn decision_choices(body: &str) -> Vec<String> {
 /// script: a redirect back to the analysis); its id and page path.
 async fn analysed_through_the_page(
     server: &TestServer,
-    officer: &server::TestUser,
+    officer: &testkit::TestUser,
     web: &mut WebClient,
 ) -> (String, String) {
     let case_id = server.fixture_case(officer).await;
@@ -919,7 +914,7 @@ async fn case_page_shows_the_criteria_and_each_suppliers_gaps(db: TestDb) {
             "{column}: {head}"
         );
     }
-    let criteria = common::count(&server.state().db, "dao_criteria").await;
+    let criteria = testkit_db::count(&server.state().db, "dao_criteria").await;
     assert!(criteria >= 3);
     assert_eq!(table.matches("<th scope=\"row\">").count() as i64, criteria);
     assert!(
@@ -1161,7 +1156,7 @@ async fn analysis_refusals_are_said_in_words(db: TestDb) {
             Some(&officer.token),
             &format!("/api/cases/{case_id}/upload-offer"),
             "offre_illisible.pdf",
-            server::broken_pdf(),
+            testkit::broken_pdf(),
             &[("supplier_name", "EPSILON"), ("offer_type", "technique")],
         )
         .await;
@@ -1190,7 +1185,7 @@ async fn analysis_refusals_are_said_in_words(db: TestDb) {
     let page = viewer_web.post(&path, &[("csrf", &csrf)]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("observateur"), "{}", page.body);
-    assert_eq!(common::count(&server.state().db, "analyses").await, 1);
+    assert_eq!(testkit_db::count(&server.state().db, "analyses").await, 1);
     server.shutdown().await;
 }
 
@@ -1248,7 +1243,7 @@ async fn decision_shows_on_the_page_with_the_pv_that_includes_it(db: TestDb) {
     );
     assert!(pv.body.starts_with("PK"));
     let pv_id = pv_link.rsplit('/').next().unwrap();
-    let decided = common::column_strings(
+    let decided = testkit_db::column_strings(
         &server.state().db,
         &format!("SELECT meta_json FROM artifacts WHERE id = '{pv_id}'"),
     )
@@ -1356,12 +1351,12 @@ async fn admin_page_changes_roles_and_active_flags(db: TestDb) {
     .await;
     assert_eq!(me["detail"], "Could not validate credentials");
     assert!(
-        !common::column_strings(
+        !testkit_db::column_strings(
             &server.state().db,
             &format!(
                 "SELECT username FROM users WHERE id = {} AND is_active = {}",
                 officer.id,
-                if server.db.backend == common::Backend::Postgres {
+                if server.db.backend == testkit_db::Backend::Postgres {
                     "false"
                 } else {
                     "0"

@@ -2,18 +2,15 @@
 //! adoption of databases Alembic managed, the migration lock, crash safety
 //! and the data-loss guard, through the CLI as operators run it.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
 use std::process::Stdio;
 use std::time::Instant;
 
-use common::{
+use migration::{HEAD, REVISIONS};
+use sea_orm::DatabaseConnection;
+use testkit_db::{
     Backend, TestDb, assert_ok, assert_one_line_error, cli, column_strings, command, count, exec,
     reference, schema, stdout,
 };
-use migration::{HEAD, REVISIONS};
-use sea_orm::DatabaseConnection;
 
 /// `current`'s answer at head.
 fn at_head() -> String {
@@ -136,7 +133,7 @@ async fn unknown_revisions_are_refused(db: TestDb) {
     ] {
         let out = cli_on(&db, args);
         assert_one_line_error(&out, 2, "unknown revision");
-        assert!(common::stderr(&out).contains(&migration::revision::known()));
+        assert!(testkit_db::stderr(&out).contains(&migration::revision::known()));
     }
     // A database ahead of this binary is refused, never migrated.
     let conn = db.connect().await;
@@ -278,7 +275,7 @@ async fn adopt_dump(at: &str) {
     let dump = reference(&format!("fixtures/{file}"));
     let status = std::process::Command::new("psql")
         .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
-        .arg(common::reference_path(&format!("fixtures/{file}")))
+        .arg(testkit_db::reference_path(&format!("fixtures/{file}")))
         .stdout(Stdio::null())
         .status()
         .expect("psql");
@@ -352,7 +349,7 @@ async fn eight_concurrent_runs(db: TestDb) {
         let mut rest = String::new();
         reader.read_to_string(&mut rest).expect("read");
         let out = child.wait_with_output().expect("wait");
-        assert!(out.status.success(), "{}", common::stderr(&out));
+        assert!(out.status.success(), "{}", testkit_db::stderr(&out));
         all.push_str(&seen);
         all.push_str(&rest);
     }
@@ -593,7 +590,11 @@ async fn killed_at_random_moments(first: TestDb) {
                 assert_eq!(left, end, "{context}");
             }
             let out = cli(dir.path(), &all, &[]);
-            assert!(out.status.success(), "{context}: {}", common::stderr(&out));
+            assert!(
+                out.status.success(),
+                "{context}: {}",
+                testkit_db::stderr(&out)
+            );
             assert_eq!(standing(&db).await, end, "{context}");
             if end == head {
                 let conn = db.connect().await;
@@ -640,7 +641,7 @@ async fn no_silent_data_loss(db: TestDb) {
     run(&db, &["downgrade", "004"]);
     let out = cli_on(&db, &["down"]);
     assert_one_line_error(&out, 1, "refusing to drop data");
-    let err = common::stderr(&out);
+    let err = testkit_db::stderr(&out);
     assert!(
         err.contains("roles (1 rows)") && err.contains("cases.owner_id (1 rows)"),
         "{err}"
@@ -695,12 +696,12 @@ async fn no_silent_data_loss(db: TestDb) {
     let out = cli_on(&db, &["down"]);
     assert_one_line_error(&out, 1, "cases.procedure_type (1 rows)");
     assert!(
-        common::stderr(&out).contains("procurement_thresholds (1 rows)"),
+        testkit_db::stderr(&out).contains("procurement_thresholds (1 rows)"),
         "{}",
-        common::stderr(&out)
+        testkit_db::stderr(&out)
     );
     assert!(
-        !common::stderr(&out).contains("procurement_categories"),
+        !testkit_db::stderr(&out).contains("procurement_categories"),
         "seed rows as seeded are not data"
     );
     assert_eq!(count(&conn, "cases").await, 1);
@@ -740,7 +741,7 @@ async fn apply_script(db: &TestDb, script: &str) {
             .write_all(script.as_bytes())
             .unwrap();
         let out = psql.wait_with_output().unwrap();
-        assert!(out.status.success(), "psql: {}", common::stderr(&out));
+        assert!(out.status.success(), "psql: {}", testkit_db::stderr(&out));
         return;
     }
     let mut options = sea_orm::ConnectOptions::new(db.url.clone());
@@ -805,7 +806,7 @@ fn offline_sql_connects_to_nothing() {
     }
 }
 
-backend_tests!(
+testkit_db::backend_tests!(
     offline_sql_scripts,
     runbook_commands,
     unknown_revisions_are_refused,

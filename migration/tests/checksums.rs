@@ -5,20 +5,17 @@
 //! the runner, never by changing a real file) is reported by `check` and
 //! `status` and refused by `up` unless `--allow-edited`.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
 use std::process::Stdio;
 
-use common::{
-    Backend, TestDb, assert_ok, assert_one_line_error, cli, column_strings, exec, stderr, stdout,
-};
 use migration::checksum::{self, TABLE};
 use migration::revision::{Drops, Entry, Revision, Steps};
 use migration::runner::{self, Error, Options, Target};
 use migration::{REVISIONS, Rev};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use sea_orm_migration::SchemaManager;
+use testkit_db::{
+    Backend, TestDb, assert_ok, assert_one_line_error, cli, column_strings, exec, stderr, stdout,
+};
 
 /// The revision the tests edit: production's head.
 const EDITED_ID: &str = "004_users_rbac";
@@ -304,7 +301,7 @@ async fn adopted_production_dump_gets_its_checksums() {
     };
     let status = std::process::Command::new("psql")
         .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
-        .arg(common::reference_path(
+        .arg(testkit_db::reference_path(
             "fixtures/alembic_db_004_users_rbac.sql",
         ))
         .stdout(Stdio::null())
@@ -336,7 +333,7 @@ async fn offline_script_records_checksums(db: TestDb) {
     }
 }
 
-backend_tests!(
+testkit_db::backend_tests!(
     each_revision_records_its_checksum,
     edited_chain_is_reported_and_refused,
     cli_reports_and_refuses_an_edited_revision,

@@ -1,11 +1,8 @@
 //! The migration CLI as an operator uses it: the embedded default, the ways
 //! to select a database, every command on every backend, and bad input.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
-use common::{Backend, TestDb, assert_ok, assert_one_line_error, cli, count, stderr, stdout};
 use migration::REVISIONS;
+use testkit_db::{Backend, TestDb, assert_ok, assert_one_line_error, cli, count, stderr, stdout};
 
 /// The id of the revision `back` places below head.
 fn below_head(back: usize) -> &'static str {
@@ -76,7 +73,7 @@ async fn admin_password_from_the_environment() {
     );
     assert_ok(&out);
     let conn = db.connect().await;
-    let hash = common::column_strings(
+    let hash = testkit_db::column_strings(
         &conn,
         "SELECT hashed_password FROM users WHERE username = 'admin'",
     )
@@ -174,7 +171,7 @@ async fn every_command(db: TestDb) {
     run(&["up"]);
 
     let conn = db.connect().await;
-    common::exec(
+    testkit_db::exec(
         &conn,
         "INSERT INTO cases (id, case_type, title, created_at) VALUES ('c1', 'DAO', 't', '2026')",
     )
@@ -196,4 +193,4 @@ async fn every_command(db: TestDb) {
     assert_eq!(run(&["status"]).matches("applied").count(), REVISIONS.len());
 }
 
-backend_tests!(every_command);
+testkit_db::backend_tests!(every_command);

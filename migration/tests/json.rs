@@ -2,14 +2,11 @@
 //! output, with the keys the README documents, errors included, and the
 //! exit codes of the human output.
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{TestDb, cli, stderr, stdout};
 use migration::{HEAD, REVISIONS, checksum::TABLE};
 use serde_json::Value;
+use testkit_db::{TestDb, cli, stderr, stdout};
 
 /// The keys of a `status` revision, an `edited` entry, a `history` revision
 /// and an operation's outcome (README, "Output for scripts").
@@ -166,7 +163,7 @@ async fn every_command_in_json(db: TestDb) {
 
     // The data-loss plan lists what would go, and changes nothing.
     let conn = db.connect().await;
-    common::exec(
+    testkit_db::exec(
         &conn,
         "INSERT INTO permissions (name, resource, action) VALUES ('p', 'r', 'a')",
     )
@@ -212,7 +209,7 @@ async fn every_command_in_json(db: TestDb) {
     );
 
     // An edited revision: check and status exit 1 and say which.
-    common::exec(
+    testkit_db::exec(
         &conn,
         &format!("UPDATE {TABLE} SET checksum = 'x' WHERE version = '{HEAD}'"),
     )
@@ -247,7 +244,7 @@ async fn every_command_in_json(db: TestDb) {
     );
 }
 
-backend_tests!(every_command_in_json);
+testkit_db::backend_tests!(every_command_in_json);
 
 /// An unreachable database, a bad URL, an unknown revision or option: one
 /// JSON document on standard output, the human exit codes.

@@ -1,11 +1,8 @@
-//! Included by the API tests as `#[path = "common/lock_waits.rs"] mod lock_waits;`.
-//!
 //! Proof that concurrent requests really overlapped: the test holds, on a
 //! connection of its own, a lock the requests need (an advisory lock, a
 //! row lock), then counts the sessions of its database that wait on a lock,
 //! as the server reports them (`pg_stat_activity`, InnoDB's transactions).
 //! Only when every request is waiting does the test release the lock.
-#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 

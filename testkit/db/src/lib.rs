@@ -1,4 +1,8 @@
-//! Test harness: a fresh, real database per test, on every backend.
+//! Test support shared by the `dms` and `migration` packages' tests: a
+//! fresh, real database per test on every backend ([`TestDb`],
+//! [`backend_tests!`]), the schema as the tests compare it ([`schema`]),
+//! lock waits ([`lock_waits`]), the reference files and the migration CLI.
+//! It depends on `migration`, never on `dms` (which depends on `migration`).
 //!
 //! SQLite always runs (a file in a temporary directory). PostgreSQL and
 //! MariaDB/MySQL run when `DMS_TEST_POSTGRES_URL` / `DMS_TEST_MYSQL_URL` name
@@ -6,14 +10,11 @@
 //! each test creates its own database there and drops it when done, so tests
 //! run in parallel. With `DMS_TEST_REQUIRE_ALL=1` (CI) a missing URL fails
 //! the test instead of skipping it.
-#![allow(dead_code)]
 
+pub mod lock_waits;
 pub mod schema;
-// The server harness (`server.rs`) is declared by the API tests themselves
-// (`#[path = "common/server.rs"] mod server;`): the migration package
-// includes this file too, and has neither `dms` nor `reqwest`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -212,7 +213,7 @@ pub async fn exec(db: &DatabaseConnection, sql: &str) {
 /// The path of a file of the reference directory (`tests/reference/`, a
 /// copy of `shared/reference/`).
 pub fn reference_path(name: &str) -> PathBuf {
-    // Tests of the `migration` package include this module too: look upwards.
+    // This crate's directory is testkit/db: look upwards.
     let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     while !dir.join("tests/reference").is_dir() {
         assert!(dir.pop(), "tests/reference not found");
@@ -226,24 +227,38 @@ pub fn reference(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// The path of the binary `name` of the package under test. Cargo sets
+/// `CARGO_BIN_EXE_<name>` when it runs an integration test; a test binary
+/// run by hand finds it beside its own directory (`target/debug/deps/..`).
+/// Only the package of the binary builds it for its tests.
+pub fn binary(name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(format!("CARGO_BIN_EXE_{name}")) {
+        return path.into();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            Some(
+                exe.parent()?
+                    .parent()?
+                    .join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
+            )
+        })
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| panic!("the {name} binary is only built for its own package's tests"))
+}
+
 /// Runs the migration CLI in `dir`, with a clean environment for the
 /// variables it reads. Only the `migration` package's tests have the binary.
-pub fn cli(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+pub fn cli(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     command(dir, args, env)
         .output()
         .expect("run the migration binary")
 }
 
 /// The CLI command, not started (for tests that run processes concurrently).
-pub fn command(
-    dir: &std::path::Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> std::process::Command {
-    let Some(binary) = option_env!("CARGO_BIN_EXE_migration") else {
-        panic!("the migration binary is only built for the migration package's tests");
-    };
-    let mut cmd = std::process::Command::new(binary);
+pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(binary("migration"));
     cmd.current_dir(dir)
         .args(args)
         .env_remove("DATABASE_URL")
@@ -291,7 +306,7 @@ macro_rules! backend_tests {
         mod sqlite {
             $(#[tokio::test]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Sqlite).await {
+                if let Some(db) = $crate::TestDb::new($crate::Backend::Sqlite).await {
                     super::$name(db).await
                 }
             })*
@@ -299,7 +314,7 @@ macro_rules! backend_tests {
         mod postgres {
             $(#[tokio::test]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Postgres).await {
+                if let Some(db) = $crate::TestDb::new($crate::Backend::Postgres).await {
                     super::$name(db).await
                 }
             })*
@@ -307,7 +322,7 @@ macro_rules! backend_tests {
         mod mysql {
             $(#[tokio::test]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::MySql).await {
+                if let Some(db) = $crate::TestDb::new($crate::Backend::MySql).await {
                     super::$name(db).await
                 }
             })*

@@ -1,8 +1,5 @@
-//! Helpers of the web tests: a cookie-keeping HTTP client for the pages,
-//! and a small WebDriver client for the browser tests.
-#![allow(dead_code)]
-
-pub mod webdriver;
+//! A cookie-keeping HTTP client for the web pages (the browser tests use
+//! [`crate::webdriver`]).
 
 use std::collections::BTreeMap;
 

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use migration::inspect::{Column, GENERATED, normalize_check, postgres};
-#[allow(unused_imports)]
 pub use migration::inspect::{ForeignKey, Schema, Table, introspect};
 use regex::Regex;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};

@@ -1,10 +1,5 @@
-//! Included by the tests that run the `dms` binary as `#[path =
-//! "common/served.rs"] mod served;` (beside `common/server.rs`, whose
-//! `expect_json` it uses).
-//!
 //! The `dms` binary as a child process: a command with a clean
 //! environment, and `dms serve` started on a random port with its log.
-#![allow(dead_code)]
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -15,12 +10,12 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::server::expect_json;
+use crate::expect_json;
 
 /// The `dms` binary, run in `dir` with a clean environment for the
 /// variables it reads.
 pub fn dms(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dms"));
+    let mut cmd = Command::new(testkit_db::binary("dms"));
     cmd.current_dir(dir).args(args);
     for var in [
         "DATABASE_URL",

@@ -36,9 +36,11 @@ pub fn browser_available() -> bool {
 
 /// Where the tests' screenshots go.
 pub fn screenshot_dir() -> PathBuf {
+    // This crate's directory is testkit/server: the workspace's target is
+    // two levels up.
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     target.join("web-screenshots")
 }
 

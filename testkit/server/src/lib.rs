@@ -1,9 +1,13 @@
-//! Included by the API tests as `#[path = "common/server.rs"] mod server;`
-//! (not from `common`, which the migration crate's tests share).
-//!
-//! The real server, started in-process on a random port against a fresh
-//! database (one per test), and a client that speaks HTTP to it.
-#![allow(dead_code)]
+//! Test support of the `dms` package's tests: the real server, started
+//! in-process on a random port against a fresh database (one per test,
+//! from `testkit-db`), a client that speaks HTTP to it, its users, uploads
+//! and fixtures, [`Snapshot`]s and [`server_tests!`]; the `dms` binary as
+//! a child process ([`served`]); the web client ([`web`]) and a WebDriver
+//! client ([`webdriver`]).
+
+pub mod served;
+pub mod web;
+pub mod webdriver;
 
 use std::time::Duration;
 
@@ -14,7 +18,7 @@ use dms::server::{Config, Running};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::TestDb;
+pub use testkit_db::{Backend, TestDb};
 
 /// A running server and what a test needs to talk to it.
 pub struct TestServer {
@@ -471,7 +475,7 @@ macro_rules! server_tests {
         mod sqlite {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Sqlite).await {
+                if let Some(db) = $crate::TestDb::new($crate::Backend::Sqlite).await {
                     super::$name(db).await
                 }
             })*
@@ -479,7 +483,7 @@ macro_rules! server_tests {
         mod postgres {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::Postgres).await {
+                if let Some(db) = $crate::TestDb::new($crate::Backend::Postgres).await {
                     super::$name(db).await
                 }
             })*
@@ -487,7 +491,7 @@ macro_rules! server_tests {
         mod mysql {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                if let Some(db) = $crate::common::TestDb::new($crate::common::Backend::MySql).await {
+                if let Some(db) = $crate::TestDb::new($crate::Backend::MySql).await {
                     super::$name(db).await
                 }
             })*
