@@ -266,6 +266,8 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     // The memory, searched.
     browser.type_into("#memory-q", "moins disante").await;
     browser.click("#memoire form button[type=submit]").await;
+    // The search is a new page: wait for it, not for the old page's timeline.
+    wait_url(&browser, "q=moins").await;
     browser.wait_text("#timeline", "ALPHA SARL").await;
     browser.type_into("#memory-q", " introuvable").await;
     browser.click("#memoire form button[type=submit]").await;
@@ -590,4 +592,15 @@ async fn a_member_declares_then_reads_an_offer_only_after_the_opening() {
     assert_eq!(file["status"], 200, "{file}");
     assert_eq!(file["head"], "%P", "the offer's PDF");
     browser.full_screenshot("committee_section", 1100).await;
+}
+
+/// Waits until the browser's address holds `needle` (a navigation done).
+async fn wait_url(browser: &Browser, needle: &str) {
+    for _ in 0..200 {
+        if browser.url().await.contains(needle) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the address never held {needle}: {}", browser.url().await);
 }

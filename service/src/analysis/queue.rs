@@ -138,7 +138,7 @@ impl AnalysisQueue {
     pub async fn submit(&self, user: &User, case_id: &str) -> Result<Submitted, Error> {
         let (_, access) = crate::committee::visible(&self.shared.db, user, case_id).await?;
         access.check_read_offers()?;
-        super::sources(&self.shared.db, case_id).await?;
+        super::inputs::sources(&self.shared.db, case_id).await?;
         let shared = &self.shared;
         let mut state = shared.lock();
         state.forget_finished();

@@ -1,0 +1,128 @@
+//! What a run or a decision reads: the case's uploads and templates, the
+//! case's facts for the documents, an artifact's metadata, and the
+//! analysis crate's refusals as the service's errors.
+
+use analysis::{CaseInfo, TemplateDoc};
+use entity::{artifacts, procurement_references};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::Value;
+
+use crate::Error;
+use crate::storage::DataDir;
+
+/// The uploads of case `case_id`, newest first, once it has what a run
+/// needs: a DAO and at least one offer.
+pub(super) async fn sources(
+    db: &impl ConnectionTrait,
+    case_id: &str,
+) -> Result<Vec<artifacts::Model>, Error> {
+    let uploads = artifacts::Entity::find()
+        .filter(artifacts::Column::CaseId.eq(case_id))
+        .order_by_desc(artifacts::Column::UploadedAt)
+        .order_by_desc(artifacts::Column::Id)
+        .all(db)
+        .await?;
+    if !uploads.iter().any(|a| a.kind == "dao") {
+        return Err(Error::Invalid("Missing DAO (upload kind=dao)".into()));
+    }
+    if !uploads.iter().any(|a| a.kind == "offer") {
+        return Err(Error::Invalid("Missing OFFERS (upload kind=offer)".into()));
+    }
+    Ok(uploads)
+}
+
+pub(super) async fn newest_artifact(
+    db: &impl ConnectionTrait,
+    case_id: &str,
+    kind: &str,
+) -> Result<Option<artifacts::Model>, Error> {
+    Ok(artifacts::Entity::find()
+        .filter(artifacts::Column::CaseId.eq(case_id))
+        .filter(artifacts::Column::Kind.eq(kind))
+        .order_by_desc(artifacts::Column::UploadedAt)
+        .order_by_desc(artifacts::Column::Id)
+        .one(db)
+        .await?)
+}
+
+pub(super) async fn case_info(
+    db: &impl ConnectionTrait,
+    case: &entity::cases::Model,
+) -> Result<CaseInfo, Error> {
+    let reference = procurement_references::Entity::find()
+        .filter(procurement_references::Column::CaseId.eq(case.id.as_str()))
+        .one(db)
+        .await?
+        .map(|r| r.ref_number);
+    Ok(CaseInfo {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        reference,
+        case_type: case.case_type.clone(),
+        lot: case.lot.clone(),
+        opening_date: case.closing_date.clone(),
+        committee: crate::committee::committee_of(db, case)
+            .await?
+            .into_iter()
+            .map(|m| analysis::CommitteeMember {
+                name: m.full_name.unwrap_or(m.username),
+                role: m.role,
+                declared_at: m.declared_at,
+            })
+            .collect(),
+    })
+}
+
+pub(super) fn meta_of(artifact: &artifacts::Model) -> Value {
+    artifact
+        .meta_json
+        .as_deref()
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// Where an uploaded artifact's file is.
+pub(super) fn stored_path(
+    data: &DataDir,
+    artifact: &artifacts::Model,
+) -> Result<std::path::PathBuf, Error> {
+    data.resolve(&artifact.path).ok_or_else(|| {
+        Error::Internal(format!(
+            "artifact {} has a path outside the data directory",
+            artifact.id
+        ))
+    })
+}
+
+pub(super) async fn read(data: &DataDir, artifact: &artifacts::Model) -> Result<Vec<u8>, Error> {
+    let path = stored_path(data, artifact)?;
+    tokio::fs::read(&path).await.map_err(|e| {
+        Error::io(
+            format!("reading {} ({})", artifact.filename, artifact.id),
+            e,
+        )
+    })
+}
+
+pub(super) async fn template(
+    data: &DataDir,
+    artifact: Option<&artifacts::Model>,
+) -> Result<Option<TemplateDoc>, Error> {
+    match artifact {
+        Some(a) => Ok(Some(TemplateDoc {
+            filename: a.filename.clone(),
+            bytes: read(data, a).await?,
+        })),
+        None => Ok(None),
+    }
+}
+
+/// What the analysis crate still refuses (no offer, a file named by the
+/// error) is the client's 4xx; failing to write an output is ours.
+pub(super) fn analysis_error(e: analysis::AnalysisError) -> Error {
+    if e.is_client_error() {
+        Error::Unprocessable(e.to_string())
+    } else {
+        Error::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,230 @@
+//! One analysis run: read the case's uploads one at a time, run the
+//! extraction off the async runtime, and record the run in one transaction
+//! that replaces the previous one (D-23).
+
+use analysis::{Content, OfferDoc, RunInput, SourceDoc};
+use entity::{
+    analyses, artifacts, cba_template_schemas, dao_criteria, memory_entries, offer_extractions,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use serde_json::{Value, json};
+
+use super::inputs::{analysis_error, case_info, meta_of, sources, stored_path, template};
+use super::outputs::{
+    OUTPUT_CBA, OUTPUT_PV, byte_count, insert_output, output_path, outputs_over_quota,
+    replaced_outputs, stored_size, write_output,
+};
+use crate::auth::User;
+use crate::storage::DataDir;
+use crate::{Error, audit, db, timestamp};
+
+/// Runs the analysis of case `case_id` and answers production's response
+/// (§7.1 step 11).
+pub async fn analyze(
+    db: &DatabaseConnection,
+    data: &DataDir,
+    user: &User,
+    case_id: &str,
+) -> Result<Value, Error> {
+    let (case, access) = crate::committee::visible(db, user, case_id).await?;
+    access.check_read_offers()?;
+    let uploads = sources(db, case_id).await?;
+    let newest = |kind: &str| uploads.iter().find(|a| a.kind == kind);
+    let dao =
+        newest("dao").ok_or_else(|| Error::Invalid("Missing DAO (upload kind=dao)".into()))?;
+    let offers: Vec<&artifacts::Model> = uploads.iter().filter(|a| a.kind == "offer").collect();
+    let info = case_info(db, &case).await?;
+    let mut offer_docs = Vec::with_capacity(offers.len());
+    for offer in offers {
+        let meta = meta_of(offer);
+        offer_docs.push(OfferDoc {
+            artifact_id: offer.id.clone(),
+            filename: offer.filename.clone(),
+            supplier_name: meta["supplier_name"].as_str().map(str::to_owned),
+            offer_type: meta["offer_type"].as_str().map(str::to_owned),
+            uploaded_at: offer.uploaded_at.clone(),
+            content: Content::File(stored_path(data, offer)?),
+        });
+    }
+    let input = RunInput {
+        case: info,
+        dao: SourceDoc {
+            artifact_id: dao.id.clone(),
+            filename: dao.filename.clone(),
+            content: Content::File(stored_path(data, dao)?),
+        },
+        offers: offer_docs,
+        cba_template: template(data, newest("cba_template")).await?,
+        pv_template: template(data, newest("pv_template")).await?,
+        generated_at: timestamp::now(),
+    };
+    let output = tokio::task::spawn_blocking(move || analysis::run(&input))
+        .await
+        .map_err(|e| Error::Internal(format!("analysis worker: {e}")))?
+        .map_err(analysis_error)?;
+
+    let now = timestamp::now();
+    let cba_path = output_path(case_id, &output.cba.filename);
+    let pv_path = output_path(case_id, &output.pv.filename);
+    let tx = db::begin_write(db).await?;
+    crate::cases::lock(&tx, case_id).await?;
+    // The previous run's rows and outputs go; a decided PV stays.
+    let previous_outputs = replaced_outputs(&tx, case_id).await?;
+    // The outputs count against the case's quota; the ones replaced give
+    // their space back.
+    let freed: i64 = previous_outputs.iter().map(|a| stored_size(data, a)).sum();
+    let needed = byte_count(output.cba.bytes.len()) + byte_count(output.pv.bytes.len());
+    crate::uploads::reserve_quota(&tx, case_id, needed - freed)
+        .await
+        .map_err(outputs_over_quota)?;
+    dao_criteria::Entity::delete_many()
+        .filter(dao_criteria::Column::CaseId.eq(case_id))
+        .exec(&tx)
+        .await?;
+    offer_extractions::Entity::delete_many()
+        .filter(offer_extractions::Column::CaseId.eq(case_id))
+        .exec(&tx)
+        .await?;
+    cba_template_schemas::Entity::delete_many()
+        .filter(cba_template_schemas::Column::CaseId.eq(case_id))
+        .exec(&tx)
+        .await?;
+    if !previous_outputs.is_empty() {
+        artifacts::Entity::delete_many()
+            .filter(artifacts::Column::Id.is_in(previous_outputs.iter().map(|a| a.id.clone())))
+            .exec(&tx)
+            .await?;
+    }
+    for c in &output.criteria {
+        dao_criteria::ActiveModel {
+            id: Set(uuid::Uuid::new_v4().to_string()),
+            case_id: Set(case_id.to_owned()),
+            categorie: Set(c.categorie.clone()),
+            critere_nom: Set(c.critere_nom.clone()),
+            description: Set(Some(c.description.clone())),
+            ponderation: Set(c.ponderation as f32),
+            type_reponse: Set(c.type_reponse.clone()),
+            seuil_elimination: Set(c.seuil_elimination.map(|s| s as f32)),
+            ordre_affichage: Set(Some(c.ordre_affichage)),
+            created_at: Set(now.clone()),
+        }
+        .insert(&tx)
+        .await?;
+    }
+    for e in &output.extractions {
+        offer_extractions::ActiveModel {
+            id: Set(uuid::Uuid::new_v4().to_string()),
+            case_id: Set(case_id.to_owned()),
+            artifact_id: Set(e.artifact_id.clone()),
+            supplier_name: Set(e.supplier_name.clone()),
+            extracted_data_json: Set(e.extracted_data_json()),
+            missing_fields_json: Set(Some(e.missing_fields_json())),
+            created_at: Set(now.clone()),
+        }
+        .insert(&tx)
+        .await?;
+    }
+    if let Some(schema) = &output.cba.schema {
+        let id = uuid::Uuid::new_v4().to_string();
+        cba_template_schemas::ActiveModel {
+            id: Set(id.clone()),
+            case_id: Set(case_id.to_owned()),
+            template_name: Set(schema.template_name.clone()),
+            structure_json: Set(schema.structure_json(&id).to_string()),
+            created_at: Set(now.clone()),
+            reused_count: Set(Some(0)),
+        }
+        .insert(&tx)
+        .await?;
+    }
+    memory_entries::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        case_id: Set(case_id.to_owned()),
+        entry_type: Set("extraction".into()),
+        content_json: Set(output.memory_entry.to_string()),
+        created_at: Set(now.clone()),
+    }
+    .insert(&tx)
+    .await?;
+    let summary = json!(output.summary);
+    analyses::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        case_id: Set(case_id.to_owned()),
+        analysis_type: Set("extraction".into()),
+        result_json: Set(summary.to_string()),
+        created_at: Set(now.clone()),
+    }
+    .insert(&tx)
+    .await?;
+    let cba_meta = json!({
+        "template_used": output.cba.template_used,
+        "left_out": output.cba.left_out,
+        "size_bytes": output.cba.bytes.len(),
+    });
+    let cba_artifact = insert_output(
+        &tx,
+        case_id,
+        user,
+        OUTPUT_CBA,
+        &output.cba.filename,
+        &cba_path,
+        cba_meta,
+        &now,
+    )
+    .await?;
+    let pv_meta = json!({
+        "template_used": output.pv.template_used,
+        "decision_included": false,
+        "size_bytes": output.pv.bytes.len(),
+    });
+    let pv_artifact = insert_output(
+        &tx,
+        case_id,
+        user,
+        OUTPUT_PV,
+        &output.pv.filename,
+        &pv_path,
+        pv_meta,
+        &now,
+    )
+    .await?;
+    audit::record(&tx, case_id, user.id, "analysis_run", summary.clone()).await?;
+
+    write_output(data, &cba_path, &output.cba.bytes).await?;
+    if let Err(e) = write_output(data, &pv_path, &output.pv.bytes).await {
+        data.remove(&cba_path);
+        return Err(e);
+    }
+    if let Err(e) = tx.commit().await {
+        data.remove(&cba_path);
+        data.remove(&pv_path);
+        return Err(e.into());
+    }
+    for old in previous_outputs {
+        data.remove(&old.path);
+    }
+    let mut response = json!({
+        "ok": true,
+        "case_id": case_id,
+        "dao_criteria_count": output.summary.dao_criteria_count,
+        "offers_count": output.summary.offers_count,
+        "raw_documents_count": output.summary.raw_documents_count,
+        "output_cba_generated": true,
+        "output_pv_generated": true,
+        "downloads": {
+            "cba": format!("/api/download/{case_id}/{OUTPUT_CBA}"),
+            "pv": format!("/api/download/{case_id}/{OUTPUT_PV}"),
+        },
+        "package_stats": output.summary.package_stats,
+        "warnings": output.summary.warnings,
+    });
+    response["analysis"] = json!({
+        "cba_artifact_id": cba_artifact,
+        "pv_artifact_id": pv_artifact,
+        "criteria": output.criteria,
+        "suppliers": output.packages,
+    });
+    Ok(response)
+}
