@@ -296,6 +296,8 @@ def main():
             # measures the server, not its throttles (429s are counted).
             DMS_CASE_LIMIT="600",
             DMS_UPLOAD_LIMIT="2400",
+            DMS_ANALYZE_LIMIT="600",
+            DMS_DECIDE_LIMIT="600",
         )
         log = open(os.path.join(work, "server.log"), "wb")
         server = subprocess.Popen([dms, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -25,6 +25,12 @@ use crate::storage::DataDir;
 /// How long a finished job's outcome can still be asked for.
 pub const KEPT: Duration = Duration::from_secs(15 * 60);
 
+/// The most finished jobs kept (the oldest go first): each holds a run's
+/// whole answer, so a server analysing fast must not keep a quarter of an
+/// hour of them (the soak test measured the memory growing by ~30 KiB a
+/// run until [`KEPT`] ran out).
+pub const MAX_KEPT: usize = 256;
+
 /// How many analyses run at once, and how many may wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueConfig {
@@ -298,6 +304,7 @@ impl AnalysisQueue {
             }
             job.phase = Phase::Finished { at: now, outcome };
         }
+        state.keep_at_most(MAX_KEPT);
         let mut next = None;
         while let Some(id) = state.waiting.pop_front() {
             if let Some(job) = state.jobs.get_mut(&id) {
@@ -344,6 +351,25 @@ impl State {
         self.waiting.iter().position(|id| id == job_id).unwrap_or(0)
     }
 
+    /// Forgets the oldest finished jobs past `kept` of them.
+    fn keep_at_most(&mut self, kept: usize) {
+        let mut finished: Vec<(Instant, String)> = self
+            .jobs
+            .iter()
+            .filter_map(|(id, job)| match job.phase {
+                Phase::Finished { at, .. } => Some((at, id.clone())),
+                _ => None,
+            })
+            .collect();
+        if finished.len() <= kept {
+            return;
+        }
+        finished.sort_unstable();
+        for (_, id) in &finished[..finished.len() - kept] {
+            self.jobs.remove(id);
+        }
+    }
+
     fn forget_finished(&mut self) {
         self.jobs.retain(|_, job| match job.phase {
             Phase::Finished { at, .. } => at.elapsed() < KEPT,
@@ -380,5 +406,45 @@ fn replay(e: &Error) -> Error {
         Error::TooLarge(s) => Error::TooLarge(s.clone()),
         Error::Unavailable(s) => Error::Unavailable(s.clone()),
         other => Error::Internal(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(phase: Phase) -> Job {
+        Job {
+            case_id: "case".into(),
+            user: User {
+                id: 1,
+                email: "a@example.org".into(),
+                username: "a".into(),
+                full_name: None,
+                role_name: "admin".into(),
+                is_active: true,
+                is_superuser: false,
+            },
+            phase,
+        }
+    }
+
+    #[test]
+    fn only_the_newest_finished_jobs_are_kept() {
+        let mut state = State::default();
+        let start = Instant::now();
+        for i in 0..10u64 {
+            let at = start + Duration::from_millis(i);
+            let done = Phase::Finished {
+                at,
+                outcome: Outcome::Done(Value::Null),
+            };
+            state.jobs.insert(format!("done-{i}"), job(done));
+        }
+        state.jobs.insert("waiting".into(), job(Phase::Queued));
+        state.keep_at_most(3);
+        let mut kept: Vec<&String> = state.jobs.keys().collect();
+        kept.sort();
+        assert_eq!(kept, ["done-7", "done-8", "done-9", "waiting"]);
     }
 }
