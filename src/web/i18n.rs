@@ -6,7 +6,9 @@
 //! API's contract); [`explain`] says them in French for the pages.
 
 use crate::Error;
+use crate::error::{FieldRule, Refusal};
 use crate::text::Problem;
+use ::analysis::AnalysisError;
 
 /// The French texts.
 pub const FR: &[(&str, &str)] = &[
@@ -423,20 +425,17 @@ fn field_label(field: &str) -> &str {
     }
 }
 
-/// A refusal from the services, in French, with the server's own words
-/// kept where no translation fits (so nothing is hidden).
+/// A refusal from the services, in French, by its variant, with the
+/// server's own words kept beside it (so nothing is hidden).
 pub fn explain(error: &Error) -> String {
     match error {
-        Error::Invalid(m)
-        | Error::Unprocessable(m)
-        | Error::Conflict(m)
-        | Error::TooLarge(m)
-        | Error::Forbidden(m) => explain_message(m),
-        Error::Validation { field, message } => format!(
+        Error::Refused(Refusal::BadCredentials) => text("login.failed").to_owned(),
+        Error::Refused(refusal) => format!("{}. ({refusal})", refusal_fr(refusal)),
+        Error::Validation { field, rule } => format!(
             "{} « {} » : {}",
             text("error.field"),
             field_label(field),
-            explain_message(message)
+            rule_fr(field, rule)
         ),
         Error::Text(refusal) => format!(
             "{} « {} » : {}",
@@ -449,172 +448,143 @@ pub fn explain(error: &Error) -> String {
                 Problem::TooLong { max } => format!("{} {max}", text("error.text_too_long")),
             }
         ),
-        Error::Unauthorized(_) => text("login.failed").to_owned(),
         Error::NotFound { .. } => text("error.not_found").to_owned(),
         Error::Unavailable(_) => text("error.unavailable").to_owned(),
+        Error::RateLimited { .. } => text("error.rate").to_owned(),
         _ => text("error.server").to_owned(),
     }
 }
 
-/// Known refusals, by their English beginning.
-fn explain_message(m: &str) -> String {
-    let rules: &[(&str, &str)] = &[
-        (
-            "The offers are sealed",
-            "Les offres sont scellées jusqu'à leur ouverture",
-        ),
-        (
-            "Sign the declaration of impartiality",
-            "Signez d'abord la déclaration d'impartialité de ce dossier (section Comité)",
-        ),
-        (
-            "Observers of a case",
-            "Un observateur ne lit pas les offres",
-        ),
-        (
-            "Only the case's owner or an administrator",
-            "Seul le responsable du dossier ou un administrateur peut faire cette modification",
-        ),
-        (
-            "The offers of this case were opened",
-            "Les offres ont été ouvertes : aucune offre ne peut plus être ajoutée",
-        ),
-        (
-            "The offers of this case are already open",
-            "Les offres de ce dossier sont déjà ouvertes",
-        ),
-        (
-            "The offers can be opened after",
-            "Les offres ne peuvent être ouvertes qu'après la date d'ouverture",
-        ),
-        (
-            "This case has no opening date",
-            "Ce dossier n'a pas de date d'ouverture : ses offres sont ouvertes depuis sa création",
-        ),
-        (
-            "A viewer account can only be an observer",
-            "Un compte lecteur ne peut être qu'observateur",
-        ),
-        (
-            "This user owns the case",
-            "Cette personne est déjà responsable du dossier",
-        ),
-        (
-            "Only a member added to the committee can withdraw",
-            "Seul un membre ajouté au comité peut s'en retirer",
-        ),
-        (
-            "Invalid filename",
-            "Nom de fichier refusé : n'utilisez que des lettres sans accent, des chiffres, « . », « _ » et « - », sans espace",
-        ),
-        (
-            "Unable to determine file type",
-            "Type de fichier non reconnu : seuls les PDF, Word et Excel sont acceptés",
-        ),
-        (
-            "Invalid file type",
-            "Type de fichier refusé : seuls les PDF, Word (.docx) et Excel (.xlsx) sont acceptés ; enregistrez un ancien .doc ou .xls au format .docx ou .xlsx",
-        ),
-        (
-            "Refused file",
-            "Fichier refusé : il contient aussi du contenu web ou un script qu'un navigateur ou Windows pourrait exécuter",
-        ),
-        (
-            "reason must",
-            "Indiquez le motif du retrait (1000 caractères au plus, sans caractère de contrôle)",
-        ),
-        (
-            "A dao can only be replaced",
-            "Un document ne peut être remplacé que par un document du même type",
-        ),
-        (
-            "A offer can only be replaced",
-            "Un document ne peut être remplacé que par un document du même type",
-        ),
-        ("File too large", "Fichier trop volumineux : 50 Mo au plus"),
-        (
-            "Case quota exceeded",
-            "Espace du dossier épuisé : 500 Mo au plus par dossier",
-        ),
-        ("DAO already uploaded", "Ce dossier a déjà son DAO"),
-        (
-            "Cannot upload offer before DAO",
-            "Téléversez d'abord le DAO, puis les offres",
-        ),
-        (
-            "Offer of type",
-            "Ce fournisseur a déjà une pièce de ce type dans le dossier (doublon)",
-        ),
-        (
-            "A CBA template must be",
-            "Le modèle de tableau comparatif doit être un classeur Excel .xlsx",
-        ),
-        (
-            "A PV template must be",
-            "Le modèle de PV doit être un document Word .docx",
-        ),
-        (
-            "You do not own this case",
-            "Ce dossier appartient à un autre agent : vous ne pouvez pas le modifier",
-        ),
-        (
-            "Your role (viewer)",
-            "Votre rôle (lecteur) permet de consulter, pas de modifier",
-        ),
-        ("case_type must be", "Le type doit être DAO, RFQ ou RFP"),
-        (
-            "Rate limit exceeded",
-            "Trop de requêtes : patientez une minute",
-        ),
-        ("Send one file per request", "Un seul fichier par envoi"),
-        (
-            "page must be",
-            "le numéro de page doit être un nombre entier, à partir de 1, et rester dans la liste",
-        ),
-        (
-            "You cannot remove your own administrator role",
-            "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte",
-        ),
-        ("Only an administrator", "Réservé aux administrateurs"),
-        (
-            "Missing DAO",
-            "Téléversez d'abord le DAO : l'analyse part de ses critères",
-        ),
-        (
-            "Missing OFFERS",
-            "Téléversez au moins une offre avant de lancer l'analyse",
-        ),
-        (
-            "unsupported file type for",
-            "Ce document ne peut pas être analysé (type non pris en charge)",
-        ),
-        (
-            "corrupt or unreadable file",
-            "Un document est illisible ou endommagé : remplacez-le, puis relancez l'analyse",
-        ),
-        (
-            "encrypted file",
-            "Un document est protégé par un mot de passe : retirez-le, puis téléversez-le à nouveau",
-        ),
-    ];
-    for (english, french) in rules {
-        if m.starts_with(english) {
-            return format!("{french}. ({m})");
+/// A refusal in French.
+fn refusal_fr(r: &Refusal) -> String {
+    use Refusal::*;
+    let same_kind = "Un document ne peut être remplacé que par un document du même type";
+    let s = match r {
+        BadCredentials => text("login.failed"),
+        ViewerCannotCreate | ViewerCannotChange => {
+            "Votre rôle (lecteur) permet de consulter, pas de modifier"
         }
+        NotOwner => "Ce dossier appartient à un autre agent : vous ne pouvez pas le modifier",
+        AdminOnly => "Réservé aux administrateurs",
+        OwnAdminRole => {
+            "Vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte"
+        }
+        AccountTaken => "Ce courriel ou cet identifiant est déjà utilisé",
+        CaseType => "Le type doit être DAO, RFQ ou RFP",
+        LotTaken { .. } => "Ce numéro de lot existe déjà dans le dossier",
+        LotOfOtherCase { .. } => "Ce lot appartient à un autre dossier",
+        OwnerOrAdminOnly => {
+            "Seul le responsable du dossier ou un administrateur peut faire cette modification"
+        }
+        ObserverReadsNoOffer => "Un observateur ne lit pas les offres",
+        Sealed => "Les offres sont scellées jusqu'à leur ouverture",
+        DeclarationFirst => {
+            "Signez d'abord la déclaration d'impartialité de ce dossier (section Comité)"
+        }
+        OffersOpened => "Les offres ont été ouvertes : aucune offre ne peut plus être ajoutée",
+        OwnerIsMember => "Cette personne est déjà responsable du dossier",
+        ViewerObserverOnly => "Un compte lecteur ne peut être qu'observateur",
+        AlreadyMember { .. } => "Cette personne fait déjà partie du comité de ce dossier",
+        NotAddedMember => "Seul un membre ajouté au comité peut s'en retirer",
+        NoOpeningDate => {
+            "Ce dossier n'a pas de date d'ouverture : ses offres sont ouvertes depuis sa création"
+        }
+        AlreadyOpen => "Les offres de ce dossier sont déjà ouvertes",
+        BeforeOpening { .. } => "Les offres ne peuvent être ouvertes qu'après la date d'ouverture",
+        FileName { .. } => {
+            "Nom de fichier refusé : n'utilisez que des lettres sans accent, des chiffres, « . », « _ » et « - », sans espace"
+        }
+        UnknownFileType => {
+            "Type de fichier non reconnu : seuls les PDF, Word et Excel sont acceptés"
+        }
+        FileType { .. } => {
+            "Type de fichier refusé : seuls les PDF, Word (.docx) et Excel (.xlsx) sont acceptés ; enregistrez un ancien .doc ou .xls au format .docx ou .xlsx"
+        }
+        ActiveContent { .. } => {
+            "Fichier refusé : il contient aussi du contenu web ou un script qu'un navigateur ou Windows pourrait exécuter"
+        }
+        CbaTemplateNotXlsx => "Le modèle de tableau comparatif doit être un classeur Excel .xlsx",
+        PvTemplateNotDocx => "Le modèle de PV doit être un document Word .docx",
+        ReplaceOtherKind { .. } => same_kind,
+        FileTooLarge { .. } | BodyTooLarge => "Fichier trop volumineux : 50 Mo au plus",
+        FieldTooLarge => "Un champ du formulaire est trop long",
+        Quota { .. } | OutputsOverQuota { .. } => {
+            "Espace du dossier épuisé : 500 Mo au plus par dossier"
+        }
+        DaoAlreadyUploaded => "Ce dossier a déjà son DAO",
+        OfferBeforeDao => "Téléversez d'abord le DAO, puis les offres",
+        DuplicateOffer { .. } => {
+            "Ce fournisseur a déjà une pièce de ce type dans le dossier (doublon)"
+        }
+        Multipart { .. } => "Le formulaire envoyé est mal formé : rechargez la page et recommencez",
+        OneFilePerRequest => "Un seul fichier par envoi",
+        UploadKind { .. } => "Type de document inconnu",
+        UploadRate => "Trop de requêtes : patientez une minute",
+        MissingDao => "Téléversez d'abord le DAO : l'analyse part de ses critères",
+        MissingOffers | Document(AnalysisError::MissingOffers) => {
+            "Téléversez au moins une offre avant de lancer l'analyse"
+        }
+        Document(AnalysisError::Unsupported { .. }) => {
+            "Ce document ne peut pas être analysé (type non pris en charge)"
+        }
+        Document(AnalysisError::Corrupt { .. }) => {
+            "Un document est illisible ou endommagé : remplacez-le, puis relancez l'analyse"
+        }
+        Document(AnalysisError::Encrypted { .. }) => {
+            "Un document est protégé par un mot de passe : retirez-le, puis téléversez-le à nouveau"
+        }
+        Document(AnalysisError::OverBudget { .. }) => {
+            "Un document est trop volumineux une fois décompressé : l'analyse ne peut pas le lire"
+        }
+        Document(AnalysisError::Write { .. } | AnalysisError::Read { .. }) => text("error.server"),
+        NotAnalysed => "Lancez l'analyse du dossier avant de décider",
+        NotAmongOffers { .. } => "Ce fournisseur ne fait pas partie des offres analysées",
+        ShortSecret | DamagedKeyFile { .. } => text("error.server"),
+    };
+    s.to_owned()
+}
+
+/// A field's rule in French.
+fn rule_fr(field: &str, rule: &FieldRule) -> String {
+    let english = rule.message(field);
+    match rule {
+        FieldRule::Required | FieldRule::Length { min: 1, .. } => {
+            format!("ce champ est obligatoire. ({english})")
+        }
+        FieldRule::PageNumber | FieldRule::Between { .. } if field == "page" => format!(
+            "le numéro de page doit être un nombre entier, à partir de 1, et rester dans la liste. ({english})"
+        ),
+        FieldRule::WithdrawalReason => format!(
+            "Indiquez le motif du retrait (1000 caractères au plus, sans caractère de contrôle). ({english})"
+        ),
+        FieldRule::NotANumber => "un nombre est attendu (ex. 12 500 000)".to_owned(),
+        FieldRule::NoFile => "choisissez un fichier".to_owned(),
+        other => format!("{}. ({english})", rule_fr_only(other)),
     }
-    if m.starts_with("No analysis has been run") {
-        return format!("Lancez l'analyse du dossier avant de décider. ({m})");
+}
+
+/// The rules said in French only by their kind.
+fn rule_fr_only(rule: &FieldRule) -> String {
+    use FieldRule::*;
+    match rule {
+        Negative | NotNonNegative => "la valeur ne peut pas être négative".to_owned(),
+        AmountTooLarge => "la valeur doit rester sous 10 000 000 000".to_owned(),
+        OneOf(allowed) | InputOneOf(allowed) => format!("valeurs admises : {}", allowed.join(", ")),
+        UnknownCategory(code) | UnknownPurchaseCategory(code) => {
+            format!("catégorie inconnue : {code}")
+        }
+        NotADate => "une date est attendue (2026-12-31 ou 2026-12-31T17:00:00Z)".to_owned(),
+        Length { min, max } | StringLength { min, max } => {
+            format!("de {min} à {max} caractères")
+        }
+        StringMin(min) => format!("{min} caractères au moins"),
+        Between { min, max } => format!("un nombre entre {min} et {max} est attendu"),
+        Email => "une adresse de courriel est attendue".to_owned(),
+        SpaceAtEnds => "ne doit ni commencer ni finir par une espace".to_owned(),
+        Name(_) => "contient un caractère invisible ou de contrôle".to_owned(),
+        NotOnCommittee(id) => format!("l'utilisateur n°{id} n'est pas membre du comité"),
+        Required | WithdrawalReason | NotANumber | NoFile | PageNumber => String::new(),
     }
-    if m.contains("is not among the offers analysed") {
-        return format!("Ce fournisseur ne fait pas partie des offres analysées. ({m})");
-    }
-    if m.contains("already exists in this case") {
-        return format!("Ce numéro de lot existe déjà dans le dossier. ({m})");
-    }
-    if m.contains("must not be empty") || m.contains("must have 1 to") {
-        return format!("ce champ est obligatoire. ({m})");
-    }
-    m.to_owned()
 }
 
 #[cfg(test)]
@@ -633,22 +603,24 @@ mod tests {
 
     #[test]
     fn refusals_are_said_in_french_with_the_server_words() {
-        let e = Error::Conflict("DAO already uploaded. Delete existing DAO first.".into());
-        let said = explain(&e);
+        let said = explain(&Refusal::DaoAlreadyUploaded.into());
         assert!(said.starts_with("Ce dossier a déjà son DAO"), "{said}");
         assert!(said.contains("DAO already uploaded"), "{said}");
-        let e = crate::error::invalid_field("title", "title must not be empty");
+        let e = crate::error::invalid_field("title", FieldRule::Required);
         assert!(explain(&e).contains("Titre du dossier"));
     }
 
     #[test]
     fn analysis_refusals_are_said_in_french_naming_the_file() {
-        let said = explain(&Error::Invalid("Missing DAO (upload kind=dao)".into()));
+        let said = explain(&Refusal::MissingDao.into());
         assert!(said.starts_with("Téléversez d'abord le DAO"), "{said}");
-        let said = explain(&Error::Invalid("Missing OFFERS (upload kind=offer)".into()));
+        let said = explain(&Refusal::MissingOffers.into());
         assert!(said.starts_with("Téléversez au moins une offre"), "{said}");
-        let e = Error::Unprocessable("corrupt or unreadable file offre.pdf: no trailer".into());
-        let said = explain(&e);
+        let e = Refusal::Document(AnalysisError::Corrupt {
+            filename: "offre.pdf".into(),
+            reason: "no trailer".into(),
+        });
+        let said = explain(&e.into());
         assert!(said.starts_with("Un document est illisible"), "{said}");
         assert!(said.contains("offre.pdf"), "{said}");
     }
