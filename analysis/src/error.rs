@@ -2,7 +2,7 @@
 //! so the server can turn it into a 4xx message without more context.
 
 /// Why a document could not be read or written.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AnalysisError {
     /// The file's content is not a kind the pipeline reads for this role
     /// (the kind is sniffed from the bytes, never taken from the suffix).

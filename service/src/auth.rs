@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::error::invalid_field;
+use crate::error::{FieldRule, Refusal, invalid_field};
 use crate::{Error, password, text, timestamp};
 
 /// The three roles production seeds.
@@ -88,10 +88,8 @@ impl User {
         match self.role() {
             Role::Admin => Ok(()),
             Role::ProcurementOfficer if owner_id == Some(self.id) => Ok(()),
-            Role::ProcurementOfficer => Err(Error::Forbidden("You do not own this case".into())),
-            Role::Viewer => Err(Error::Forbidden(
-                "Your role (viewer) can read but not change cases".into(),
-            )),
+            Role::ProcurementOfficer => Err(Refusal::NotOwner.into()),
+            Role::Viewer => Err(Refusal::ViewerCannotChange.into()),
         }
     }
 }
@@ -239,7 +237,7 @@ async fn checked(
     username: &str,
     pass: &str,
 ) -> Result<(users::Model, Option<roles::Model>), Error> {
-    let denied = || Error::Unauthorized("Incorrect username or password".into());
+    let denied = || Error::from(Refusal::BadCredentials);
     // No account has such a name or password: refused as a wrong password,
     // without a look-up (PostgreSQL refuses a NUL in a query's text).
     if text::problem(&text::USERNAME, username).is_some()
@@ -277,15 +275,12 @@ pub fn validate(mut new: NewUser) -> Result<NewUser, Error> {
     text::check(&text::USERNAME, &new.username)?;
     text::check(&text::PASSWORD, &new.password)?;
     text::check_opt(&text::FULL_NAME, new.full_name.as_deref())?;
-    new.email = normalize_email(&new.email)
-        .ok_or_else(|| invalid_field("email", "value is not a valid email address"))?;
+    new.email =
+        normalize_email(&new.email).ok_or_else(|| invalid_field("email", FieldRule::Email))?;
     let len = new.username.chars().count();
     crate::names::check("username", &new.username)?;
     if new.username != new.username.trim() {
-        return Err(invalid_field(
-            "username",
-            "username must not start or end with a space",
-        ));
+        return Err(invalid_field("username", FieldRule::SpaceAtEnds));
     }
     if let Some(full_name) = &new.full_name {
         crate::names::check("full_name", full_name)?;
@@ -293,14 +288,11 @@ pub fn validate(mut new: NewUser) -> Result<NewUser, Error> {
     if !(3..=50).contains(&len) {
         return Err(invalid_field(
             "username",
-            "String should have between 3 and 50 characters",
+            FieldRule::StringLength { min: 3, max: 50 },
         ));
     }
     if new.password.chars().count() < 8 {
-        return Err(invalid_field(
-            "password",
-            "String should have at least 8 characters",
-        ));
+        return Err(invalid_field("password", FieldRule::StringMin(8)));
     }
     Ok(new)
 }
@@ -350,7 +342,7 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> Result<User, 
 
 fn taken(e: Error) -> Error {
     if e.is_unique_violation() {
-        Error::Conflict("Email or username already exists".into())
+        Refusal::AccountTaken.into()
     } else {
         e
     }
@@ -427,10 +419,7 @@ pub async fn set_password(
 ) -> Result<(), Error> {
     text::check(&text::PASSWORD, pass)?;
     if pass.chars().count() < 8 {
-        return Err(invalid_field(
-            "password",
-            "String should have at least 8 characters",
-        ));
+        return Err(invalid_field("password", FieldRule::StringMin(8)));
     }
     let hashed = password::hash(pass.to_owned()).await?;
     let tx = crate::db::begin_write(db).await?;

@@ -26,6 +26,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::auth::{Role, User};
+use crate::error::{FieldRule, Refusal};
 use crate::{Error, audit, db, timestamp};
 
 /// The fixed text a member signs, stored with each declaration.
@@ -122,9 +123,7 @@ impl Access {
         if self.manages() {
             Ok(())
         } else {
-            Err(Error::Forbidden(
-                "Only the case's owner or an administrator can change this case".into(),
-            ))
+            Err(Refusal::OwnerOrAdminOnly.into())
         }
     }
 
@@ -141,19 +140,13 @@ impl Access {
     /// analysis on them, decide): open, evaluating, declared.
     pub fn check_read_offers(&self) -> Result<(), Error> {
         if self.standing == Standing::Observer {
-            return Err(Error::Forbidden(
-                "Observers of a case do not read its offers".into(),
-            ));
+            return Err(Refusal::ObserverReadsNoOffer.into());
         }
         if !self.opened {
-            return Err(Error::Forbidden(
-                "The offers are sealed until the opening".into(),
-            ));
+            return Err(Refusal::Sealed.into());
         }
         if self.needs_declaration() && !self.declared {
-            return Err(Error::Forbidden(
-                "Sign the declaration of impartiality for this case first".into(),
-            ));
+            return Err(Refusal::DeclarationFirst.into());
         }
         Ok(())
     }
@@ -167,9 +160,7 @@ impl Access {
     pub fn check_upload(&self, is_offer: bool) -> Result<(), Error> {
         self.check_manage()?;
         if is_offer && self.sealed_procedure && self.opened {
-            return Err(Error::Conflict(
-                "The offers of this case were opened: no offer can be added".into(),
-            ));
+            return Err(Refusal::OffersOpened.into());
         }
         Ok(())
     }
@@ -360,23 +351,19 @@ pub async fn add_member(
         .filter(|u| u.is_active)
         .ok_or_else(|| Error::not_found("user", named))?;
     if case.owner_id == Some(target.id) {
-        return Err(Error::Conflict(
-            "This user owns the case and is already on its committee".into(),
-        ));
+        return Err(Refusal::OwnerIsMember.into());
     }
     if role == MemberRole::Evaluator && target.role() == Role::Viewer {
-        return Err(Error::Invalid(
-            "A viewer account can only be an observer of a case".into(),
-        ));
+        return Err(Refusal::ViewerObserverOnly.into());
     }
     let exists = case_members::Entity::find_by_id((case.id.clone(), target.id))
         .one(&tx)
         .await?;
     if exists.is_some() {
-        return Err(Error::Conflict(format!(
-            "{} is already on the committee of this case",
-            target.username
-        )));
+        return Err(Refusal::AlreadyMember {
+            username: target.username,
+        }
+        .into());
     }
     let now = timestamp::now();
     case_members::ActiveModel {
@@ -391,10 +378,10 @@ pub async fn add_member(
     .map_err(Error::from)
     .map_err(|e| {
         if e.is_unique_violation() {
-            Error::Conflict(format!(
-                "{} is already on the committee of this case",
-                target.username
-            ))
+            Refusal::AlreadyMember {
+                username: target.username.clone(),
+            }
+            .into()
         } else {
             e
         }
@@ -483,9 +470,7 @@ pub async fn declare(
     let (case, access) = locked(&tx, user, case_id).await?;
     if !accept {
         if !matches!(access.standing, Standing::Evaluator | Standing::Observer) {
-            return Err(Error::Conflict(
-                "Only a member added to the committee can withdraw from it".into(),
-            ));
+            return Err(Refusal::NotAddedMember.into());
         }
         withdraw(&tx, &case, user, user.id, "member_withdrew").await?;
         tx.commit().await?;
@@ -577,26 +562,23 @@ pub async fn open(
     let (case, access) = locked(&tx, user, case_id).await?;
     access.check_manage()?;
     let Some(closing) = case.closing_date.as_deref() else {
-        return Err(Error::Conflict(
-            "This case has no opening date: its offers are open since its creation".into(),
-        ));
+        return Err(Refusal::NoOpeningDate.into());
     };
     if access.opened {
-        return Err(Error::Conflict(
-            "The offers of this case are already open".into(),
-        ));
+        return Err(Refusal::AlreadyOpen.into());
     }
     let closing_at = timestamp::parse(closing)?;
     if chrono::Utc::now() < closing_at {
-        return Err(Error::Conflict(format!(
-            "The offers can be opened after the opening date ({closing})"
-        )));
+        return Err(Refusal::BeforeOpening {
+            closing: closing.to_owned(),
+        }
+        .into());
     }
     let committee = committee_of(&tx, &case).await?;
     let mut names = Vec::with_capacity(present.len());
     for id in present {
         let m = committee.iter().find(|m| m.user_id == *id).ok_or_else(|| {
-            crate::error::invalid_field("present", format!("user {id} is not on the committee"))
+            crate::error::invalid_field("present", FieldRule::NotOnCommittee(*id))
         })?;
         names.push(
             serde_json::json!({"user_id": m.user_id, "username": m.username, "role": m.role}),
@@ -614,7 +596,7 @@ pub async fn open(
     .map_err(Error::from)
     .map_err(|e| {
         if e.is_unique_violation() {
-            Error::Conflict("The offers of this case are already open".into())
+            Refusal::AlreadyOpen.into()
         } else {
             e
         }

@@ -5,6 +5,8 @@
 
 use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
+pub use crate::refusal::{FieldRule, NameProblem, Refusal};
+
 /// What a service can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,39 +14,19 @@ pub enum Error {
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
 
-    /// The request is well formed but breaks a rule (client's 400).
-    #[error("{0}")]
-    Invalid(String),
+    /// The request breaks a rule of the domain: the refusal says which,
+    /// with its values; [`Error::status_code`] gives its status.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 
     /// A field of the request breaks its schema rule (client's 422).
-    #[error("{field}: {message}")]
-    Validation { field: String, message: String },
+    #[error("{}", rule.message(field))]
+    Validation { field: String, rule: FieldRule },
 
     /// A text field holds a character XML cannot carry or is longer than
     /// its limit (client's 422; see [`crate::text`]).
     #[error(transparent)]
     Text(#[from] crate::text::Refusal),
-
-    /// A submitted file cannot be processed (corrupt, encrypted, of a type
-    /// the step cannot read): the client's 422, naming the file.
-    #[error("{0}")]
-    Unprocessable(String),
-
-    /// The request conflicts with what is stored (client's 409).
-    #[error("{0}")]
-    Conflict(String),
-
-    /// The caller may not do this (client's 403).
-    #[error("{0}")]
-    Forbidden(String),
-
-    /// Credentials are wrong or missing (client's 401).
-    #[error("{0}")]
-    Unauthorized(String),
-
-    /// A size limit or quota was passed (client's 413).
-    #[error("{0}")]
-    TooLarge(String),
 
     /// A limited action done too often: `per_minute` of `what` at most;
     /// the next is allowed after `retry_after_secs`.
@@ -81,6 +63,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// The HTTP status of this error: the one table both front-ends use.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Error::NotFound { .. } => 404,
+            Error::Refused(r) => r.status_code(),
+            Error::Validation { .. } | Error::Text(_) => 422,
+            Error::RateLimited { .. } => 429,
+            Error::Unavailable(_) => 503,
+            Error::Timestamp { .. }
+            | Error::Database(_)
+            | Error::Io { .. }
+            | Error::Internal(_) => 500,
+        }
+    }
+
     pub fn not_found(entity: &'static str, id: impl Into<String>) -> Self {
         Error::NotFound {
             entity,
@@ -116,10 +113,10 @@ impl Error {
 }
 
 /// A field of a request that breaks its rule (422, like a schema error).
-pub fn invalid_field(field: &str, message: impl Into<String>) -> Error {
+pub fn invalid_field(field: &str, rule: FieldRule) -> Error {
     Error::Validation {
         field: field.to_owned(),
-        message: message.into(),
+        rule,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod memory;
 pub mod names;
 pub mod paging;
 pub mod password;
+pub mod refusal;
 pub mod storage;
 pub mod text;
 pub mod timestamp;

@@ -9,7 +9,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
 
 use crate::Error;
-use crate::error::invalid_field;
+use crate::error::{FieldRule, NameProblem, invalid_field};
 
 /// Characters that change how the text around them is displayed: the
 /// bidirectional embeddings, overrides, isolates and marks.
@@ -39,13 +39,13 @@ fn is_invisible(c: char) -> bool {
 }
 
 /// Why a name is refused, if it is.
-fn problem(value: &str) -> Option<&'static str> {
+fn problem(value: &str) -> Option<NameProblem> {
     if value.chars().any(is_bidi_control) {
-        Some("must not contain bidirectional control characters")
+        Some(NameProblem::Bidi)
     } else if value.chars().any(char::is_control) {
-        Some("must not contain control characters")
+        Some(NameProblem::Control)
     } else if value.chars().any(is_invisible) {
-        Some("must not contain invisible characters")
+        Some(NameProblem::Invisible)
     } else {
         None
     }
@@ -54,7 +54,7 @@ fn problem(value: &str) -> Option<&'static str> {
 /// Checks that `value`, the name in `field`, displays as what it is.
 pub fn check(field: &str, value: &str) -> Result<(), Error> {
     match problem(value) {
-        Some(why) => Err(invalid_field(field, format!("{field} {why}"))),
+        Some(why) => Err(invalid_field(field, FieldRule::Name(why))),
         None => Ok(()),
     }
 }

@@ -1,7 +1,7 @@
 //! Pagination values a client sends: checked before they reach a query.
 
 use crate::Error;
-use crate::error::invalid_field;
+use crate::error::{FieldRule, invalid_field};
 
 /// The largest offset a list accepts: the databases count rows in signed
 /// 64-bit integers, and a larger value is a client's mistake (422).
@@ -12,7 +12,10 @@ pub fn check_offset(field: &str, offset: Option<u64>) -> Result<u64, Error> {
     match offset {
         Some(n) if n > MAX_OFFSET => Err(invalid_field(
             field,
-            format!("{field} must be between 0 and {MAX_OFFSET}"),
+            FieldRule::Between {
+                min: 0,
+                max: MAX_OFFSET,
+            },
         )),
         other => Ok(other.unwrap_or(0)),
     }

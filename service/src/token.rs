@@ -16,6 +16,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
+use crate::error::Refusal;
 
 /// The key file's name in the data directory.
 pub const KEY_FILE: &str = "jwt_secret.key";
@@ -80,10 +81,7 @@ impl Keys {
     ) -> Result<(Self, KeySource), Error> {
         if let Some(secret) = configured.filter(|s| !s.is_empty()) {
             if secret.len() < 32 {
-                return Err(Error::Invalid(
-                    "DMS_JWT_SECRET is shorter than 32 characters (use e.g. `openssl rand -hex 32`)"
-                        .into(),
-                ));
+                return Err(Refusal::ShortSecret.into());
             }
             return Ok((
                 Keys::new(secret.as_bytes(), lifetime),
@@ -99,10 +97,10 @@ impl Keys {
                 ));
             }
             Ok(_) => {
-                return Err(Error::Invalid(format!(
-                    "the key file {} is too short or damaged (remove it to make a new one: every token will be invalidated)",
-                    path.display()
-                )));
+                return Err(Refusal::DamagedKeyFile {
+                    path: path.display().to_string(),
+                }
+                .into());
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),

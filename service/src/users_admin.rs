@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use crate::auth::{Role, User};
+use crate::error::Refusal;
 use crate::{Error, db};
 
 /// What an administrator changes on an account (`None` keeps it).
@@ -29,16 +30,12 @@ pub async fn update_user(
     change: Change,
 ) -> Result<User, Error> {
     if !actor.is_admin() {
-        return Err(Error::Forbidden(
-            "Only an administrator can change accounts".into(),
-        ));
+        return Err(Refusal::AdminOnly.into());
     }
     if user_id == actor.id
         && (change.role.is_some_and(|r| r != Role::Admin) || change.is_active == Some(false))
     {
-        return Err(Error::Conflict(
-            "You cannot remove your own administrator role or deactivate your own account".into(),
-        ));
+        return Err(Refusal::OwnAdminRole.into());
     }
     let tx = db::begin_write(db).await?;
     let row = users::Entity::find_by_id(user_id)

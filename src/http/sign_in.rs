@@ -24,7 +24,9 @@ async fn limited<T>(
     let outcome = attempt.await;
     match &outcome {
         Ok(_) => state.limits.login_outcome(username, client, true),
-        Err(Error::Unauthorized(_)) => state.limits.login_outcome(username, client, false),
+        Err(Error::Refused(crate::error::Refusal::BadCredentials)) => {
+            state.limits.login_outcome(username, client, false)
+        }
         Err(_) => {}
     }
     outcome

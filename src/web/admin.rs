@@ -99,7 +99,10 @@ pub async fn update_user(
     let Some(role) = Role::parse(&form.role) else {
         return refused(
             &session,
-            &crate::error::invalid_field("role", "admin, procurement_officer or viewer"),
+            &crate::error::invalid_field(
+                "role",
+                crate::error::FieldRule::OneOf(vec!["admin", "procurement_officer", "viewer"]),
+            ),
             BACK,
         );
     };

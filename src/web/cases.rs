@@ -210,7 +210,7 @@ fn page_number(text: Option<&str>) -> Result<u64, Error> {
         Ok(page) if page >= 1 => Ok(page),
         _ => Err(crate::error::invalid_field(
             "page",
-            "page must be a whole number from 1",
+            crate::error::FieldRule::PageNumber,
         )),
     }
 }
@@ -226,7 +226,7 @@ fn parse_amount(text: &str) -> Result<Option<Decimal>, Error> {
         return Ok(None);
     }
     Decimal::from_str(&cleaned).map(Some).map_err(|_| {
-        crate::error::invalid_field("estimated_value", "un nombre est attendu (ex. 12 500 000)")
+        crate::error::invalid_field("estimated_value", crate::error::FieldRule::NotANumber)
     })
 }
 

@@ -35,7 +35,10 @@ pub async fn add_member(
     let Some(role) = MemberRole::parse(form.role.trim()) else {
         return refused(
             &session,
-            &crate::error::invalid_field("role", "Input should be 'evaluator' or 'observer'"),
+            &crate::error::invalid_field(
+                "role",
+                crate::error::FieldRule::InputOneOf(vec!["evaluator", "observer"]),
+            ),
             &back,
         );
     };

@@ -21,21 +21,10 @@ pub struct CsrfOnly {
     pub csrf: Option<String>,
 }
 
-/// The HTTP status of a service's refusal.
+/// The HTTP status of a service's refusal: the API's, from the one
+/// function both front-ends use.
 pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::Invalid(_) => StatusCode::BAD_REQUEST,
-        Error::Validation { .. } | Error::Text(_) | Error::Unprocessable(_) => {
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-        Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Logs a server fault (never shown: the page gives the request id).

@@ -99,7 +99,9 @@ fn sign_in_refused(session: &Session, e: &Error, username: &str) -> Response {
     };
     match e {
         Error::RateLimited { .. } => failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate")),
-        Error::Unauthorized(_) => failed(StatusCode::UNAUTHORIZED, text("login.failed")),
+        Error::Refused(crate::error::Refusal::BadCredentials) => {
+            failed(StatusCode::UNAUTHORIZED, text("login.failed"))
+        }
         _ => refused(
             session,
             &Error::Unavailable("sign-in failed".into()),

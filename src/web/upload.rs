@@ -19,6 +19,7 @@ use super::i18n::text;
 use super::respond::{refused, refused_with, script_answer, script_refusal, wants_json};
 use super::session::{CSRF_FIELD, Session};
 use crate::Error;
+use crate::error::{FieldRule, Refusal as ServiceRefusal};
 use crate::http::multipart::{FormError, UploadForm, read_upload_form};
 use crate::state::AppState;
 use crate::uploads::{Kind, MAX_FILE_BYTES, OfferInfo, Upload};
@@ -39,11 +40,14 @@ impl From<Error> for Refusal {
 }
 
 fn too_large() -> Error {
-    Error::TooLarge("File too large (max 50.0 MB)".into())
+    ServiceRefusal::BodyTooLarge.into()
 }
 
 fn malformed(reason: impl std::fmt::Display) -> Error {
-    Error::Invalid(format!("Malformed multipart body: {reason}"))
+    ServiceRefusal::Multipart {
+        reason: reason.to_string(),
+    }
+    .into()
 }
 
 pub async fn upload(
@@ -92,14 +96,14 @@ async fn receive_and_store(
     multipart: Multipart,
 ) -> Result<String, Refusal> {
     let kind = Kind::parse(kind).ok_or_else(|| {
-        Error::Invalid(format!(
-            "kind must be one of dao, offer, cba_template, pv_template, not {kind}"
-        ))
+        Error::from(ServiceRefusal::UploadKind {
+            kind: kind.to_owned(),
+        })
     })?;
     state
         .limits
         .upload(user.id)
-        .map_err(|_| Error::Invalid("Rate limit exceeded".into()))?;
+        .map_err(|_| Error::from(ServiceRefusal::UploadRate))?;
     crate::uploads::precheck(&state.db, user, case_id, kind).await?;
     // The CSRF token must come before the file (the page's form sends it
     // first): checked before a byte is stored, and again once the form is
@@ -125,9 +129,9 @@ async fn receive_and_store(
     .await
     .map_err(|e| match e {
         FormError::Body(reason) => malformed(reason).into(),
-        FormError::SecondFile => Error::Invalid("Send one file per request".into()).into(),
+        FormError::SecondFile => Error::from(ServiceRefusal::OneFilePerRequest).into(),
         FormError::FileTooLarge => too_large().into(),
-        FormError::FieldTooLarge => Error::TooLarge("A form field is too large".into()).into(),
+        FormError::FieldTooLarge => Error::from(ServiceRefusal::FieldTooLarge).into(),
         FormError::FieldNotUtf8 => malformed("a field is not UTF-8").into(),
         FormError::FileRefused(refusal) => refusal,
         FormError::Error(e) => e.into(),
@@ -136,7 +140,7 @@ async fn receive_and_store(
         return Err(Refusal::Csrf);
     }
     let Some((client_filename, body)) = file else {
-        return Err(crate::error::invalid_field("file", "choose a file").into());
+        return Err(crate::error::invalid_field("file", FieldRule::NoFile).into());
     };
     let offer = match kind {
         Kind::Offer => Some(OfferInfo::new(

@@ -11,7 +11,7 @@ use super::outputs::{
     OUTPUT_PV, byte_count, insert_output, output_path, outputs_over_quota, write_output,
 };
 use crate::auth::User;
-use crate::error::invalid_field;
+use crate::error::{FieldRule, Refusal, invalid_field};
 use crate::memory::Decision;
 use crate::storage::DataDir;
 use crate::{Error, audit, db, text, timestamp};
@@ -40,15 +40,9 @@ pub async fn decide(
         &decision.next_action,
     )
     .map_err(|problem| match problem {
-        analysis::DecisionProblem::Empty(field) => {
-            invalid_field(field, format!("{field} must not be empty"))
-        }
-        analysis::DecisionProblem::NotAnalysed => Error::Conflict(
-            "No analysis has been run for this case: run the analysis before deciding".into(),
-        ),
-        analysis::DecisionProblem::NotAmongOffers(name) => {
-            Error::Invalid(format!("'{name}' is not among the offers analysed"))
-        }
+        analysis::DecisionProblem::Empty(field) => invalid_field(field, FieldRule::Required),
+        analysis::DecisionProblem::NotAnalysed => Refusal::NotAnalysed.into(),
+        analysis::DecisionProblem::NotAmongOffers(name) => Refusal::NotAmongOffers { name }.into(),
     })?;
     let decided_at = timestamp::now();
     let decision = analysis::Decision {

@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde_json::Value;
 
 use crate::Error;
+use crate::error::Refusal;
 use crate::storage::DataDir;
 
 /// The uploads of case `case_id`, newest first, once it has what a run
@@ -23,10 +24,10 @@ pub(super) async fn sources(
         .all(db)
         .await?;
     if !uploads.iter().any(|a| a.kind == "dao") {
-        return Err(Error::Invalid("Missing DAO (upload kind=dao)".into()));
+        return Err(Refusal::MissingDao.into());
     }
     if !uploads.iter().any(|a| a.kind == "offer") {
-        return Err(Error::Invalid("Missing OFFERS (upload kind=offer)".into()));
+        return Err(Refusal::MissingOffers.into());
     }
     Ok(uploads)
 }
@@ -121,7 +122,7 @@ pub(super) async fn template(
 /// error) is the client's 4xx; failing to write an output is ours.
 pub(super) fn analysis_error(e: analysis::AnalysisError) -> Error {
     if e.is_client_error() {
-        Error::Unprocessable(e.to_string())
+        Refusal::Document(e).into()
     } else {
         Error::Internal(e.to_string())
     }

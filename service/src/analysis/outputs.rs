@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::inputs::meta_of;
 use crate::Error;
 use crate::auth::User;
+use crate::error::Refusal;
 use crate::storage::DataDir;
 
 /// Artifact kinds of the generated documents.
@@ -113,9 +114,9 @@ pub(super) fn stored_size(data: &DataDir, artifact: &artifacts::Model) -> i64 {
 /// state (its files fill it), not a request too large.
 pub(super) fn outputs_over_quota(e: Error) -> Error {
     match e {
-        Error::TooLarge(message) => Error::Conflict(format!(
-            "{message}: the generated documents (CBA, PV) do not fit in the case's space"
-        )),
+        Error::Refused(Refusal::Quota { used_bytes }) => {
+            Refusal::OutputsOverQuota { used_bytes }.into()
+        }
         other => other,
     }
 }

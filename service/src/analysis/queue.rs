@@ -394,16 +394,12 @@ fn replay(e: &Error) -> Error {
             entity,
             id: id.clone(),
         },
-        Error::Invalid(s) => Error::Invalid(s.clone()),
-        Error::Validation { field, message } => Error::Validation {
+        Error::Refused(r) => Error::Refused(r.clone()),
+        Error::Validation { field, rule } => Error::Validation {
             field: field.clone(),
-            message: message.clone(),
+            rule: rule.clone(),
         },
-        Error::Unprocessable(s) => Error::Unprocessable(s.clone()),
-        Error::Conflict(s) => Error::Conflict(s.clone()),
-        Error::Forbidden(s) => Error::Forbidden(s.clone()),
-        Error::Unauthorized(s) => Error::Unauthorized(s.clone()),
-        Error::TooLarge(s) => Error::TooLarge(s.clone()),
+        Error::Text(r) => Error::Text(*r),
         Error::Unavailable(s) => Error::Unavailable(s.clone()),
         other => Error::Internal(other.to_string()),
     }

@@ -17,6 +17,7 @@ use super::outputs::{
     replaced_outputs, stored_size, write_output,
 };
 use crate::auth::User;
+use crate::error::Refusal;
 use crate::storage::DataDir;
 use crate::{Error, audit, db, timestamp};
 
@@ -32,8 +33,7 @@ pub async fn analyze(
     access.check_read_offers()?;
     let uploads = sources(db, case_id).await?;
     let newest = |kind: &str| uploads.iter().find(|a| a.kind == kind);
-    let dao =
-        newest("dao").ok_or_else(|| Error::Invalid("Missing DAO (upload kind=dao)".into()))?;
+    let dao = newest("dao").ok_or_else(|| Error::from(Refusal::MissingDao))?;
     let offers: Vec<&artifacts::Model> = uploads.iter().filter(|a| a.kind == "offer").collect();
     let info = case_info(db, &case).await?;
     let mut offer_docs = Vec::with_capacity(offers.len());

@@ -17,7 +17,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::auth::User;
-use crate::error::invalid_field;
+use crate::error::{FieldRule, Refusal, invalid_field};
 use crate::{Error, audit, db, text, timestamp};
 
 /// The `case_type` values a case may have.
@@ -73,9 +73,7 @@ pub async fn create_case(
     new: NewCase,
 ) -> Result<Created, Error> {
     if !owner.can_create_cases() {
-        return Err(Error::Forbidden(
-            "Your role (viewer) can read but not create cases".into(),
-        ));
+        return Err(Refusal::ViewerCannotCreate.into());
     }
     let new = validate(db, new).await?;
     let procedure = match new.estimated_value {
@@ -129,27 +127,21 @@ async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Er
     )?;
     let case_type = new.case_type.trim().to_uppercase();
     if !CASE_TYPES.contains(&case_type.as_str()) {
-        return Err(Error::Invalid("case_type must be DAO, RFQ or RFP".into()));
+        return Err(Refusal::CaseType.into());
     }
     let title = new.title.trim().to_owned();
     if title.is_empty() {
-        return Err(invalid_field("title", "title must not be empty"));
+        return Err(invalid_field("title", FieldRule::Required));
     }
     if let Some(value) = new.estimated_value
         && value.is_sign_negative()
     {
-        return Err(invalid_field(
-            "estimated_value",
-            "estimated_value must not be negative",
-        ));
+        return Err(invalid_field("estimated_value", FieldRule::Negative));
     }
     if let Some(value) = new.estimated_value
         && value >= Decimal::from(10_000_000_000_i64)
     {
-        return Err(invalid_field(
-            "estimated_value",
-            "estimated_value must be below 10 000 000 000 (numeric(12,2))",
-        ));
+        return Err(invalid_field("estimated_value", FieldRule::AmountTooLarge));
     }
     let closing_date = match new
         .closing_date
@@ -165,10 +157,7 @@ async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Er
     {
         return Err(invalid_field(
             "procedure_type",
-            format!(
-                "procedure_type must be one of {}",
-                PROCEDURE_TYPES.join(", ")
-            ),
+            FieldRule::OneOf(PROCEDURE_TYPES.to_vec()),
         ));
     }
     let category_id = match new.category_code.filter(|c| !c.trim().is_empty()) {
@@ -178,10 +167,7 @@ async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Er
                 .one(db)
                 .await?
                 .ok_or_else(|| {
-                    invalid_field(
-                        "category_code",
-                        format!("unknown procurement category '{code}'"),
-                    )
+                    invalid_field("category_code", FieldRule::UnknownCategory(code.clone()))
                 })?
                 .id,
         ),
@@ -196,7 +182,7 @@ async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Er
                 .ok_or_else(|| {
                     invalid_field(
                         "purchase_category_code",
-                        format!("unknown purchase category '{code}'"),
+                        FieldRule::UnknownPurchaseCategory(code.clone()),
                     )
                 })?
                 .id,
@@ -224,12 +210,7 @@ fn normalize_closing_date(value: &str) -> Result<String, Error> {
     }
     timestamp::parse(value)
         .map(|at| at.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())
-        .map_err(|_| {
-            invalid_field(
-                "closing_date",
-                "closing_date must be an ISO-8601 date or date-time (2026-12-31 or 2026-12-31T17:00:00Z)",
-            )
-        })
+        .map_err(|_| invalid_field("closing_date", FieldRule::NotADate))
 }
 
 /// The procedure whose seeded threshold range holds `value` (USD).

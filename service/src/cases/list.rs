@@ -45,7 +45,10 @@ pub async fn list_cases(
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(crate::error::invalid_field(
             "limit",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
+            crate::error::FieldRule::Between {
+                min: 1,
+                max: MAX_LIMIT,
+            },
         ));
     }
     let mut query = cases::Entity::find();

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::auth::User;
-use crate::error::invalid_field;
+use crate::error::{FieldRule, Refusal, invalid_field};
 use crate::{Error, audit, db, text, timestamp};
 
 /// What a client sends to create a lot.
@@ -34,17 +34,14 @@ pub async fn create_lot(
     if lot_number.is_empty() || lot_number.chars().count() > 100 {
         return Err(invalid_field(
             "lot_number",
-            "lot_number must have 1 to 100 characters",
+            FieldRule::Length { min: 1, max: 100 },
         ));
     }
     if new
         .estimated_value
         .is_some_and(|v| !v.is_finite() || v < 0.0)
     {
-        return Err(invalid_field(
-            "estimated_value",
-            "estimated_value must be a non-negative number",
-        ));
+        return Err(invalid_field("estimated_value", FieldRule::NotNonNegative));
     }
     let tx = db::begin_write(db).await?;
     let (_, access) = crate::committee::locked(&tx, user, case_id).await?;
@@ -56,10 +53,7 @@ pub async fn create_lot(
                 .one(&tx)
                 .await?
                 .ok_or_else(|| {
-                    invalid_field(
-                        "category_code",
-                        format!("unknown procurement category '{code}'"),
-                    )
+                    invalid_field("category_code", FieldRule::UnknownCategory(code.clone()))
                 })?
                 .id,
         ),
@@ -71,9 +65,7 @@ pub async fn create_lot(
         .one(&tx)
         .await?;
     if taken.is_some() {
-        return Err(Error::Conflict(format!(
-            "Lot '{lot_number}' already exists in this case"
-        )));
+        return Err(Refusal::LotTaken { lot_number }.into());
     }
     let lot = lots::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),

@@ -4,6 +4,7 @@
 //! with.
 
 use crate::Error;
+use crate::error::Refusal;
 use crate::storage::Received;
 
 /// A file type the system accepts, found from the file's first bytes.
@@ -49,7 +50,10 @@ pub fn check_filename(name: &str) -> Result<(), Error> {
     if valid {
         Ok(())
     } else {
-        Err(Error::Invalid(format!("Invalid filename: {name}")))
+        Err(Refusal::FileName {
+            name: name.to_owned(),
+        }
+        .into())
     }
 }
 
@@ -66,7 +70,7 @@ const ACCEPTED: [FileType; 3] = [PDF, DOCX, XLSX];
 /// HTML, script or HTA content anywhere in its bytes) is refused.
 pub async fn sniff(body: &Received) -> Result<FileType, Error> {
     let Some(found) = infer::get(&body.head) else {
-        return Err(Error::Invalid("Unable to determine file type".into()));
+        return Err(Refusal::UnknownFileType.into());
     };
     let Some(path) = body.path().map(std::path::Path::to_owned) else {
         return Err(Error::Internal(
@@ -89,20 +93,19 @@ pub async fn sniff(body: &Received) -> Result<FileType, Error> {
     .map_err(|e| Error::Internal(format!("type detection: {e}")))?;
     let Some(file_type) = ACCEPTED.into_iter().find(|t| t.mime == mime) else {
         // OLE storage is what legacy Office files are (Word, Excel, PowerPoint).
-        let legacy = if [DOC.mime, XLS.mime, "application/x-ole-storage"].contains(&mime) {
-            ": legacy .doc and .xls files cannot be analysed, save them as .docx or .xlsx"
-        } else {
-            ""
-        };
-        return Err(Error::Invalid(format!(
-            "Invalid file type: {mime}. Allowed: PDF, Word, Excel (.pdf, .docx, .xlsx){legacy}"
-        )));
+        let legacy = [DOC.mime, XLS.mime, "application/x-ole-storage"].contains(&mime);
+        return Err(Refusal::FileType {
+            mime: mime.to_owned(),
+            legacy,
+        }
+        .into());
     };
     if let Some(marker) = active {
-        return Err(Error::Invalid(format!(
-            "Refused file: a {mime} that also holds web or script content ({marker}); \
-             a file that a browser or Windows could run is refused"
-        )));
+        return Err(Refusal::ActiveContent {
+            mime: mime.to_owned(),
+            marker: marker.to_string(),
+        }
+        .into());
     }
     Ok(file_type)
 }

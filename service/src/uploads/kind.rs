@@ -3,7 +3,7 @@
 //! supplier, type and lot, checked.
 
 use crate::Error;
-use crate::error::invalid_field;
+use crate::error::{FieldRule, invalid_field};
 use crate::text;
 
 /// The prefix of a withdrawn document's kind.
@@ -74,16 +74,13 @@ impl OfferInfo {
         if supplier_name.is_empty() || supplier_name.chars().count() > 200 {
             return Err(invalid_field(
                 "supplier_name",
-                "supplier_name must have 1 to 200 characters",
+                FieldRule::Length { min: 1, max: 200 },
             ));
         }
         if !OFFER_TYPES.contains(&offer_type) {
             return Err(invalid_field(
                 "offer_type",
-                format!(
-                    "Input should be {}",
-                    OFFER_TYPES.map(|t| format!("'{t}'")).join(", ")
-                ),
+                FieldRule::InputOneOf(OFFER_TYPES.to_vec()),
             ));
         }
         Ok(OfferInfo {

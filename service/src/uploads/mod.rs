@@ -20,6 +20,7 @@ mod quota;
 mod sweep;
 pub mod withdraw;
 
+use crate::error::Refusal;
 use crate::{Error, audit, db, timestamp};
 pub use file_type::{
     DOCX, FileType, PDF, XLSX, check_filename, served_extension, served_filename, served_mime,
@@ -51,7 +52,7 @@ pub async fn precheck(
 }
 
 fn dao_exists() -> Error {
-    Error::Conflict("DAO already uploaded. Delete existing DAO first.".into())
+    Refusal::DaoAlreadyUploaded.into()
 }
 
 async fn has_dao(db: &impl ConnectionTrait, case_id: &str) -> Result<bool, Error> {
@@ -109,14 +110,10 @@ pub async fn store(
     let file_type = sniff(&upload.body).await?;
     match upload.kind {
         Kind::CbaTemplate if file_type != XLSX => {
-            return Err(Error::Invalid(
-                "A CBA template must be an Excel .xlsx workbook".into(),
-            ));
+            return Err(Refusal::CbaTemplateNotXlsx.into());
         }
         Kind::PvTemplate if file_type != DOCX => {
-            return Err(Error::Invalid(
-                "A PV template must be a Word .docx document".into(),
-            ));
+            return Err(Refusal::PvTemplateNotDocx.into());
         }
         _ => {}
     }
@@ -141,11 +138,10 @@ pub async fn store(
         )
         .await?;
         if old.kind != upload.kind {
-            return Err(Error::Invalid(format!(
-                "A {} can only be replaced by a {}",
-                old.kind.name(),
-                old.kind.name()
-            )));
+            return Err(Refusal::ReplaceOtherKind {
+                kind: old.kind.name(),
+            }
+            .into());
         }
         if upload.offer.is_none() {
             upload.offer = old.offer.clone();
@@ -260,7 +256,7 @@ pub async fn store(
 }
 
 fn too_large(size: u64) -> Error {
-    Error::TooLarge(format!("File too large: {size} bytes (max 50.0 MB)"))
+    Refusal::FileTooLarge { size }.into()
 }
 
 /// An offer's rules: its lot belongs to the case, the DAO came first, and
@@ -276,15 +272,15 @@ async fn check_offer(
             .await?
             .ok_or_else(|| Error::not_found("Lot", format!("'{lot_id}'")))?;
         if lot.case_id != case_id {
-            return Err(Error::Invalid(format!(
-                "Lot '{lot_id}' does not belong to case '{case_id}'"
-            )));
+            return Err(Refusal::LotOfOtherCase {
+                lot_id: lot_id.clone(),
+                case_id: case_id.to_owned(),
+            }
+            .into());
         }
     }
     if !has_dao(tx, case_id).await? {
-        return Err(Error::Invalid(
-            "Cannot upload offer before DAO is uploaded.".into(),
-        ));
+        return Err(Refusal::OfferBeforeDao.into());
     }
     let same_type: Vec<String> = offers::Entity::find()
         .select_only()
@@ -295,10 +291,11 @@ async fn check_offer(
         .all(tx)
         .await?;
     if same_type.iter().any(|name| offer.same_supplier(name)) {
-        return Err(Error::Conflict(format!(
-            "Offer of type '{}' already uploaded for supplier '{}'.",
-            offer.offer_type, offer.supplier_name
-        )));
+        return Err(Refusal::DuplicateOffer {
+            supplier: offer.supplier_name.clone(),
+            offer_type: offer.offer_type.clone(),
+        }
+        .into());
     }
     Ok(())
 }

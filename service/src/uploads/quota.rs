@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::Error;
+use crate::error::Refusal;
 
 /// The most a case may hold in uploads and generated documents: 500 MiB.
 pub const MAX_CASE_BYTES: i64 = 524_288_000;
@@ -34,10 +35,7 @@ pub async fn reserve_quota(
     let case = crate::cases::find(tx, case_id).await?;
     if updated.rows_affected == 0 {
         let used = case.total_upload_size.unwrap_or(0);
-        return Err(Error::TooLarge(format!(
-            "Case quota exceeded: {:.2} MB / 500.0 MB",
-            used as f64 / 1_048_576.0
-        )));
+        return Err(Refusal::Quota { used_bytes: used }.into());
     }
     Ok(case)
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::kind::{Kind, OfferInfo, WITHDRAWN_PREFIX};
 use crate::auth::User;
-use crate::error::invalid_field;
+use crate::error::{FieldRule, invalid_field};
 use crate::{Error, audit, db, timestamp};
 
 /// What replaces a document, and why.
@@ -42,10 +42,7 @@ pub struct Withdrawn {
 pub fn check_reason(reason: &str) -> Result<String, Error> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(invalid_field(
-            "reason",
-            "reason must say why the document is withdrawn",
-        ));
+        return Err(invalid_field("reason", FieldRule::WithdrawalReason));
     }
     crate::text::check(&crate::text::WITHDRAWAL_REASON, reason)?;
     Ok(reason.to_owned())
