@@ -7,6 +7,7 @@ mod file;
 mod file_sql;
 mod list;
 mod lots;
+mod view;
 
 pub use create::{Created, NewCase, ProcedureAdvice, create_case, procedure_for};
 pub use file::{
@@ -15,6 +16,7 @@ pub use file::{
 };
 pub use list::{CaseFilter, CasePage, list_cases};
 pub use lots::{NewLot, create_lot};
+pub use view::{CaseView, load_case_view};
 
 use entity::cases;
 use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
