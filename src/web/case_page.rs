@@ -52,7 +52,7 @@ fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model
             "late": meta["is_late"].as_bool().unwrap_or(false),
             "at": short_date(&a.uploaded_at),
         });
-        let key = supplier.to_lowercase();
+        let key = crate::names::key(&supplier);
         groups
             .entry(key)
             .or_insert_with(|| (supplier.clone(), Vec::new()))
