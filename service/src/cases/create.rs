@@ -276,7 +276,7 @@ async fn try_create(
         title: Set(new.title.clone()),
         lot: Set(new.lot.clone()),
         created_at: Set(now.clone()),
-        status: Set("open".into()),
+        status: Set(super::OPEN.into()),
         ref_id: Set(None),
         category_id: Set(new.category_id.clone()),
         purchase_category_id: Set(new.purchase_category_id.clone()),

@@ -23,6 +23,14 @@ use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 
 use crate::Error;
 
+/// The status of a new case.
+pub const OPEN: &str = "open";
+
+/// The statuses the code writes, the ones the case list's filter offers
+/// (nothing changes a case's status after its creation yet; the schema's
+/// default, `draft`, is for rows written elsewhere).
+pub const STATUSES: [&str; 1] = [OPEN];
+
 /// A 404 for a case id no case can have (a character XML cannot carry,
 /// or too long): such an id never reaches the database, which may refuse
 /// it (PostgreSQL and NUL) instead of finding nothing.
