@@ -85,8 +85,6 @@ pub struct Upload {
 pub struct Stored {
     pub artifact: artifacts::Model,
     pub offer: Option<offers::Model>,
-    pub document: Option<documents::Model>,
-    pub file_type: FileType,
     pub is_late: bool,
     /// The stored file's name (in `uploads/<case_id>/`).
     pub stored_name: String,
@@ -200,7 +198,7 @@ pub async fn store(
     .insert(&tx)
     .await?;
 
-    let (offer, document) = match &upload.offer {
+    let offer = match &upload.offer {
         Some(info) => {
             let offer = offers::ActiveModel {
                 id: Set(uuid::Uuid::new_v4().to_string()),
@@ -213,7 +211,7 @@ pub async fn store(
             }
             .insert(&tx)
             .await?;
-            let document = documents::ActiveModel {
+            documents::ActiveModel {
                 id: Set(uuid::Uuid::new_v4().to_string()),
                 case_id: Set(upload.case_id.clone()),
                 offer_id: Set(Some(offer.id.clone())),
@@ -223,9 +221,9 @@ pub async fn store(
             }
             .insert(&tx)
             .await?;
-            (Some(offer), Some(document))
+            Some(offer)
         }
-        None => (None, None),
+        None => None,
     };
     audit::record(
         &tx,
@@ -251,8 +249,6 @@ pub async fn store(
     Ok(Stored {
         artifact,
         offer,
-        document,
-        file_type,
         is_late,
         stored_name,
         replaced,
