@@ -76,7 +76,6 @@ fn stored(row: offer_extractions::Model) -> StoredExtraction {
         artifact_id: row.artifact_id,
         supplier_name: row.supplier_name,
         extracted_data_json: row.extracted_data_json,
-        uploaded_at: String::new(),
     }
 }
 
