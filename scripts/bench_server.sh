@@ -2,8 +2,9 @@
 # Server benchmark (issue 7, point 9): `GET /api/cases/{id}` through wrk at
 # 16 connections, and pgbench running the server's statement on the same
 # database in paired rounds, at each database size (default 10 000 and
-# 1 000 000 cases); the server's peak RSS under load; a summary table at
-# the end.
+# 1 000 000 cases); the case page `GET /dossiers/{id}` through wrk beside
+# the API detail in each round (issue 17: goal 0.5x the API's rate); the
+# server's peak RSS under load; a summary table at the end.
 #
 # Needs: the local PostgreSQL (trust auth for the superuser), wrk
 # (`apt-get install -y wrk`), pgbench/psql/createdb/dropdb (postgresql-client),
@@ -205,6 +206,13 @@ prepare_size() {
         echo "bench: unexpected case detail: $(head -c 500 "$WORK/one.json")" >&2
         return 1
     }
+    # And the page, with the token as the session cookie.
+    curl -fsS -H "Cookie: dms_session=$token" \
+        "http://127.0.0.1:$port/dossiers/00000000-0000-4000-8000-$(printf %012d "$n")" >"$WORK/one.html"
+    grep -q '<html' "$WORK/one.html" || {
+        echo "bench: unexpected case page: $(head -c 500 "$WORK/one.html")" >&2
+        return 1
+    }
     URL[$n]=$url
     TOKEN[$n]=$token
     USER_ID[$n]=$user_id
@@ -213,11 +221,12 @@ prepare_size() {
     log "$n cases: server up on 127.0.0.1:$port"
 }
 
-# wrk against the server of size $1: prints "req/s p50_us p99_us".
+# wrk against the server of size $1 with scripts/bench/$4.lua (default
+# case_detail): prints "req/s p50_us p99_us".
 run_wrk() {
-    local n=$1 seconds=$2 out=$3
+    local n=$1 seconds=$2 out=$3 script=${4:-case_detail}
     BENCH_CASES=$n BENCH_TOKEN=${TOKEN[$n]} wrk -t "$THREADS" -c "$CONNS" -d "${seconds}s" \
-        -s "$HERE/case_detail.lua" "http://127.0.0.1:${SERVER_PORT[$n]}" >"$out"
+        -s "$HERE/$script.lua" "http://127.0.0.1:${SERVER_PORT[$n]}" >"$out"
     local line
     line=$(grep '^BENCH ' "$out") || {
         cat "$out" >&2
@@ -250,6 +259,7 @@ done
 for n in "${SIZES_ARRAY[@]}"; do
     log "$n cases: wrk warm-up ${WARMUP}s"
     run_wrk "$n" "$WARMUP" "$WORK/wrk-warmup-$n.txt" >/dev/null
+    run_wrk "$n" "$WARMUP" "$WORK/wrk-warmup-page-$n.txt" case_page >/dev/null
 done
 
 # Paired rounds: in each round, every size in turn gets wrk against its
@@ -268,6 +278,12 @@ for round in $(seq 1 "$ROUNDS"); do
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$rps" "$p50" "$p99" "$tps" "$pg_p50" "$pg_p99" \
             >>"$WORK/rounds-$n.tsv"
         log "$n cases: round $round/$ROUNDS: $rps req/s, p50 ${p50}us, p99 ${p99}us; pgbench $tps tps, p50 ${pg_p50}us, p99 ${pg_p99}us"
+        read -r page_rps page_p50 page_p99 < <(run_wrk "$n" "$DURATION" "$WORK/wrk-page-$n-$round.txt" case_page)
+        [[ -n $page_rps ]] || exit 1
+        # The page's req/s over the API detail's of the same round.
+        printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$page_rps" "$page_p50" "$page_p99" \
+            "$(awk -v a="$page_rps" -v b="$rps" 'BEGIN { printf "%.2f", a / b }')" >>"$WORK/page-$n.tsv"
+        log "$n cases: round $round/$ROUNDS: the page: $page_rps req/s, p50 ${page_p50}us, p99 ${page_p99}us"
     done
 done
 
@@ -317,3 +333,15 @@ END {
         printf "goal p99 at %s within 1.2 x p99 at %s (median of the rounds): %s (%.2fx; pgbench alone: %.2fx)\n", last, first, p99_ratio <= 1.2 ? "met" : "missed", p99_ratio, pg_p99_ratio
     printf "goal peak RSS <= 64 MiB: %s\n", rss_fail == "" ? "met" : "missed at" rss_fail
 }' "$RESULTS"
+
+echo
+echo "GET /dossiers/{id} (the case page, session cookie): wrk as above, after the API detail in each round; medians over the rounds"
+printf "%10s %9s %9s %9s %14s\n" "cases" "req/s" "p50 ms" "p99 ms" "page / API"
+for n in "${SIZES_ARRAY[@]}"; do
+    page=$WORK/page-$n.tsv
+    printf "%10s %9s %9.2f %9.2f %14s\n" "$n" "$(median "$page" 2)" \
+        "$(awk -v v="$(median "$page" 3)" 'BEGIN { print v / 1000 }')" \
+        "$(awk -v v="$(median "$page" 4)" 'BEGIN { print v / 1000 }')" "$(median "$page" 5)"
+done
+echo "goal page req/s >= 0.5 x the API detail's: $(for n in "${SIZES_ARRAY[@]}"; do median "$WORK/page-$n.tsv" 5; echo; done |
+    awk '$1 < 0.5 { miss = 1 } END { print miss ? "missed" : "met" }')"

@@ -687,58 +687,14 @@ async fn detail_route_runs_one_statement(db: TestDb) {
         }
     }
 
-    let mut pool = app_connection(&db).await;
-    // The token's sign-in session, opened before the statements are counted.
-    let session = dms::auth::open_session(&pool, owner.id, std::time::Duration::from_secs(600))
-        .await
-        .unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&count);
-    pool.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
-    let data = tempfile::tempdir().unwrap();
-    let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
-    let token = keys.issue(owner.id, &session).unwrap();
-    let data_dir = Arc::new(dms::storage::DataDir::open(data.path()).unwrap());
-    let state = dms::state::AppState {
-        analyses: dms::analysis::queue::AnalysisQueue::new(
-            pool.clone(),
-            data_dir.clone(),
-            Default::default(),
-        ),
-        db: pool,
-        data: data_dir,
-        keys,
-        limits: dms::http::limits::Limiters::new(dms::http::limits::LimitConfig {
-            login_per_username: 10_000,
-            login_per_client: 10_000,
-            create_case_per_user: 10_000,
-            upload_per_user: 10_000,
-            analyze_per_user: 10_000,
-            decide_per_user: 10_000,
-            register_per_client: 10_000,
-        }),
-        open_registration: false,
-        trusted_proxies: Vec::new().into(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(dms::http::serve(
-        listener,
-        dms::app::router(state),
-        dms::http::conn::ConnLimits::default(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = CountingServer::start(&db, owner.id).await;
+    let (addr, count, token) = (server.addr, &server.count, &server.token);
     let http = reqwest::Client::new();
     for (case, offers) in [("case-t", 1), ("twenty-offers", 20)] {
         count.store(0, Ordering::SeqCst);
         let res = http
             .get(format!("http://{addr}/api/cases/{case}"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();
@@ -754,7 +710,7 @@ async fn detail_route_runs_one_statement(db: TestDb) {
     }
     let res = http
         .get(format!("http://{addr}/api/cases/case-t"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();
@@ -773,8 +729,140 @@ async fn detail_route_runs_one_statement(db: TestDb) {
         serde_json::from_str(body["artifacts"][0]["meta_json"].as_str().unwrap()).unwrap();
     assert_eq!(meta["original_filename"], hostile("meta file name"));
     assert_eq!(body["lots"][0]["lot_number"], hostile("lot number"));
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    server.stop().await;
+}
+
+/// The real router over a pool whose every statement SeaORM's metric
+/// callback counts, and a token of `user_id` (its sign-in session opened
+/// before the statements are counted).
+struct CountingServer {
+    addr: std::net::SocketAddr,
+    count: Arc<AtomicUsize>,
+    token: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    _data: tempfile::TempDir,
+}
+
+impl CountingServer {
+    async fn start(db: &TestDb, user_id: i32) -> CountingServer {
+        let mut pool = app_connection(db).await;
+        let session = dms::auth::open_session(&pool, user_id, std::time::Duration::from_secs(600))
+            .await
+            .unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&count);
+        pool.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let data = tempfile::tempdir().unwrap();
+        let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
+        let token = keys.issue(user_id, &session).unwrap();
+        let data_dir = Arc::new(dms::storage::DataDir::open(data.path()).unwrap());
+        let state = dms::state::AppState {
+            analyses: dms::analysis::queue::AnalysisQueue::new(
+                pool.clone(),
+                data_dir.clone(),
+                Default::default(),
+            ),
+            db: pool,
+            data: data_dir,
+            keys,
+            limits: dms::http::limits::Limiters::new(dms::http::limits::LimitConfig {
+                login_per_username: 10_000,
+                login_per_client: 10_000,
+                create_case_per_user: 10_000,
+                upload_per_user: 10_000,
+                analyze_per_user: 10_000,
+                decide_per_user: 10_000,
+                register_per_client: 10_000,
+            }),
+            open_registration: false,
+            trusted_proxies: Vec::new().into(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(dms::http::serve(
+            listener,
+            dms::app::router(state),
+            dms::http::conn::ConnLimits::default(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        CountingServer {
+            addr,
+            count,
+            token,
+            stop,
+            server,
+            _data: data,
+        }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+    }
+}
+
+/// The statements `GET /dossiers/{id}` (the case page) runs, counted at the
+/// route as the API detail's are: the session's, and one for the case with
+/// its analysis, committee, opening and procedure, whatever the case holds.
+async fn case_page_route_runs_two_statements(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = admin(&conn).await;
+    insert_case(&conn, "page-case", Some(owner.id)).await;
+    insert_lot(&conn, "page-case", "page-lot", "1").await;
+    for i in 0..5 {
+        let offer = format!("page-offer-{i}");
+        insert_offer(&conn, "page-case", &offer, "2026-02-12T14:00:00").await;
+        insert_document(
+            &conn,
+            "page-case",
+            Some(&offer),
+            &format!("{offer}-doc"),
+            "2026-02-12T14:00:00",
+        )
+        .await;
+    }
+    entity::analyses::ActiveModel {
+        id: Set("page-run".to_owned()),
+        case_id: Set("page-case".to_owned()),
+        analysis_type: Set("cba".to_owned()),
+        result_json: Set("{}".to_owned()),
+        created_at: Set("2026-02-13T10:00:00".to_owned()),
+    }
+    .insert(&conn)
+    .await
+    .unwrap();
+
+    let server = CountingServer::start(&db, owner.id).await;
+    let http = reqwest::Client::new();
+    for _ in 0..2 {
+        server.count.store(0, Ordering::SeqCst);
+        let res = http
+            .get(format!("http://{}/dossiers/page-case", server.addr))
+            .header(
+                reqwest::header::COOKIE,
+                format!("dms_session={}", server.token),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("Case page-case"), "{body}");
+        // The session's statement, and the case view's.
+        assert_eq!(
+            server.count.load(Ordering::SeqCst),
+            2,
+            "{:?}: statements of GET /dossiers/page-case",
+            db.backend
+        );
+    }
+    server.stop().await;
 }
 
 /// A case file of several MiB (extraction results are large) comes back
@@ -1077,6 +1165,7 @@ testkit_db::backend_tests!(
     column_types_round_trip,
     one_statement_matches_entity_reads,
     detail_route_runs_one_statement,
+    case_page_route_runs_two_statements,
     large_case_file_is_whole,
 );
 

@@ -12,10 +12,9 @@ use crate::packages::{DocumentFacts, SupplierPackage, build_packages, supplier_k
 pub struct StoredExtraction {
     pub artifact_id: String,
     pub supplier_name: String,
+    /// With the `uploaded_at` the run wrote into it (orders the documents
+    /// as the run did).
     pub extracted_data_json: String,
-    /// The artifact's `uploaded_at` (orders the documents as the run did);
-    /// empty → the `uploaded_at` the run wrote into `extracted_data_json`.
-    pub uploaded_at: String,
 }
 
 /// Rebuilds the supplier packages from the stored extractions of the latest
@@ -33,14 +32,11 @@ pub fn packages_from_extractions(rows: &[StoredExtraction]) -> Vec<SupplierPacka
                 .and_then(|s| serde_json::from_value(s).ok())
                 .unwrap_or_else(|| offers::subtype_from_flags(false, false, false));
             // The run also wrote the upload time into the JSON.
-            let uploaded_at = if r.uploaded_at.is_empty() {
-                data.get("uploaded_at")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            } else {
-                r.uploaded_at.clone()
-            };
+            let uploaded_at = data
+                .get("uploaded_at")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             DocumentFacts {
                 artifact_id: r.artifact_id.clone(),
                 supplier_name: r.supplier_name.clone(),

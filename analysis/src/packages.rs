@@ -73,10 +73,11 @@ impl SupplierPackage {
     }
 }
 
-/// Key that groups documents of one supplier: case and spacing do not split
-/// a supplier in two.
+/// Key that groups documents of one supplier: case, spacing and lookalike
+/// letters do not split a supplier in two (the rule of [`names::key`], the
+/// one uploads and the pages use).
 pub(crate) fn supplier_key(name: &str) -> String {
-    crate::offers::collapse_spaces(name).to_lowercase()
+    names::key(name)
 }
 
 /// Groups the documents, in first-seen order (documents come newest first,

@@ -71,7 +71,6 @@ fn generated_documents_stay_well_formed_whatever_the_text() {
                 artifact_id: e.artifact_id.clone(),
                 supplier_name: e.supplier_name.clone(),
                 extracted_data_json: e.extracted_data_json(),
-                uploaded_at: String::new(),
             })
             .collect();
         let packages = packages_from_extractions(&rows);

@@ -308,7 +308,6 @@ fn decision_pv_uses_the_same_packages_as_the_run() {
             artifact_id: e.artifact_id.clone(),
             supplier_name: e.supplier_name.clone(),
             extracted_data_json: e.extracted_data_json(),
-            uploaded_at: String::new(),
         })
         .rev()
         .collect();

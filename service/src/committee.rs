@@ -21,7 +21,7 @@ use entity::{case_declarations, case_members, case_openings, cases, users};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter,
 };
 use serde::Serialize;
 
@@ -272,8 +272,6 @@ pub async fn committee_of(
 ) -> Result<Vec<Member>, Error> {
     let rows = case_members::Entity::find()
         .filter(case_members::Column::CaseId.eq(case.id.as_str()))
-        .order_by_asc(case_members::Column::AddedAt)
-        .order_by_asc(case_members::Column::UserId)
         .all(db)
         .await?;
     let declarations = case_declarations::Entity::find()
@@ -286,6 +284,19 @@ pub async fn committee_of(
         .filter(users::Column::Id.is_in(ids))
         .all(db)
         .await?;
+    Ok(committee_from_rows(case, rows, &declarations, &people))
+}
+
+/// The committee of `case` from its rows: its members, their declarations
+/// and the accounts of the members and the owner (any order). The owner
+/// first, then the members by the time they were added, then user id.
+pub(crate) fn committee_from_rows(
+    case: &cases::Model,
+    mut rows: Vec<case_members::Model>,
+    declarations: &[case_declarations::Model],
+    people: &[users::Model],
+) -> Vec<Member> {
+    rows.sort_by(|a, b| (&a.added_at, a.user_id).cmp(&(&b.added_at, b.user_id)));
     let person = |id: i32| people.iter().find(|u| u.id == id);
     let declared = |id: i32| {
         declarations
@@ -317,7 +328,7 @@ pub async fn committee_of(
             declared_at: declared(u.id),
         });
     }
-    Ok(out)
+    out
 }
 
 /// Who is added to a committee: an account by id or by username.

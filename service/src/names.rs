@@ -1,12 +1,8 @@
 //! Names as people read them: two usernames, or two supplier names, are
-//! the same name when they look the same. A name's key is its NFKC form,
-//! case-folded, reduced to Unicode's confusable skeleton (UTS #39), spaces
-//! collapsed: `Admin`, `admin ` and a Cyrillic `аdmin` share one key. Names
-//! that could display as something else (bidirectional overrides, invisible
+//! the same name when they look the same ([`key`] and [`same`], from the
+//! `names` crate, the one rule the analysis crate uses too). Names that
+//! could display as something else (bidirectional overrides, invisible
 //! characters, controls) are refused outright.
-
-use unicode_normalization::UnicodeNormalization;
-use unicode_security::confusable_detection::skeleton;
 
 use crate::Error;
 use crate::error::{FieldRule, NameProblem, invalid_field};
@@ -59,38 +55,11 @@ pub fn check(field: &str, value: &str) -> Result<(), Error> {
     }
 }
 
-/// The key two names are compared by (see the module's documentation).
-pub fn key(name: &str) -> String {
-    let folded = caseless::default_case_fold_str(&name.nfkc().collect::<String>());
-    let spaced: String = folded.split_whitespace().collect::<Vec<_>>().join(" ");
-    let skeleton: String = skeleton(&spaced).collect();
-    // The skeleton may bring back capitals (some prototypes are): fold again.
-    caseless::default_case_fold_str(&skeleton).nfc().collect()
-}
-
-/// Whether two names are the same name to a reader.
-pub fn same(a: &str, b: &str) -> bool {
-    key(a) == key(b)
-}
+pub use names::{key, same};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lookalikes_share_a_key() {
-        assert_eq!(key("admin"), key("Admin"));
-        assert_eq!(key("admin"), key("admin "));
-        assert_eq!(key("admin"), key("\u{0430}dmin"), "Cyrillic a");
-        assert_eq!(
-            key("ACME SARL"),
-            key("\u{0410}CME  SARL"),
-            "Cyrillic A, two spaces"
-        );
-        assert_eq!(key("ﬁrm"), key("firm"), "NFKC ligature");
-        assert_ne!(key("admin"), key("admins"));
-        assert_ne!(key("ACME SARL"), key("ACME SA"));
-    }
 
     #[test]
     fn names_that_display_as_others_are_refused() {

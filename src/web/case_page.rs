@@ -52,7 +52,7 @@ fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model
             "late": meta["is_late"].as_bool().unwrap_or(false),
             "at": short_date(&a.uploaded_at),
         });
-        let key = supplier.to_lowercase();
+        let key = crate::names::key(&supplier);
         groups
             .entry(key)
             .or_insert_with(|| (supplier.clone(), Vec::new()))
@@ -205,10 +205,15 @@ async fn case_data(
     case_id: &str,
     q: CaseQueryParams,
 ) -> Result<Value, Error> {
-    let (file, access) = crate::cases::load_case_file_as(&state.db, user, case_id).await?;
-    let current = crate::analysis::current(&state.db, case_id).await?;
-    let committee = crate::committee::committee_of(&state.db, &file.case).await?;
-    let opening = crate::committee::opening(&state.db, case_id).await?;
+    // One statement for all of it (the session's is the other).
+    let crate::cases::CaseView {
+        file,
+        access,
+        current,
+        committee,
+        opening,
+        procedure,
+    } = crate::cases::load_case_view(&state.db, user, case_id).await?;
     let case = &file.case;
     let can_write = access.manages();
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -221,10 +226,6 @@ async fn case_data(
             .cloned()
             .map(crate::memory::Entry::from)
             .collect(),
-    };
-    let procedure = match case.estimated_value {
-        Some(v) => crate::cases::procedure_for(&state.db, v).await?,
-        None => None,
     };
     let dao = file
         .artifacts

@@ -117,7 +117,7 @@ pub async fn case_list(
             "statut": q.statut.unwrap_or_default(),
             "case_type": q.case_type.unwrap_or_default(),
             "mine": mine,
-            "statuses": (["open", "analyzed", "decided", "closed"].map(|s| json!({"value": s, "label": status_label(s)}))),
+            "statuses": (crate::cases::STATUSES.map(|s| json!({"value": s, "label": status_label(s)}))),
             "types": CASE_TYPES,
         }),
     )

@@ -35,15 +35,61 @@ pub async fn current(
         return Ok(None);
     };
     let (packages, criteria) = analysed(db, case_id).await?;
+    Ok(Some(of_run(run, packages, criteria)))
+}
+
+fn of_run(
+    run: analyses::Model,
+    packages: Vec<SupplierPackage>,
+    criteria: Vec<Criterion>,
+) -> CurrentAnalysis {
     let warnings = serde_json::from_str::<RunSummary>(&run.result_json)
         .ok()
         .map(|summary| summary.warnings);
-    Ok(Some(CurrentAnalysis {
+    CurrentAnalysis {
         run_at: run.created_at,
         criteria,
         packages,
         warnings,
-    }))
+    }
+}
+
+/// The current analysis from its rows: the latest run, the case's
+/// extractions (any order) and its criteria (in the DAO's order).
+pub(crate) fn current_from_rows(
+    run: analyses::Model,
+    mut extractions: Vec<offer_extractions::Model>,
+    criteria: &[dao_criteria::Model],
+) -> CurrentAnalysis {
+    extractions.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+    let extractions: Vec<StoredExtraction> = extractions.into_iter().map(stored).collect();
+    let criteria = criteria.iter().cloned().map(criterion).collect();
+    of_run(
+        run,
+        analysis::packages_from_extractions(&extractions),
+        criteria,
+    )
+}
+
+fn stored(row: offer_extractions::Model) -> StoredExtraction {
+    StoredExtraction {
+        artifact_id: row.artifact_id,
+        supplier_name: row.supplier_name,
+        extracted_data_json: row.extracted_data_json,
+    }
+}
+
+fn criterion(row: dao_criteria::Model) -> Criterion {
+    Criterion {
+        categorie: row.categorie,
+        critere_nom: row.critere_nom,
+        description: row.description.unwrap_or_default(),
+        ponderation: f64::from(row.ponderation),
+        type_reponse: row.type_reponse,
+        seuil_elimination: row.seuil_elimination.map(f64::from),
+        ordre_affichage: row.ordre_affichage.unwrap_or(0),
+        poids_brut: None,
+    }
 }
 
 /// The supplier packages and criteria of the case's current analysis, as
@@ -59,12 +105,7 @@ pub(super) async fn analysed(
         .all(db)
         .await?
         .into_iter()
-        .map(|row| StoredExtraction {
-            artifact_id: row.artifact_id,
-            supplier_name: row.supplier_name,
-            extracted_data_json: row.extracted_data_json,
-            uploaded_at: String::new(),
-        })
+        .map(stored)
         .collect();
     let criteria = dao_criteria::Entity::find()
         .filter(dao_criteria::Column::CaseId.eq(case_id))
@@ -73,16 +114,7 @@ pub(super) async fn analysed(
         .all(db)
         .await?
         .into_iter()
-        .map(|row| Criterion {
-            categorie: row.categorie,
-            critere_nom: row.critere_nom,
-            description: row.description.unwrap_or_default(),
-            ponderation: f64::from(row.ponderation),
-            type_reponse: row.type_reponse,
-            seuil_elimination: row.seuil_elimination.map(f64::from),
-            ordre_affichage: row.ordre_affichage.unwrap_or(0),
-            poids_brut: None,
-        })
+        .map(criterion)
         .collect();
     Ok((analysis::packages_from_extractions(&extractions), criteria))
 }

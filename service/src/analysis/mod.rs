@@ -19,6 +19,7 @@ pub mod queue;
 mod run;
 
 pub use artifacts::{artifact_file, download};
+pub(crate) use current::current_from_rows;
 pub use current::{CurrentAnalysis, current};
 pub use decide::decide;
 pub use outputs::{OUTPUT_CBA, OUTPUT_PV};

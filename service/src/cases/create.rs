@@ -12,7 +12,7 @@ use entity::{
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
 };
 use serde::Serialize;
 
@@ -218,14 +218,20 @@ pub async fn procedure_for(
     db: &impl ConnectionTrait,
     value: Decimal,
 ) -> Result<Option<ProcedureAdvice>, Error> {
-    let thresholds = procurement_thresholds::Entity::find()
-        .order_by_asc(procurement_thresholds::Column::MinAmountUsd)
-        .all(db)
-        .await?;
+    let thresholds = procurement_thresholds::Entity::find().all(db).await?;
+    Ok(procedure_in(thresholds, value))
+}
+
+/// The procedure of `thresholds` (any order) whose range holds `value`.
+pub(crate) fn procedure_in(
+    mut thresholds: Vec<procurement_thresholds::Model>,
+    value: Decimal,
+) -> Option<ProcedureAdvice> {
+    thresholds.sort_by_key(|t| (t.min_amount_usd, t.id));
     // Ranges are whole dollars (0-10000, 10001-100000, 100001-): a value
     // between two ranges (10000.50) belongs to the higher one, so the first
     // range whose maximum is not passed is the one.
-    Ok(thresholds
+    thresholds
         .into_iter()
         .find(|t| t.max_amount_usd.is_none_or(|max| value <= max))
         .map(|t| ProcedureAdvice {
@@ -233,7 +239,7 @@ pub async fn procedure_for(
             min_suppliers: t.min_suppliers,
             description_en: t.description_en,
             description_fr: t.description_fr,
-        }))
+        })
 }
 
 async fn try_create(
@@ -251,7 +257,7 @@ async fn try_create(
         title: Set(new.title.clone()),
         lot: Set(new.lot.clone()),
         created_at: Set(now.clone()),
-        status: Set("open".into()),
+        status: Set(super::OPEN.into()),
         ref_id: Set(None),
         category_id: Set(new.category_id.clone()),
         purchase_category_id: Set(new.purchase_category_id.clone()),

@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 
 use entity::{
-    artifacts, case_declarations, case_members, case_openings, cases, dao_criteria, documents,
-    lots, memory_entries, offers, procurement_references, roles, users,
+    analyses, artifacts, case_declarations, case_members, case_openings, cases, dao_criteria,
+    documents, lots, memory_entries, offer_extractions, offers, procurement_references,
+    procurement_thresholds, roles, users,
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::Serialize;
 
-use super::file_sql::{self, COLUMNS, CaseFileSql};
+use super::file_sql::{self, COLUMNS, CaseFileSql, Shape, VIEW_COLUMNS};
 use crate::Error;
 use crate::auth::User;
 use crate::committee::Access;
@@ -85,7 +86,7 @@ pub const LOAD_CASE_FILE_QUERIES: usize = 1;
 /// artifacts, memory entries, DAO criteria and reference, in one statement:
 /// one round trip, one consistent snapshot even under concurrent writes.
 pub async fn load_case_file<C: ConnectionTrait>(db: &C, case_id: &str) -> Result<CaseFile, Error> {
-    let fetched = fetch(db, None, case_id).await?;
+    let fetched = fetch(db, None, case_id, Shape::File).await?;
     fetched
         .file
         .ok_or_else(|| Error::not_found("case", case_id))
@@ -102,7 +103,7 @@ pub async fn load_case_file_for<C: ConnectionTrait>(
     session: &str,
     case_id: &str,
 ) -> Result<CaseFileFor, Error> {
-    let fetched = fetch(db, Some((user_id, session)), case_id).await?;
+    let fetched = fetch(db, Some((user_id, session)), case_id, Shape::File).await?;
     let file = match (&fetched.user, fetched.file) {
         (Some(user), Some(file)) => Access::of(
             user,
@@ -130,7 +131,7 @@ pub async fn load_case_file_as<C: ConnectionTrait>(
 ) -> Result<(CaseFile, Access), Error> {
     // No session: the statement's user columns stay empty; the caller's
     // membership, the opening and the declaration are read for `user.id`.
-    let fetched = fetch(db, Some((user.id, "")), case_id).await?;
+    let fetched = fetch(db, Some((user.id, "")), case_id, Shape::File).await?;
     fetched
         .file
         .and_then(|file| {
@@ -150,7 +151,7 @@ pub async fn load_case_file_as<C: ConnectionTrait>(
 /// its placeholders stands for, in order (`"user_id"` or `"case_id"`): the
 /// benchmark runs the same statement through pgbench.
 pub fn case_file_statement(backend: DbBackend) -> (&'static str, Vec<&'static str>) {
-    let sql = CaseFileSql::get(backend);
+    let sql = CaseFileSql::get(backend, Shape::File);
     let params = sql
         .params
         .iter()
@@ -164,23 +165,37 @@ pub fn case_file_statement(backend: DbBackend) -> (&'static str, Vec<&'static st
 }
 
 /// What the statement read.
-struct Fetched {
-    user: Option<User>,
-    file: Option<CaseFile>,
+pub(super) struct Fetched {
+    pub user: Option<User>,
+    pub file: Option<CaseFile>,
     /// The caller's role in the case's committee, if a member.
-    member: Option<String>,
-    opened: bool,
-    declared: bool,
+    pub member: Option<String>,
+    pub opening: Option<case_openings::Model>,
+    pub opened: bool,
+    pub declared: bool,
+    /// What the view's statement adds (`None` for the file's).
+    pub view: Option<ViewRows>,
 }
 
-async fn fetch<C: ConnectionTrait>(
+/// The rows the view's statement adds to the case file.
+pub(super) struct ViewRows {
+    pub analysis: Option<analyses::Model>,
+    pub extractions: Vec<offer_extractions::Model>,
+    pub members: Vec<case_members::Model>,
+    pub declarations: Vec<case_declarations::Model>,
+    pub people: Vec<users::Model>,
+    pub thresholds: Vec<procurement_thresholds::Model>,
+}
+
+pub(super) async fn fetch<C: ConnectionTrait>(
     db: &C,
     caller: Option<(i32, &str)>,
     case_id: &str,
+    shape: Shape,
 ) -> Result<Fetched, Error> {
     super::check_id(case_id)?;
     let backend = db.get_database_backend();
-    let sql = CaseFileSql::get(backend);
+    let sql = CaseFileSql::get(backend, shape);
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             backend,
@@ -189,8 +204,13 @@ async fn fetch<C: ConnectionTrait>(
         ))
         .await?
         .ok_or_else(|| Error::Internal("the case file statement returned no row".into()))?;
-    let mut columns = Vec::with_capacity(COLUMNS.len());
-    for (i, name) in COLUMNS.iter().enumerate() {
+    let view_columns: &[&str] = if shape == Shape::View {
+        &VIEW_COLUMNS
+    } else {
+        &[]
+    };
+    let mut columns = Vec::with_capacity(COLUMNS.len() + view_columns.len());
+    for (i, name) in COLUMNS.iter().chain(view_columns).enumerate() {
         let text: Option<String> = row
             .try_get_by_index(i)
             .map_err(|e| Error::Internal(format!("reading the case file column {name}: {e}")))?;
@@ -203,15 +223,18 @@ async fn fetch<C: ConnectionTrait>(
     let role = file_sql::one::<roles::Entity>(next())?;
     let user = user.map(|u| User::from_row(u, role));
     let member = file_sql::one::<case_members::Entity>(next())?.map(|m| m.role);
-    let opened = file_sql::one::<case_openings::Entity>(next())?.is_some();
+    let opening = file_sql::one::<case_openings::Entity>(next())?;
+    let opened = opening.is_some();
     let declared = file_sql::one::<case_declarations::Entity>(next())?.is_some();
     let Some(case) = file_sql::one::<cases::Entity>(next())? else {
         return Ok(Fetched {
             user,
             file: None,
             member,
+            opening,
             opened,
             declared,
+            view: None,
         });
     };
     let reference = file_sql::one::<procurement_references::Entity>(next())?;
@@ -221,6 +244,17 @@ async fn fetch<C: ConnectionTrait>(
     let mut artifacts = file_sql::many::<artifacts::Entity>(next())?;
     let mut memory_entries = file_sql::many::<memory_entries::Entity>(next())?;
     let mut dao_criteria = file_sql::many::<dao_criteria::Entity>(next())?;
+    let view = match shape {
+        Shape::File => None,
+        Shape::View => Some(ViewRows {
+            analysis: file_sql::one::<analyses::Entity>(next())?,
+            extractions: file_sql::many::<offer_extractions::Entity>(next())?,
+            members: file_sql::many::<case_members::Entity>(next())?,
+            declarations: file_sql::many::<case_declarations::Entity>(next())?,
+            people: file_sql::many::<users::Entity>(next())?,
+            thresholds: file_sql::many::<procurement_thresholds::Entity>(next())?,
+        }),
+    };
 
     // The database aggregates in no particular order: every list is put in
     // its documented order here, the same on every backend (byte order of
@@ -261,7 +295,9 @@ async fn fetch<C: ConnectionTrait>(
             reference,
         }),
         member,
+        opening,
         opened,
         declared,
+        view,
     })
 }

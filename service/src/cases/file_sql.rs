@@ -5,6 +5,11 @@
 //! `json_group_array` on SQLite), so that the whole case file costs one
 //! round trip and reads one snapshot.
 //!
+//! The case view's statement ([`super::load_case_view`]) is the same one
+//! with a few more columns: the latest analysis run and the extractions it
+//! aggregates, the committee (members, declarations, accounts) and the
+//! procurement thresholds, so that the case page also costs one statement.
+//!
 //! The column lists come from the generated entities, so a column added to
 //! an entity is read without touching this file; each JSON row is decoded
 //! into the entity's own model.
@@ -25,6 +30,13 @@ pub(super) enum Param {
     Session,
 }
 
+/// Which statement: the case file, or the case file and what its view adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Shape {
+    File,
+    View,
+}
+
 /// One backend's statement and the order of its placeholders.
 pub(super) struct CaseFileSql {
     pub sql: String,
@@ -32,16 +44,15 @@ pub(super) struct CaseFileSql {
 }
 
 impl CaseFileSql {
-    /// The statement for `backend`, built once per process.
-    pub fn get(backend: DbBackend) -> &'static CaseFileSql {
-        static SQL: [OnceLock<CaseFileSql>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    /// The statement of `shape` for `backend`, built once per process.
+    pub fn get(backend: DbBackend, shape: Shape) -> &'static CaseFileSql {
+        static SQL: [OnceLock<CaseFileSql>; 6] = [const { OnceLock::new() }; 6];
         let slot = match backend {
             DbBackend::Postgres => 0,
             DbBackend::MySql => 1,
             _ => 2,
-        };
-        SQL[slot].get_or_init(|| build(backend))
+        } + if shape == Shape::View { 3 } else { 0 };
+        SQL[slot].get_or_init(|| build(backend, shape))
     }
 
     /// The values to bind, in placeholder order.
@@ -72,6 +83,16 @@ pub(super) const COLUMNS: [&str; 13] = [
     "artifacts",
     "memory_entries",
     "dao_criteria",
+];
+
+/// The columns the view adds after [`COLUMNS`], in order.
+pub(super) const VIEW_COLUMNS: [&str; 6] = [
+    "analysis",
+    "extractions",
+    "members",
+    "declarations",
+    "people",
+    "thresholds",
 ];
 
 struct Builder {
@@ -164,11 +185,11 @@ impl Builder {
     }
 }
 
-fn build(backend: DbBackend) -> CaseFileSql {
+fn build(backend: DbBackend, shape: Shape) -> CaseFileSql {
     use entity::{
-        artifacts, auth_sessions, case_declarations, case_members, case_openings, cases,
-        dao_criteria, documents, lots, memory_entries, offers, procurement_references, roles,
-        users,
+        analyses, artifacts, auth_sessions, case_declarations, case_members, case_openings, cases,
+        dao_criteria, documents, lots, memory_entries, offer_extractions, offers,
+        procurement_references, procurement_thresholds, roles, users,
     };
     let mut b = Builder {
         backend,
@@ -227,11 +248,35 @@ fn build(backend: DbBackend) -> CaseFileSql {
     columns.push(b.rows_of_case::<artifacts::Entity>());
     columns.push(b.rows_of_case::<memory_entries::Entity>());
     columns.push(b.rows_of_case::<dao_criteria::Entity>());
-    // Named from COLUMNS, the order the reader decodes them in.
-    debug_assert_eq!(columns.len(), COLUMNS.len(), "one expression per column");
+    let mut names = COLUMNS.to_vec();
+    if shape == Shape::View {
+        // The latest run, and the extractions it aggregated.
+        let p = b.param(Param::Case);
+        let latest = format!(" ORDER BY t.{created_at} DESC, t.{id} DESC LIMIT 1");
+        columns.push(b.one::<analyses::Entity>(&format!("t.{case_id} = {p}"), &latest));
+        columns.push(b.rows_of_case::<offer_extractions::Entity>());
+        // The committee: members, declarations, and the accounts of the
+        // members and of the owner.
+        columns.push(b.rows_of_case::<case_members::Entity>());
+        columns.push(b.rows_of_case::<case_declarations::Entity>());
+        let m = b.param(Param::Case);
+        let c = b.param(Param::Case);
+        let members = b.table::<case_members::Entity>();
+        let cases_table = b.table::<cases::Entity>();
+        let owner_id = b.quote("owner_id");
+        columns.push(b.many::<users::Entity>(&format!(
+            "t.{id} IN (SELECT m.{user_id} FROM {members} m WHERE m.{case_id} = {m}) \
+             OR t.{id} = (SELECT c.{owner_id} FROM {cases_table} c WHERE c.{id} = {c})"
+        )));
+        // Every threshold (a handful of rows): the rule picks in Rust.
+        columns.push(b.many::<procurement_thresholds::Entity>("1 = 1"));
+        names.extend(VIEW_COLUMNS);
+    }
+    // Named in the order the reader decodes them in.
+    debug_assert_eq!(columns.len(), names.len(), "one expression per column");
     let named: Vec<String> = columns
         .iter()
-        .zip(COLUMNS)
+        .zip(names)
         .map(|(expr, alias)| b.text(expr, alias))
         .collect();
     CaseFileSql {

@@ -7,6 +7,7 @@ mod file;
 mod file_sql;
 mod list;
 mod lots;
+mod view;
 
 pub use create::{Created, NewCase, ProcedureAdvice, create_case, procedure_for};
 pub use file::{
@@ -15,11 +16,20 @@ pub use file::{
 };
 pub use list::{CaseFilter, CasePage, list_cases};
 pub use lots::{NewLot, create_lot};
+pub use view::{CaseView, load_case_view};
 
 use entity::cases;
 use sea_orm::{ConnectionTrait, EntityTrait, QuerySelect};
 
 use crate::Error;
+
+/// The status of a new case.
+pub const OPEN: &str = "open";
+
+/// The statuses the code writes, the ones the case list's filter offers
+/// (nothing changes a case's status after its creation yet; the schema's
+/// default, `draft`, is for rows written elsewhere).
+pub const STATUSES: [&str; 1] = [OPEN];
 
 /// A 404 for a case id no case can have (a character XML cannot carry,
 /// or too long): such an id never reaches the database, which may refuse

@@ -86,8 +86,6 @@ pub struct Upload {
 pub struct Stored {
     pub artifact: artifacts::Model,
     pub offer: Option<offers::Model>,
-    pub document: Option<documents::Model>,
-    pub file_type: FileType,
     pub is_late: bool,
     /// The stored file's name (in `uploads/<case_id>/`).
     pub stored_name: String,
@@ -196,7 +194,7 @@ pub async fn store(
     .insert(&tx)
     .await?;
 
-    let (offer, document) = match &upload.offer {
+    let offer = match &upload.offer {
         Some(info) => {
             let offer = offers::ActiveModel {
                 id: Set(uuid::Uuid::new_v4().to_string()),
@@ -209,7 +207,7 @@ pub async fn store(
             }
             .insert(&tx)
             .await?;
-            let document = documents::ActiveModel {
+            documents::ActiveModel {
                 id: Set(uuid::Uuid::new_v4().to_string()),
                 case_id: Set(upload.case_id.clone()),
                 offer_id: Set(Some(offer.id.clone())),
@@ -219,9 +217,9 @@ pub async fn store(
             }
             .insert(&tx)
             .await?;
-            (Some(offer), Some(document))
+            Some(offer)
         }
-        None => (None, None),
+        None => None,
     };
     audit::record(
         &tx,
@@ -247,8 +245,6 @@ pub async fn store(
     Ok(Stored {
         artifact,
         offer,
-        document,
-        file_type,
         is_late,
         stored_name,
         replaced,
