@@ -128,13 +128,19 @@ const ACTIVE_MARKERS: [&str; 6] = [
     "<iframe",
 ];
 
+/// The search for [`ACTIVE_MARKERS`], built once for every upload.
+static ACTIVE_FINDER: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(ACTIVE_MARKERS)
+            .ok()
+    });
+
 /// The first marker of [`ACTIVE_MARKERS`] found in the file (ASCII case
 /// ignored), read as a stream: the file is never held whole.
 fn active_content(path: &std::path::Path) -> Option<&'static str> {
-    let finder = aho_corasick::AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(ACTIVE_MARKERS)
-        .ok()?;
+    let finder = ACTIVE_FINDER.as_ref()?;
     let file = std::fs::File::open(path).ok()?;
     finder
         .stream_find_iter(std::io::BufReader::with_capacity(1 << 16, file))
