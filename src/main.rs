@@ -1,5 +1,6 @@
 //! The `dms` binary: `serve` runs the HTTP API; `user create` and `user
-//! set-password` manage accounts. Thin: parse, then call the library.
+//! set-password` manage accounts; `backup` and `restore` copy the data
+//! out and back. Thin: parse, then call the library.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -50,6 +51,37 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy the database and every stored file into DEST, with a manifest
+    /// of their hashes, while the server runs (README "Backups").
+    Backup(BackupArgs),
+    /// Put a backup back as DATABASE_URL's SQLite file and the data
+    /// directory, after checking every hash (stop the server first).
+    Restore(RestoreArgs),
+}
+
+#[derive(clap::Args)]
+struct BackupArgs {
+    /// A new (or empty) directory to write the backup into.
+    dest: PathBuf,
+    /// Where uploaded and generated files live.
+    #[arg(long, env = "DMS_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Copy only the stored files and the manifest (PostgreSQL, MariaDB:
+    /// their database is dumped with pg_dump or mariadb-dump).
+    #[arg(long)]
+    files_only: bool,
+}
+
+#[derive(clap::Args)]
+struct RestoreArgs {
+    /// A directory written by `dms backup`.
+    src: PathBuf,
+    /// Where uploaded and generated files live.
+    #[arg(long, env = "DMS_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Replace a database or data directory that is not empty.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(clap::Args)]
@@ -173,7 +205,76 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve(url, args).await,
         Command::User(command) => user(url, command).await,
+        Command::Backup(args) => backup(url, args).await,
+        Command::Restore(args) => restore(url, args).await,
     }
+}
+
+async fn backup(url: String, args: BackupArgs) -> Result<(), String> {
+    let options = dms::backup::BackupOptions {
+        database_url: url,
+        data_dir: args.data_dir,
+        dest: args.dest,
+        files_only: args.files_only,
+    };
+    let backup = dms::backup::backup(&options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let manifest = &backup.manifest;
+    let database = match &manifest.database {
+        Some(db) => format!("the database ({} bytes) and ", db.size),
+        None => String::new(),
+    };
+    println!(
+        "backed up {database}{} files ({} bytes) into {}",
+        manifest.files.len(),
+        manifest.file_bytes(),
+        backup.dest.display()
+    );
+    match backup.incomplete() {
+        Some(e) => Err(e.to_string()),
+        None => Ok(()),
+    }
+}
+
+async fn restore(url: String, args: RestoreArgs) -> Result<(), String> {
+    let options = dms::backup::RestoreOptions {
+        database_url: url,
+        data_dir: args.data_dir,
+        src: args.src,
+        force: args.force,
+    };
+    let restored = dms::backup::restore(options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let manifest = &restored.manifest;
+    if let (Some(path), Some(db)) = (&restored.database, &manifest.database) {
+        println!(
+            "restored the database ({} bytes, SHA-256 {}) to {}",
+            db.size,
+            db.sha256,
+            path.display()
+        );
+    } else {
+        println!(
+            "this backup holds no database (restore the {} dump with its own tool)",
+            manifest.source_database
+        );
+    }
+    println!(
+        "restored {} files ({} bytes) to {}, as backed up at {}",
+        manifest.files.len(),
+        manifest.file_bytes(),
+        restored.data_dir.display(),
+        manifest.created_at
+    );
+    if !manifest.missing.is_empty() {
+        println!(
+            "{} files the database names were already missing when it was backed up (see the manifest)",
+            manifest.missing.len()
+        );
+    }
+    Ok(())
 }
 
 async fn serve(url: String, args: ServeArgs) -> Result<(), String> {

@@ -11,6 +11,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod case_index;
 pub mod cases;
 pub mod committee;
