@@ -530,5 +530,22 @@ async fn files_only_copies_the_files_and_plain_backup_needs_sqlite(db: TestDb) {
         .collect();
     assert_eq!(listed, hashes);
     assert_private(&dest);
+
+    // Restored, the files land in the data directory; the database is the
+    // native dump's business.
+    let target = tempfile::tempdir().expect("temp dir");
+    let data = target.path().join("data");
+    let out = dms(
+        target.path(),
+        &["restore", dest.to_str().unwrap()],
+        &env_of(&server.db.url, &data),
+    )
+    .await;
+    assert_ok(&out);
+    assert!(testkit_db::stdout(&out).contains("holds no database"));
+    for (path, hash) in &hashes {
+        let bytes = std::fs::read(data.join(path)).expect("restored file");
+        assert_eq!(&sha256(&bytes), hash, "{path}");
+    }
     server.shutdown().await;
 }
