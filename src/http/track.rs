@@ -14,13 +14,29 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 
-use super::problem::Problem;
+use super::problem::{Problem, StorageFault};
 use super::request::{CURRENT, REQUEST_ID, USER, sane};
 use crate::state::AppState;
 
 /// The route label of a request no route matched (a 404), so that probes
 /// of random paths cannot grow the metrics without bound.
 const UNMATCHED: &str = "unmatched";
+
+/// A route template as a label: `/api/cases/{case_id}` becomes
+/// `/api/cases/:case_id`, since text-format readers that split a sample's
+/// labels at the first `}` (prometheus-parse among them) would drop it.
+fn label(template: &str) -> String {
+    template
+        .split('/')
+        .map(
+            |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => format!(":{name}"),
+                None => segment.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 /// Middleware: assigns the id, runs the request within it, logs one line
 /// and counts it.
@@ -37,8 +53,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let route = request
         .extensions()
         .get::<MatchedPath>()
-        .map_or(UNMATCHED, MatchedPath::as_str)
-        .to_owned();
+        .map_or_else(|| UNMATCHED.to_owned(), |p| label(p.as_str()));
     let (parts, body) = request.into_parts();
     let client = super::client::client_ip(&parts, &state.trusted_proxies);
     let multipart = parts
@@ -76,6 +91,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     };
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    if response.extensions().get::<StorageFault>().is_some() {
+        state.metrics.storage_error();
+    }
     state
         .metrics
         .request(method.as_str(), &route, status, elapsed);
