@@ -8,7 +8,7 @@
 use sea_orm_migration::prelude::*;
 
 use crate::revision::{Drops, Revision, Steps};
-use crate::schema_ops::{create_table, drop_table};
+use crate::schema_ops::{create_index, create_table, drop_table};
 
 #[derive(Default)]
 pub struct Migration;
@@ -66,14 +66,14 @@ impl Revision for Migration {
     const DESCRIPTION: &'static str =
         "rate limits counted in the database, shared by every server on it";
     const DROPS: Drops = DROPS;
-    // The housekeeping deletes the rows whose time has passed.
-    const INDEXES: &'static [(&'static str, &'static str)] = &[("rate_limits", "tat")];
 }
 
 #[async_trait::async_trait]
 impl Steps for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_table(manager, rate_limits()).await
+        create_table(manager, rate_limits()).await?;
+        // The housekeeping deletes the rows whose time has passed.
+        create_index(manager, "idx_rate_limits_tat", "rate_limits", &["tat"]).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
