@@ -29,7 +29,10 @@ pub fn router(state: AppState) -> Router {
             client::strict_transport,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            track::Tracked {
+                metrics: state.metrics.clone(),
+                trusted_proxies: state.trusted_proxies.clone(),
+            },
             track::track,
         ))
         .with_state(state)

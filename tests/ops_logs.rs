@@ -62,7 +62,10 @@ async fn one_json_line_per_request(db: TestDb) {
     assert_eq!(case["route"], "/api/cases/:case_id");
     assert_eq!(case["path"], "/api/cases/no-such-case");
     assert_eq!(case["status"], 404);
-    assert!(case["duration_ms"].as_f64().is_some_and(|d| d >= 0.0), "{case}");
+    assert!(
+        case["duration_ms"].as_f64().is_some_and(|d| d >= 0.0),
+        "{case}"
+    );
     assert_eq!(case["client"], "127.0.0.1");
     // The seeded administrator is user 1 of a fresh database.
     assert!(case["user_id"].as_i64().is_some_and(|id| id >= 1), "{case}");

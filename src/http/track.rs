@@ -16,7 +16,17 @@ use futures_util::FutureExt;
 
 use super::problem::{Problem, StorageFault};
 use super::request::{CURRENT, REQUEST_ID, USER, sane};
-use crate::state::AppState;
+use std::sync::Arc;
+
+use super::metrics::Metrics;
+
+/// What the middleware needs: where to count, and whom to believe about
+/// the client's address.
+#[derive(Clone)]
+pub struct Tracked {
+    pub metrics: Arc<Metrics>,
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
+}
 
 /// The route label of a request no route matched (a 404), so that probes
 /// of random paths cannot grow the metrics without bound.
@@ -40,7 +50,7 @@ fn label(template: &str) -> String {
 
 /// Middleware: assigns the id, runs the request within it, logs one line
 /// and counts it.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(state): State<Tracked>, request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get(&REQUEST_ID)
