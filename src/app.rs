@@ -1,13 +1,15 @@
 //! The application as one router: the API ([`crate::api`]) and the pages
 //! ([`crate::web`]), two front doors over one state, with the plumbing
-//! both share around them (request ids and the log, HSTS behind HTTPS,
-//! JSON 404/405), and the housekeeping the state needs while it lives.
+//! both share around them (request ids, the log and the metrics, HSTS
+//! behind HTTPS, JSON 404/405), `GET /metrics`, and the housekeeping the
+//! state needs while it lives.
 
 use std::time::Duration;
 
 use axum::Router;
+use axum::routing::get;
 
-use crate::http::{client, track};
+use crate::http::{client, metrics, track};
 use crate::state::AppState;
 
 /// The application: every route, the body caps, request ids and the log.
@@ -15,7 +17,9 @@ pub fn router(state: AppState) -> Router {
     let app = crate::api::routes()
         .into_router()
         // The web pages set their own body limits.
-        .merge(crate::web::routes());
+        .merge(crate::web::routes())
+        // Not an API route: 404 unless configured (see http::metrics).
+        .route("/metrics", get(metrics::scrape));
     // Set last: it applies to the routes registered before it.
     let proxies = state.trusted_proxies.clone();
     app.fallback(crate::api::not_found)
@@ -24,11 +28,17 @@ pub fn router(state: AppState) -> Router {
             proxies,
             client::strict_transport,
         ))
-        .layer(axum::middleware::from_fn(track::track))
+        .layer(axum::middleware::from_fn_with_state(
+            track::Tracked {
+                metrics: state.metrics.clone(),
+                trusted_proxies: state.trusted_proxies.clone(),
+            },
+            track::track,
+        ))
         .with_state(state)
 }
 
-/// Forgets idle rate-limit keys and long-finished analysis jobs every
+/// Forgets past rate-limit keys and long-finished analysis jobs every
 /// minute, and expired sign-in sessions every hour, for as long as the
 /// state lives.
 pub fn spawn_housekeeping(state: &AppState) {
@@ -40,7 +50,9 @@ pub fn spawn_housekeeping(state: &AppState) {
         let mut minutes = 0u32;
         loop {
             tick.tick().await;
-            limits.forget_idle();
+            if let Err(e) = limits.forget_idle().await {
+                tracing::warn!(error = %e, "could not forget past rate-limit keys");
+            }
             analyses.forget_finished();
             if minutes.is_multiple_of(60)
                 && let Err(e) = crate::auth::purge_expired_sessions(&db).await

@@ -6,7 +6,7 @@
 
 pub use dms_service::{
     Error, analysis, audit, auth, backup, case_index, cases, committee, db, error, memory, names,
-    paging, password, storage, text, timestamp, token, uploads, users_admin,
+    paging, password, rate_limits, readiness, storage, text, timestamp, token, uploads, users_admin,
 };
 
 pub mod api;

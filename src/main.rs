@@ -14,6 +14,7 @@ use dms::auth::{NewUser, Role};
 use dms::db::MigratePolicy;
 use dms::http::conn::ConnLimits;
 use dms::http::limits::LimitConfig;
+use dms::http::metrics::MetricsAccess;
 use dms::server::Config;
 
 /// mimalloc instead of glibc's malloc: the server allocates and frees many
@@ -39,6 +40,10 @@ struct Cli {
         hide_env_values = true
     )]
     database_url: Option<String>,
+
+    /// Log lines as text, or one JSON object per line (`json`).
+    #[arg(long, env = "DMS_LOG_FORMAT", global = true, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
 
     #[command(subcommand)]
     command: Command,
@@ -150,6 +155,11 @@ struct ServeArgs {
     /// Connections open at once; more wait until one closes.
     #[arg(long, env = "DMS_MAX_CONNECTIONS", default_value_t = ConnLimits::default().max_connections)]
     max_connections: usize,
+    /// Clients (addresses or networks, comma-separated) that may read
+    /// GET /metrics without the token (DMS_METRICS_TOKEN, a bearer token,
+    /// read from the environment only).
+    #[arg(long, env = "DMS_METRICS_NETWORKS")]
+    metrics_networks: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -174,13 +184,21 @@ fn main() -> ExitCode {
     // A malformed .env is reported by the values it would have given.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DMS_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        // One object per line, the event's fields at its top level.
+        log.json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
+    } else {
+        log.init();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -293,6 +311,16 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
         Some(text) => dms::http::client::parse_proxies(text)
             .map_err(|e| format!("DMS_TRUSTED_PROXIES: {e}"))?,
         None => Vec::new(),
+    };
+    config.metrics = MetricsAccess {
+        token: std::env::var("DMS_METRICS_TOKEN")
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
+        networks: match args.metrics_networks.as_deref() {
+            Some(text) => dms::http::client::parse_proxies(text)
+                .map_err(|e| format!("DMS_METRICS_NETWORKS: {e}"))?,
+            None => Vec::new(),
+        },
     };
     config.migrate = if args.migrate {
         MigratePolicy::Migrate

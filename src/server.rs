@@ -15,6 +15,7 @@ use crate::app::router;
 use crate::db::{MigratePolicy, StartError};
 use crate::http::conn::ConnLimits;
 use crate::http::limits::{LimitConfig, Limiters};
+use crate::http::metrics::{Metrics, MetricsAccess, run_observer};
 use crate::state::AppState;
 use crate::storage::DataDir;
 use crate::token::{KeySource, Keys};
@@ -39,6 +40,9 @@ pub struct Config {
     pub analysis_queue: QueueConfig,
     /// Timeouts of slow and idle clients, and the cap on connections.
     pub connections: ConnLimits,
+    /// Who may read `GET /metrics` (`DMS_METRICS_TOKEN`,
+    /// `DMS_METRICS_NETWORKS`); nobody by default.
+    pub metrics: MetricsAccess,
 }
 
 impl Config {
@@ -57,6 +61,7 @@ impl Config {
             db_acquire_timeout: Duration::from_secs(5),
             analysis_queue: QueueConfig::default(),
             connections: ConnLimits::default(),
+            metrics: MetricsAccess::default(),
         }
     }
 }
@@ -147,14 +152,22 @@ pub async fn start(
         );
     }
     let data = Arc::new(data);
+    let limits = Limiters::new(db.clone(), config.limits);
+    let metrics = Arc::new(Metrics::new(config.metrics.clone())?);
     let state = AppState {
-        analyses: AnalysisQueue::new(db.clone(), data.clone(), config.analysis_queue),
+        analyses: AnalysisQueue::observed(
+            db.clone(),
+            data.clone(),
+            config.analysis_queue,
+            Some(run_observer(&metrics)),
+        ),
         db,
         data,
         keys,
-        limits: Limiters::new(config.limits),
+        limits,
         open_registration: config.open_registration,
         trusted_proxies: config.trusted_proxies.clone().into(),
+        metrics,
     };
     let listener = TcpListener::bind(config.bind)
         .await

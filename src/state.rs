@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::analysis::queue::AnalysisQueue;
 use crate::http::limits::Limiters;
+use crate::http::metrics::Metrics;
 use crate::storage::DataDir;
 use crate::token::Keys;
 
@@ -22,4 +23,6 @@ pub struct AppState {
     pub open_registration: bool,
     /// Reverse proxies whose `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// What `GET /metrics` shows (see [`crate::http::metrics`]).
+    pub metrics: Arc<Metrics>,
 }

@@ -489,7 +489,15 @@ async fn a_panicking_handler_is_an_internal_error_with_the_request_id() {
     // request middleware is put around one that does.
     let app = axum::Router::new()
         .route("/boom", axum::routing::get(panicking_handler))
-        .layer(axum::middleware::from_fn(dms::http::track::track));
+        .layer(axum::middleware::from_fn_with_state(
+            dms::http::track::Tracked {
+                metrics: std::sync::Arc::new(
+                    dms::http::metrics::Metrics::new(Default::default()).unwrap(),
+                ),
+                trusted_proxies: Vec::new().into(),
+            },
+            dms::http::track::track,
+        ));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let serving = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -759,6 +759,18 @@ impl CountingServer {
         let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
         let token = keys.issue(user_id, &session).unwrap();
         let data_dir = Arc::new(dms::storage::DataDir::open(data.path()).unwrap());
+        let limits = dms::http::limits::Limiters::new(
+            pool.clone(),
+            dms::http::limits::LimitConfig {
+                login_per_username: 10_000,
+                login_per_client: 10_000,
+                create_case_per_user: 10_000,
+                upload_per_user: 10_000,
+                analyze_per_user: 10_000,
+                decide_per_user: 10_000,
+                register_per_client: 10_000,
+            },
+        );
         let state = dms::state::AppState {
             analyses: dms::analysis::queue::AnalysisQueue::new(
                 pool.clone(),
@@ -768,17 +780,10 @@ impl CountingServer {
             db: pool,
             data: data_dir,
             keys,
-            limits: dms::http::limits::Limiters::new(dms::http::limits::LimitConfig {
-                login_per_username: 10_000,
-                login_per_client: 10_000,
-                create_case_per_user: 10_000,
-                upload_per_user: 10_000,
-                analyze_per_user: 10_000,
-                decide_per_user: 10_000,
-                register_per_client: 10_000,
-            }),
+            limits,
             open_registration: false,
             trusted_proxies: Vec::new().into(),
+            metrics: Arc::new(dms::http::metrics::Metrics::new(Default::default()).unwrap()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

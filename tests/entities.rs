@@ -130,6 +130,7 @@ all_entities!(
     procurement_references,
     procurement_thresholds,
     purchase_categories,
+    rate_limits,
     role_permissions,
     roles,
     user_name_keys,

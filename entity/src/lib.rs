@@ -23,6 +23,7 @@ pub mod procurement_categories;
 pub mod procurement_references;
 pub mod procurement_thresholds;
 pub mod purchase_categories;
+pub mod rate_limits;
 pub mod role_permissions;
 pub mod roles;
 pub mod user_name_keys;

@@ -21,6 +21,7 @@ pub use super::procurement_categories::Entity as ProcurementCategories;
 pub use super::procurement_references::Entity as ProcurementReferences;
 pub use super::procurement_thresholds::Entity as ProcurementThresholds;
 pub use super::purchase_categories::Entity as PurchaseCategories;
+pub use super::rate_limits::Entity as RateLimits;
 pub use super::role_permissions::Entity as RolePermissions;
 pub use super::roles::Entity as Roles;
 pub use super::user_name_keys::Entity as UserNameKeys;

@@ -21,6 +21,8 @@ pub mod memory;
 pub mod names;
 pub mod paging;
 pub mod password;
+pub mod rate_limits;
+pub mod readiness;
 pub mod refusal;
 pub mod storage;
 pub mod text;

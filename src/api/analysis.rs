@@ -45,7 +45,7 @@ async fn analyze(
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<AnalyzeRequest>,
 ) -> ApiResult<Response> {
-    state.limits.analyze(user.id)?;
+    state.limits.analyze(user.id).await?;
     match state.analyses.submit(&user, &body.case_id).await? {
         Submitted::Started { job_id, outcome } => {
             let body = outcome

@@ -75,7 +75,7 @@ async fn register(
             "Self-registration is closed; ask an administrator for an account",
         ));
     }
-    state.limits.register(ip)?;
+    state.limits.register(ip).await?;
     let user = crate::auth::create_user(
         &state.db,
         NewUser {

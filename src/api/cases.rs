@@ -52,7 +52,7 @@ async fn create(
             "Your role (viewer) can read but not create cases",
         ));
     }
-    state.limits.create_case(user.id)?;
+    state.limits.create_case(user.id).await?;
     let created = crate::cases::create_case(
         &state.db,
         &user,

@@ -30,10 +30,10 @@ impl From<Error> for ApiError {
                 retry_after_secs, ..
             } => ApiError::too_many(e.to_string(), retry_after_secs),
             Error::Unavailable(cause) => ApiError::unavailable(cause),
-            e @ (Error::Timestamp { .. }
-            | Error::Database(_)
-            | Error::Io { .. }
-            | Error::Internal(_)) => ApiError::internal(e.to_string()),
+            e @ Error::Io { .. } => ApiError::storage_fault(e.to_string()),
+            e @ (Error::Timestamp { .. } | Error::Database(_) | Error::Internal(_)) => {
+                ApiError::internal(e.to_string())
+            }
         }
     }
 }

@@ -46,6 +46,7 @@ impl CurrentUser {
         if !user.is_active {
             return Err(ApiError::bad_request("Inactive user"));
         }
+        crate::http::request::note_user(user.id);
         Ok(CurrentUser(user))
     }
 }

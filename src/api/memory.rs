@@ -92,7 +92,7 @@ async fn decide(
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<DecideRequest>,
 ) -> ApiResult<Json<Value>> {
-    state.limits.decide(user.id)?;
+    state.limits.decide(user.id).await?;
     Ok(Json(
         crate::analysis::decide(
             &state.db,

@@ -19,6 +19,7 @@ pub const TITLE: &str = "Decision Memory System — MVP A++ (Production)";
 pub fn routes() -> Mount {
     Mount::new()
         .route("GET", "/api/health", get(health))
+        .route("GET", "/api/ready", get(ready))
         .route("GET", "/api/constitution", get(constitution))
         .route("GET", "/openapi.json", get(openapi))
         .route("GET", "/docs", get(docs))
@@ -39,6 +40,29 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "invariants_status": "enforced",
         "database": if up { "ok" } else { "unavailable" },
     }))
+}
+
+/// Readiness: 200 when the database and the file storage both answer,
+/// else 503 naming what is down (a load balancer stops sending requests).
+async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let (database, storage) = tokio::join!(
+        crate::readiness::database_ready(&state.db),
+        crate::readiness::storage_ready(&state.data),
+    );
+    let down: Vec<String> = [database, storage]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if down.is_empty() {
+        Ok(Json(
+            json!({"status": "ready", "database": "ok", "storage": "ok"}),
+        ))
+    } else {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}", down.join("; ")),
+        ))
+    }
 }
 
 async fn constitution() -> Json<Value> {

@@ -155,6 +155,12 @@ pub const ROUTES: &[Route] = &[
     ),
     route(
         "GET",
+        "/api/ready",
+        Access::Public,
+        "Readiness: 200 when the database and the file storage answer, else 503 naming what is down",
+    ),
+    route(
+        "GET",
         "/api/constitution",
         Access::Public,
         "The system's invariants",

@@ -121,7 +121,7 @@ fn too_large() -> ApiError {
 /// The checks every upload shares before its body is read: rate limit,
 /// case, role and ownership.
 async fn begin(state: &AppState, user: &User, case_id: &str, kind: Kind) -> ApiResult<()> {
-    state.limits.upload(user.id)?;
+    state.limits.upload(user.id).await?;
     crate::uploads::precheck(&state.db, user, case_id, kind).await?;
     Ok(())
 }
@@ -264,7 +264,7 @@ async fn replace(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> ApiResult<Json<Value>> {
-    state.limits.upload(user.id)?;
+    state.limits.upload(user.id).await?;
     let kind = crate::uploads::withdraw::kind_of(&state.db, &user, &case_id, &artifact_id).await?;
     let form = read_form(&state, &headers, multipart).await?;
     let reason = crate::uploads::withdraw::check_reason(&form.required("reason")?)?;

@@ -1,26 +1,29 @@
-//! Rate limits, counted in memory per process: sign-in attempts per client
-//! address and per account *and* client, case creation, uploads and
-//! analyses and decisions per user, registrations per client address. Over
-//! a limit the refusal is [`Error::RateLimited`] (the API answers 429 with
-//! `Retry-After`, the pages say it in words).
+//! Rate limits: sign-in attempts per client address and per account *and*
+//! client, case creation, uploads and analyses and decisions per user,
+//! registrations per client address. Counted in the database
+//! ([`crate::rate_limits`], one statement per hit), so that a limit holds
+//! whichever server of several on one database receives the requests.
+//! Over a limit the refusal is [`Error::RateLimited`] (the API answers 429
+//! with `Retry-After`, the pages say it in words).
 //!
 //! Sign-in can never be turned against an account: wrong passwords from
 //! one client exhaust that client's budget for the account, not the
 //! account's. Past the account's own budget of failures (from every client
-//! together), attempts from clients the account never signed in from are
-//! slowed ([`SLOW_SIGN_IN`]), never refused; its usual clients sign in at
-//! full speed.
+//! together, counted in the database too), attempts from clients the
+//! account never signed in from are slowed ([`SLOW_SIGN_IN`]), never
+//! refused; its usual clients sign in at full speed. Which clients are an
+//! account's usual ones is remembered by each server (a server that has
+//! not seen the account sign in from a client slows it, never refuses it).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use sea_orm::DatabaseConnection;
 
 use crate::Error;
+use crate::rate_limits::{self, Hit};
 
 /// Requests allowed per minute for each limited action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,191 +59,180 @@ impl Default for LimitConfig {
 /// account is receiving more wrong passwords than its budget.
 pub const SLOW_SIGN_IN: Duration = Duration::from_secs(2);
 
-/// The clients each account signed in from, and its recent failures.
-#[derive(Default)]
-struct SignInHistory {
-    usual: HashMap<String, HashSet<IpAddr>>,
-    failures: HashMap<String, VecDeque<Instant>>,
-}
-
 /// The most clients remembered per account (the oldest are forgotten).
 const MAX_USUAL_CLIENTS: usize = 32;
 
-/// One keyed limiter per limited action.
+/// The limits' names in the `rate_limits` table.
+mod name {
+    pub const LOGIN_CLIENT: &str = "login_client";
+    pub const LOGIN_ACCOUNT: &str = "login_account";
+    pub const LOGIN_FAILURES: &str = "login_failures";
+    pub const CREATE_CASE: &str = "create_case";
+    pub const UPLOAD: &str = "upload";
+    pub const ANALYZE: &str = "analyze";
+    pub const DECIDE: &str = "decide";
+    pub const REGISTER: &str = "register";
+}
+
+/// The limits, counted in the database, and the clients each account
+/// signed in from (this server's memory).
 #[derive(Clone)]
 pub struct Limiters {
-    login_user: Arc<DefaultKeyedRateLimiter<String>>,
-    history: Arc<Mutex<SignInHistory>>,
-    login_client: Arc<DefaultKeyedRateLimiter<String>>,
-    create_case: Arc<DefaultKeyedRateLimiter<String>>,
-    upload: Arc<DefaultKeyedRateLimiter<String>>,
-    analyze: Arc<DefaultKeyedRateLimiter<String>>,
-    decide: Arc<DefaultKeyedRateLimiter<String>>,
-    register: Arc<DefaultKeyedRateLimiter<String>>,
+    db: DatabaseConnection,
+    usual: Arc<Mutex<HashMap<String, HashSet<IpAddr>>>>,
     config: LimitConfig,
 }
 
-fn per_minute(n: u32) -> Arc<DefaultKeyedRateLimiter<String>> {
-    let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-    Arc::new(governor::RateLimiter::keyed(Quota::per_minute(n)))
-}
-
 impl Limiters {
-    pub fn new(config: LimitConfig) -> Self {
+    pub fn new(db: DatabaseConnection, config: LimitConfig) -> Self {
         Limiters {
-            login_user: per_minute(config.login_per_username),
-            history: Arc::default(),
-            login_client: per_minute(config.login_per_client),
-            create_case: per_minute(config.create_case_per_user),
-            upload: per_minute(config.upload_per_user),
-            analyze: per_minute(config.analyze_per_user),
-            decide: per_minute(config.decide_per_user),
-            register: per_minute(config.register_per_client),
+            db,
+            usual: Arc::default(),
             config,
+        }
+    }
+
+    /// Counts one hit of `key` against `limit`: 429 past `per_minute`.
+    async fn check(
+        &self,
+        limit: &str,
+        key: &str,
+        per_minute: u32,
+        what: &'static str,
+    ) -> Result<(), Error> {
+        match rate_limits::hit(&self.db, limit, key, per_minute, rate_limits::now_ms()).await? {
+            Hit::Admitted => Ok(()),
+            Hit::Refused { retry_after_ms } => Err(Error::RateLimited {
+                what,
+                per_minute,
+                // Whole seconds, rounded up: never "retry after 0".
+                retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000).max(1),
+            }),
         }
     }
 
     /// Admits a sign-in attempt for `username` from `client`: 429 past the
     /// client's budget, or past this client's budget for this account;
     /// otherwise how long to slow it down (see the module's documentation).
-    pub fn login(&self, username: &str, client: IpAddr) -> Result<Duration, Error> {
-        check(
-            &self.login_client,
+    pub async fn login(&self, username: &str, client: IpAddr) -> Result<Duration, Error> {
+        self.check(
+            name::LOGIN_CLIENT,
             &client.to_string(),
             self.config.login_per_client,
             "login attempts from this address",
-        )?;
+        )
+        .await?;
         let account = crate::names::key(username);
-        check(
-            &self.login_user,
+        self.check(
+            name::LOGIN_ACCOUNT,
             &format!("{client} {account}"),
             self.config.login_per_username,
             "login attempts for this username from this address",
-        )?;
-        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        let window = Duration::from_secs(60);
-        let failures = history
-            .failures
-            .get_mut(&account)
-            .map(|f| {
-                while f.front().is_some_and(|t| t.elapsed() > window) {
-                    f.pop_front();
-                }
-                f.len()
-            })
-            .unwrap_or(0);
-        let usual = history
+        )
+        .await?;
+        let usual = self
             .usual
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
             .get(&account)
             .is_some_and(|clients| clients.contains(&client));
-        let over = failures >= self.config.login_per_username as usize;
-        Ok(if over && !usual {
-            SLOW_SIGN_IN
-        } else {
-            Duration::ZERO
-        })
+        if usual {
+            return Ok(Duration::ZERO);
+        }
+        let over = rate_limits::exhausted(
+            &self.db,
+            name::LOGIN_FAILURES,
+            &account,
+            self.config.login_per_username,
+            rate_limits::now_ms(),
+        )
+        .await?;
+        Ok(if over { SLOW_SIGN_IN } else { Duration::ZERO })
     }
 
     /// Records how a sign-in attempt ended.
-    pub fn login_outcome(&self, username: &str, client: IpAddr, success: bool) {
+    pub async fn login_outcome(
+        &self,
+        username: &str,
+        client: IpAddr,
+        success: bool,
+    ) -> Result<(), Error> {
         let account = crate::names::key(username);
-        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
         if success {
-            let clients = history.usual.entry(account).or_default();
+            let mut usual = self.usual.lock().unwrap_or_else(|e| e.into_inner());
+            let clients = usual.entry(account).or_default();
             if clients.len() >= MAX_USUAL_CLIENTS {
                 clients.clear();
             }
             clients.insert(client);
-        } else {
-            let failures = history.failures.entry(account).or_default();
-            failures.push_back(Instant::now());
-            // Only the last window's worth matters.
-            while failures.len() > 4 * self.config.login_per_username.max(1) as usize {
-                failures.pop_front();
-            }
+            return Ok(());
         }
+        // The account's failures from every client together: what decides
+        // the slowing of unusual clients, never a refusal.
+        rate_limits::hit(
+            &self.db,
+            name::LOGIN_FAILURES,
+            &account,
+            self.config.login_per_username,
+            rate_limits::now_ms(),
+        )
+        .await
+        .map(|_| ())
     }
 
-    pub fn create_case(&self, user_id: i32) -> Result<(), Error> {
-        check(
-            &self.create_case,
+    pub async fn create_case(&self, user_id: i32) -> Result<(), Error> {
+        self.check(
+            name::CREATE_CASE,
             &user_id.to_string(),
             self.config.create_case_per_user,
             "case creations",
         )
+        .await
     }
 
-    pub fn upload(&self, user_id: i32) -> Result<(), Error> {
-        check(
-            &self.upload,
+    pub async fn upload(&self, user_id: i32) -> Result<(), Error> {
+        self.check(
+            name::UPLOAD,
             &user_id.to_string(),
             self.config.upload_per_user,
             "uploads",
         )
+        .await
     }
 
-    pub fn analyze(&self, user_id: i32) -> Result<(), Error> {
-        check(
-            &self.analyze,
+    pub async fn analyze(&self, user_id: i32) -> Result<(), Error> {
+        self.check(
+            name::ANALYZE,
             &user_id.to_string(),
             self.config.analyze_per_user,
             "analyses",
         )
+        .await
     }
 
-    pub fn decide(&self, user_id: i32) -> Result<(), Error> {
-        check(
-            &self.decide,
+    pub async fn decide(&self, user_id: i32) -> Result<(), Error> {
+        self.check(
+            name::DECIDE,
             &user_id.to_string(),
             self.config.decide_per_user,
             "decisions",
         )
+        .await
     }
 
-    pub fn register(&self, client: IpAddr) -> Result<(), Error> {
-        check(
-            &self.register,
+    pub async fn register(&self, client: IpAddr) -> Result<(), Error> {
+        self.check(
+            name::REGISTER,
             &client.to_string(),
             self.config.register_per_client,
             "registrations from this address",
         )
+        .await
     }
 
-    /// Forgets keys whose window has passed (called periodically, so that
-    /// many usernames tried once do not grow memory for ever).
-    pub fn forget_idle(&self) {
-        for limiter in [
-            &self.login_user,
-            &self.login_client,
-            &self.create_case,
-            &self.upload,
-            &self.analyze,
-            &self.decide,
-            &self.register,
-        ] {
-            limiter.retain_recent();
-            limiter.shrink_to_fit();
-        }
-        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        history.failures.retain(|_, f| {
-            f.back()
-                .is_some_and(|t| t.elapsed() < Duration::from_secs(60))
-        });
+    /// Deletes the keys whose time has passed (called periodically, so that
+    /// many usernames tried once do not grow the table for ever).
+    pub async fn forget_idle(&self) -> Result<u64, Error> {
+        rate_limits::forget_past(&self.db, rate_limits::now_ms()).await
     }
-}
-
-fn check(
-    limiter: &DefaultKeyedRateLimiter<String>,
-    key: &str,
-    per_minute: u32,
-    what: &'static str,
-) -> Result<(), Error> {
-    limiter.check_key(&key.to_owned()).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        Error::RateLimited {
-            what,
-            per_minute,
-            retry_after_secs: wait.as_secs() + 1,
-        }
-    })
 }

@@ -26,7 +26,14 @@ struct Inner {
     fields: Vec<(&'static str, Value)>,
     /// What is logged for a server fault (never sent).
     internal: Option<String>,
+    /// The fault was the file storage's (counted by the metrics).
+    storage: bool,
 }
+
+/// Marks a response that failed on the file storage, for the metrics
+/// ([`super::track`] counts it).
+#[derive(Clone, Copy, Debug)]
+pub struct StorageFault;
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
@@ -36,6 +43,7 @@ impl Problem {
             headers: Vec::new(),
             fields: Vec::new(),
             internal: None,
+            storage: false,
         }))
     }
 
@@ -96,6 +104,13 @@ impl Problem {
         e
     }
 
+    /// A server fault of the file storage (a file not read or written).
+    pub fn storage_fault(cause: impl Into<String>) -> Self {
+        let mut e = Problem::internal(cause);
+        e.0.storage = true;
+        e
+    }
+
     pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
         self.0.headers.push((name, value));
         self
@@ -140,6 +155,9 @@ impl IntoResponse for Problem {
         let mut response = (this.status, axum::Json(body)).into_response();
         for (name, value) in this.headers {
             response.headers_mut().insert(name, value);
+        }
+        if this.storage {
+            response.extensions_mut().insert(StorageFault);
         }
         if this.status == StatusCode::PAYLOAD_TOO_LARGE {
             // The rest of the body is never read: the connection cannot

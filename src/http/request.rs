@@ -9,6 +9,13 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 tokio::task_local! {
     pub(super) static CURRENT: String;
+    /// The user the request turned out to be from, once known.
+    pub(super) static USER: std::cell::Cell<Option<i32>>;
+}
+
+/// Notes, for the access log, which user the current request is from.
+pub fn note_user(user_id: i32) {
+    let _ = USER.try_with(|user| user.set(Some(user_id)));
 }
 
 /// The id of the request this task is serving, if any.

@@ -17,15 +17,15 @@ async fn limited<T>(
     client: IpAddr,
     attempt: impl std::future::Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
-    let delay = state.limits.login(username, client)?;
+    let delay = state.limits.login(username, client).await?;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let outcome = attempt.await;
     match &outcome {
-        Ok(_) => state.limits.login_outcome(username, client, true),
+        Ok(_) => state.limits.login_outcome(username, client, true).await?,
         Err(Error::Refused(crate::error::Refusal::BadCredentials)) => {
-            state.limits.login_outcome(username, client, false)
+            state.limits.login_outcome(username, client, false).await?
         }
         Err(_) => {}
     }

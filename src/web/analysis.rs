@@ -178,7 +178,7 @@ pub async fn analyse(
             refused_with(&session, status, message, &back)
         }
     };
-    if state.limits.analyze(user.id).is_err() {
+    if state.limits.analyze(user.id).await.is_err() {
         return refuse(StatusCode::TOO_MANY_REQUESTS, text("error.rate"));
     }
     let outcome = match state.analyses.submit(&user, &case_id).await {
@@ -246,7 +246,7 @@ pub async fn decide(
         Ok(user) => user,
         Err(refusal) => return *refusal,
     };
-    if state.limits.decide(user.id).is_err() {
+    if state.limits.decide(user.id).await.is_err() {
         return refused_with(
             &session,
             StatusCode::TOO_MANY_REQUESTS,

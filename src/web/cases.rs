@@ -250,7 +250,7 @@ pub async fn create_case(
         Ok(v) => v,
         Err(e) => return again(e).await,
     };
-    if state.limits.create_case(user.id).is_err() {
+    if state.limits.create_case(user.id).await.is_err() {
         return refused_with(
             &session,
             StatusCode::TOO_MANY_REQUESTS,

@@ -201,6 +201,9 @@ impl FromRequestParts<AppState> for Session {
         if let Some(id) = &session_id {
             csrf = Csrf::bound_to(id);
         }
+        if let Some(user) = &user {
+            crate::http::request::note_user(user.id);
+        }
         Ok(Session {
             session_id,
             expired: user.is_none(),

@@ -100,10 +100,10 @@ async fn receive_and_store(
             kind: kind.to_owned(),
         })
     })?;
-    state
-        .limits
-        .upload(user.id)
-        .map_err(|_| Error::from(ServiceRefusal::UploadRate))?;
+    state.limits.upload(user.id).await.map_err(|e| match e {
+        Error::RateLimited { .. } => Error::from(ServiceRefusal::UploadRate),
+        other => other,
+    })?;
     crate::uploads::precheck(&state.db, user, case_id, kind).await?;
     // The CSRF token must come before the file (the page's form sends it
     // first): checked before a byte is stored, and again once the form is

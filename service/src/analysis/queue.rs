@@ -84,6 +84,10 @@ pub enum JobState {
     Failed(Error),
 }
 
+/// Called as each run ends, with how long it took and whether it gave an
+/// answer (the server's metrics).
+pub type RunObserver = Arc<dyn Fn(Duration, bool) + Send + Sync>;
+
 /// The analysis queue, shared by every request of the server.
 #[derive(Clone)]
 pub struct AnalysisQueue {
@@ -95,6 +99,7 @@ struct Shared {
     data: Arc<DataDir>,
     config: QueueConfig,
     state: Mutex<State>,
+    observer: Option<RunObserver>,
 }
 
 #[derive(Default)]
@@ -125,6 +130,16 @@ enum Outcome {
 
 impl AnalysisQueue {
     pub fn new(db: DatabaseConnection, data: Arc<DataDir>, config: QueueConfig) -> Self {
+        Self::observed(db, data, config, None)
+    }
+
+    /// A queue that tells `observer` how each run ended.
+    pub fn observed(
+        db: DatabaseConnection,
+        data: Arc<DataDir>,
+        config: QueueConfig,
+        observer: Option<RunObserver>,
+    ) -> Self {
         AnalysisQueue {
             shared: Arc::new(Shared {
                 db,
@@ -134,6 +149,7 @@ impl AnalysisQueue {
                     capacity: config.capacity,
                 },
                 state: Mutex::default(),
+                observer,
             }),
         }
     }
@@ -252,6 +268,12 @@ impl AnalysisQueue {
         })
     }
 
+    /// Analyses running and waiting now.
+    pub fn load(&self) -> (usize, usize) {
+        let state = self.shared.lock();
+        (state.running, state.waiting.len())
+    }
+
     /// Forgets the jobs finished more than [`KEPT`] ago.
     pub fn forget_finished(&self) {
         self.shared.lock().forget_finished();
@@ -297,6 +319,9 @@ impl AnalysisQueue {
         if let Some(job) = state.jobs.get_mut(job_id) {
             if let Phase::Running { since } = job.phase {
                 let took = now.duration_since(since);
+                if let Some(observe) = &self.shared.observer {
+                    observe(took, matches!(outcome, Outcome::Done(_)));
+                }
                 state.typical_run = Some(match state.typical_run {
                     Some(t) => (t * 3 + took) / 4,
                     None => took,

@@ -32,6 +32,9 @@ pub fn dms(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
         "DMS_ANALYSIS_WORKERS",
         "DMS_ANALYSIS_QUEUE",
         "DMS_LOG",
+        "DMS_LOG_FORMAT",
+        "DMS_METRICS_TOKEN",
+        "DMS_METRICS_NETWORKS",
         "RUST_LOG",
         "RUST_BACKTRACE",
     ] {
@@ -103,10 +106,17 @@ impl Served {
                         seen.join("\n")
                     ),
                 };
+                // The text log's `addr=...`, or the JSON log's `"addr"`.
                 if line.contains("DMS listening")
                     && let Some(addr) = line
                         .split_whitespace()
                         .find_map(|w| w.strip_prefix("addr="))
+                        .map(str::to_owned)
+                        .or_else(|| {
+                            serde_json::from_str::<serde_json::Value>(&line)
+                                .ok()
+                                .and_then(|v| v["addr"].as_str().map(str::to_owned))
+                        })
                 {
                     return (addr.parse::<SocketAddr>().expect("address"), seen, log);
                 }
