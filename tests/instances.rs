@@ -259,7 +259,7 @@ async fn three_instances_starting_at_once_migrate_once() {
     };
     // The test holds the migration lock, so that the three starts meet it
     // and wait together; it lets them go once all three poll for it.
-    let holder = db.connect().await;
+    let (holder, watcher) = (db.connect().await, db.connect().await);
     let held = holder.begin().await.unwrap();
     held.execute_unprepared(&format!(
         "SELECT pg_advisory_xact_lock({})",
@@ -280,9 +280,9 @@ async fn three_instances_starting_at_once_migrate_once() {
         .collect();
     let mut polling = 0;
     for _ in 0..600 {
-        polling = holder
+        polling = watcher
             .query_one_raw(Statement::from_string(
-                holder.get_database_backend(),
+                watcher.get_database_backend(),
                 // The pattern is split so that this query's own text (on
                 // any connection of the pool) does not match it.
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
@@ -309,7 +309,7 @@ async fn three_instances_starting_at_once_migrate_once() {
         running.push(start.await.unwrap().expect("every instance starts"));
     }
     let versions = testkit_db::column_strings(
-        &holder,
+        &watcher,
         "SELECT version FROM seaql_migrations ORDER BY version",
     )
     .await;
