@@ -21,6 +21,7 @@ pub struct Copied {
 /// Copies the files of the data directory `data_dir` (under `uploads/` and
 /// `outputs/`) into the bucket of `url` and verifies each one.
 pub async fn migrate(data_dir: &Path, url: &str) -> Result<Copied, Error> {
+    let bucket = Bucket::open(url, &[])?;
     if !data_dir.is_dir() {
         return Err(Error::Internal(format!(
             "no data directory at {} (give it with --data-dir or DMS_DATA_DIR)",
@@ -28,7 +29,7 @@ pub async fn migrate(data_dir: &Path, url: &str) -> Result<Copied, Error> {
         )));
     }
     let source = Storage::local(DataDir::open(data_dir)?);
-    let target = Storage::in_bucket(source.data().clone(), Bucket::open(url, &[])?);
+    let target = Storage::in_bucket(source.data().clone(), bucket);
     let mut copied = Copied::default();
     for area in ["uploads", "outputs"] {
         for (stored, _) in source.list(area).await? {
