@@ -21,6 +21,8 @@
 #   BENCH_PORT       the server's port on 127.0.0.1    5077
 #   BENCH_DB         database name prefix              dms_bench
 #   BENCH_NO_BUILD   1: use target/release as it is    (build)
+#   BENCH_ONLY       storage: only the files and instances part
+#   BENCH_STORAGE    0: without it (see scripts/bench/storage.sh)
 #   BENCH_SHARED_BUFFERS  e.g. 8GB: run a private PostgreSQL cluster (initdb
 #                    in a temporary directory, as the postgres user, on
 #                    127.0.0.1:BENCH_PG_PORT, default 5433) with that
@@ -56,6 +58,12 @@ if [[ ${BENCH_NO_BUILD:-} != 1 ]]; then
 fi
 DMS=$ROOT/target/release/dms
 MIGRATION=$ROOT/target/release/migration
+
+# Files and instances (issue 19): scripts/bench/storage.sh, after the rest,
+# or alone with BENCH_ONLY=storage; BENCH_STORAGE=0 leaves it out.
+if [[ ${BENCH_ONLY:-} == storage ]]; then
+    DMS=$DMS exec "$HERE/storage.sh"
+fi
 
 WORK=$(mktemp -d /tmp/dms-bench.XXXXXX)
 declare -A SERVER_PID=() URL=() TOKEN=() USER_ID=() SESSION=() SEED_S=() DB_SIZE=() SERVER_PORT=()
@@ -345,3 +353,8 @@ for n in "${SIZES_ARRAY[@]}"; do
 done
 echo "goal page req/s >= 0.5 x the API detail's: $(for n in "${SIZES_ARRAY[@]}"; do median "$WORK/page-$n.tsv" 5; echo; done |
     awk '$1 < 0.5 { miss = 1 } END { print miss ? "missed" : "met" }')"
+
+if [[ ${BENCH_STORAGE:-1} != 0 ]]; then
+    echo
+    DMS=$DMS "$HERE/storage.sh"
+fi

@@ -62,6 +62,24 @@ enum Command {
     /// Put a backup back as DATABASE_URL's SQLite file and the data
     /// directory, after checking every hash (stop the server first).
     Restore(RestoreArgs),
+    /// Manage where the files are stored.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Copy the data directory's files into a bucket, verifying every
+    /// object's SHA-256 (then serve with DMS_STORAGE_URL set to it).
+    Migrate {
+        /// The bucket: s3://bucket/prefix (endpoint and credentials from
+        /// the AWS_* variables).
+        #[arg(long)]
+        to: String,
+        /// The data directory to copy.
+        #[arg(long, env = "DMS_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -100,6 +118,10 @@ struct ServeArgs {
     /// Where uploaded and generated files live.
     #[arg(long, env = "DMS_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    /// Keep the files in a bucket (s3://bucket/prefix) instead of the data
+    /// directory; endpoint, region and credentials from the AWS_* variables.
+    #[arg(long, env = "DMS_STORAGE_URL")]
+    storage_url: Option<String>,
     /// Migrate a server database to head before serving (the embedded
     /// SQLite file is always migrated).
     #[arg(long)]
@@ -225,6 +247,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::User(command) => user(url, command).await,
         Command::Backup(args) => backup(url, args).await,
         Command::Restore(args) => restore(url, args).await,
+        Command::Storage(command) => storage(command).await,
     }
 }
 
@@ -301,6 +324,7 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
         .bind
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], args.port.unwrap_or(5000))));
     config.data_dir = args.data_dir;
+    config.storage_url = args.storage_url.filter(|u| !u.trim().is_empty());
     config.jwt_secret = std::env::var("DMS_JWT_SECRET")
         .ok()
         .or_else(|| std::env::var("JWT_SECRET").ok())
@@ -355,6 +379,21 @@ async fn serve(url: String, args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     running.wait().await.map_err(|e| e.to_string())
+}
+
+async fn storage(command: StorageCommand) -> Result<(), String> {
+    match command {
+        StorageCommand::Migrate { to, data_dir } => {
+            let copied = dms::storage::migrate(&data_dir, &to)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "copied {} files ({} bytes) to {to}, every SHA-256 verified",
+                copied.files, copied.bytes
+            );
+            Ok(())
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

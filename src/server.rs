@@ -17,7 +17,7 @@ use crate::http::conn::ConnLimits;
 use crate::http::limits::{LimitConfig, Limiters};
 use crate::http::metrics::{Metrics, MetricsAccess, run_observer};
 use crate::state::AppState;
-use crate::storage::DataDir;
+use crate::storage::{Bucket, DataDir, Storage};
 use crate::token::{KeySource, Keys};
 
 /// Everything `serve` is configured with.
@@ -26,6 +26,12 @@ pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
+    /// `DMS_STORAGE_URL` (`s3://bucket/prefix`): the files in a bucket;
+    /// `None` keeps them in the data directory.
+    pub storage_url: Option<String>,
+    /// Settings of the bucket that override the `AWS_*` variables
+    /// (object_store's keys: `aws_endpoint`, `aws_access_key_id`, ...).
+    pub storage_options: Vec<(String, String)>,
     /// `DMS_JWT_SECRET` (or `JWT_SECRET`); `None` uses the key file.
     pub jwt_secret: Option<String>,
     pub token_lifetime: Duration,
@@ -52,6 +58,8 @@ impl Config {
             database_url: database_url.into(),
             bind: SocketAddr::from(([0, 0, 0, 0], 5000)),
             data_dir: PathBuf::from("data"),
+            storage_url: None,
+            storage_options: Vec::new(),
             jwt_secret: None,
             token_lifetime: crate::token::DEFAULT_LIFETIME,
             open_registration: false,
@@ -136,6 +144,14 @@ pub async fn start(
             tracing::warn!(file = %data.root().join(crate::token::KEY_FILE).display(), "token signing key: none configured, generated one and kept it in this file (mode 0600); set DMS_JWT_SECRET to manage it yourself")
         }
     }
+    let data = match &config.storage_url {
+        Some(url) => {
+            let bucket = Bucket::open(url, &config.storage_options)?;
+            tracing::info!(url = bucket.url(), "files: in the bucket");
+            Storage::in_bucket(data, bucket)
+        }
+        None => Storage::local(data),
+    };
     let swept = crate::uploads::sweep_orphans(&db, &data).await?;
     if swept > 0 {
         tracing::warn!(files = swept, "removed files left by interrupted requests");
@@ -177,6 +193,7 @@ pub async fn start(
         })?;
     let addr = listener.local_addr()?;
     crate::app::spawn_housekeeping(&state);
+    spawn_sweep(&state);
     let (stop, stopped) = oneshot::channel::<()>();
     let shutdown = async move {
         tokio::select! {
@@ -199,4 +216,23 @@ pub async fn start(
         stop: Some(stop),
         task,
     })
+}
+
+/// Sweeps the storage every hour: with several instances, one may run for
+/// months while another's crash leaves files behind.
+fn spawn_sweep(state: &AppState) {
+    let db = state.db.clone();
+    let data = state.data.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(crate::storage::ORPHAN_AGE);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            match crate::uploads::sweep_orphans(&db, &data).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(files = n, "removed files left by interrupted requests"),
+                Err(e) => tracing::warn!(error = %e, "sweeping the storage failed"),
+            }
+        }
+    });
 }

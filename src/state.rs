@@ -8,14 +8,14 @@ use sea_orm::DatabaseConnection;
 use crate::analysis::queue::AnalysisQueue;
 use crate::http::limits::Limiters;
 use crate::http::metrics::Metrics;
-use crate::storage::DataDir;
+use crate::storage::Storage;
 use crate::token::Keys;
 
 /// Everything a handler may need.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub data: Arc<DataDir>,
+    pub data: Arc<Storage>,
     pub keys: Keys,
     pub limits: Limiters,
     /// The analyses running and waiting (see [`crate::analysis::queue`]).

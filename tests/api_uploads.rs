@@ -867,14 +867,32 @@ async fn crash_leftovers_are_removed_at_start(db: TestDb) {
     )
     .await;
     // What a crash can leave: a half-received body, and a file moved into
-    // place whose transaction never committed.
+    // place whose transaction never committed, two hours ago; the same an
+    // instant old may be another instance's upload (a shared data
+    // directory): they stay.
     let data = server.data_dir.path().to_owned();
-    std::fs::write(data.join("tmp").join("dead.part"), b"partial").unwrap();
+    let dead = data.join("tmp").join("dead.part");
+    std::fs::write(&dead, b"partial").unwrap();
     let orphan = data.join("uploads").join(id).join("offer_orphan.pdf");
     std::fs::write(&orphan, pdf_bytes("orphan")).unwrap();
+    for old in [&dead, &orphan] {
+        std::fs::File::options()
+            .write(true)
+            .open(old)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+            .unwrap();
+    }
+    let young_part = data.join("tmp").join("young.part");
+    std::fs::write(&young_part, b"partial").unwrap();
+    let young = data.join("uploads").join(id).join("offer_young.pdf");
+    std::fs::write(&young, pdf_bytes("young")).unwrap();
     server.restart().await;
     assert!(!orphan.exists(), "the file no row names is removed");
-    assert_eq!(std::fs::read_dir(data.join("tmp")).unwrap().count(), 0);
+    assert!(!dead.exists(), "the old body is removed");
+    assert!(young.exists() && young_part.exists(), "young files stay");
+    std::fs::remove_file(&young).unwrap();
+    std::fs::remove_file(&young_part).unwrap();
     // Every artifact still points to its file.
     let db = &server.state().db;
     for artifact in artifacts::Entity::find().all(db).await.unwrap() {

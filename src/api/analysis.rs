@@ -122,9 +122,9 @@ async fn download(
             "kind must be output_cba or output_pv",
         ));
     }
-    let (artifact, path) =
+    let (artifact, file) =
         crate::analysis::download(&state.db, &state.data, &user, &case_id, &kind).await?;
-    Ok(send_file(&artifact, &path, &headers).await?)
+    Ok(send_file(&artifact, file, &headers).await?)
 }
 
 async fn artifact(
@@ -133,8 +133,8 @@ async fn artifact(
     Path((case_id, artifact_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let (artifact, path) =
+    let (artifact, file) =
         crate::analysis::artifact_file(&state.db, &state.data, &user, &case_id, &artifact_id)
             .await?;
-    Ok(send_file(&artifact, &path, &headers).await?)
+    Ok(send_file(&artifact, file, &headers).await?)
 }

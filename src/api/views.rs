@@ -6,7 +6,7 @@ use entity::{artifacts, cases, documents};
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 
-use crate::storage::DataDir;
+use crate::storage::Storage;
 
 /// A case: every column of `cases`, in production's order.
 pub fn case(c: &cases::Model) -> Value {
@@ -29,7 +29,7 @@ pub fn case(c: &cases::Model) -> Value {
 }
 
 /// An artifact, its path relative to the data directory.
-pub fn artifact(a: &artifacts::Model, data: &DataDir) -> Value {
+pub fn artifact(a: &artifacts::Model, data: &Storage) -> Value {
     json!({
         "id": a.id,
         "case_id": a.case_id,
@@ -44,7 +44,7 @@ pub fn artifact(a: &artifacts::Model, data: &DataDir) -> Value {
 }
 
 /// A document of an offer, its path relative to the data directory.
-pub fn document(d: &documents::Model, data: &DataDir) -> Value {
+pub fn document(d: &documents::Model, data: &Storage) -> Value {
     json!({
         "id": d.id,
         "case_id": d.case_id,

@@ -10,13 +10,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::Error;
+use crate::storage::StoredFile;
 use crate::uploads::{served_extension, served_filename, served_mime};
 
-/// Streams the file of `artifact` at `path`. An artifact's file never
+/// Streams `file`, the file of `artifact`. An artifact's file never
 /// changes, so its id is a strong validator.
 pub async fn send_file(
     artifact: &entity::artifacts::Model,
-    path: &std::path::Path,
+    file: StoredFile,
     headers: &HeaderMap,
 ) -> Result<Response, Error> {
     let etag = format!("\"{}\"", artifact.id);
@@ -27,17 +28,10 @@ pub async fn send_file(
     {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::io(format!("opening {}", artifact.filename), e))?;
-    let len = file
-        .metadata()
-        .await
-        .map_err(|e| Error::io(format!("reading {}", artifact.filename), e))?
-        .len();
+    let len = file.size;
     let extension = served_extension(&artifact.path);
     let filename = served_filename(&artifact.filename, &artifact.path);
-    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    let mut response = Body::from_stream(file.content).into_response();
     let out = response.headers_mut();
     out.insert(
         header::CONTENT_TYPE,

@@ -7,7 +7,7 @@ use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 
 use crate::Error;
-use crate::storage::{DataDir, ReceiveError, Received};
+use crate::storage::{ReceiveError, Received, Storage};
 
 /// Why a text field could not be read.
 #[derive(Debug)]
@@ -71,7 +71,7 @@ pub enum FormError<R> {
 /// `accept_file` sees the fields sent before the file and may refuse it
 /// (the pages check their CSRF token there).
 pub async fn read_upload_form<R>(
-    data: &DataDir,
+    data: &Storage,
     mut multipart: Multipart,
     field_limit: usize,
     file_limit: u64,

@@ -275,12 +275,12 @@ pub async fn decide(
 /// Sends a stored file, or the page saying why it cannot be.
 async fn send(
     session: &Session,
-    found: Result<(entity::artifacts::Model, std::path::PathBuf), crate::Error>,
+    found: Result<(entity::artifacts::Model, crate::storage::StoredFile), crate::Error>,
     headers: &HeaderMap,
     back: &str,
 ) -> Response {
     let sent = match found {
-        Ok((artifact, path)) => send_file(&artifact, &path, headers).await,
+        Ok((artifact, file)) => send_file(&artifact, file, headers).await,
         Err(e) => Err(e),
     };
     sent.unwrap_or_else(|e| refused(session, &e, back))

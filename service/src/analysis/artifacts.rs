@@ -7,35 +7,34 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use super::inputs::newest_artifact;
 use crate::Error;
 use crate::auth::User;
-use crate::storage::DataDir;
+use crate::storage::{Storage, StoredFile};
 
-/// The newest artifact of `kind` of a case, with its file's absolute path
-/// (a download): 404 when there is none or its file is gone.
+/// The newest artifact of `kind` of a case, with its file (a download): 404 when there is none or its file is gone.
 pub async fn download(
     db: &impl ConnectionTrait,
-    data: &DataDir,
+    data: &Storage,
     user: &User,
     case_id: &str,
     kind: &str,
-) -> Result<(artifacts::Model, std::path::PathBuf), Error> {
+) -> Result<(artifacts::Model, StoredFile), Error> {
     crate::committee::visible(db, user, case_id).await?;
     let artifact = newest_artifact(db, case_id, kind)
         .await?
         .ok_or_else(|| Error::not_found("artifact", format!("for {kind} (no artifact found)")))?;
-    let path = file_of(data, &artifact)?;
-    Ok((artifact, path))
+    let file = file_of(data, &artifact).await?;
+    Ok((artifact, file))
 }
 
-/// Artifact `artifact_id` of case `case_id` with its file's path (an
+/// Artifact `artifact_id` of case `case_id` with its file (an
 /// uploaded source or an output), for a member of the case's committee; an
 /// offer's file only for one who may read the offers.
 pub async fn artifact_file(
     db: &impl ConnectionTrait,
-    data: &DataDir,
+    data: &Storage,
     user: &User,
     case_id: &str,
     artifact_id: &str,
-) -> Result<(artifacts::Model, std::path::PathBuf), Error> {
+) -> Result<(artifacts::Model, StoredFile), Error> {
     let (_, access) = crate::committee::visible(db, user, case_id).await?;
     if crate::text::problem(&crate::text::CASE_ID, artifact_id).is_some() {
         return Err(Error::not_found(
@@ -51,20 +50,18 @@ pub async fn artifact_file(
     if crate::uploads::is_offer_file(&artifact.kind) {
         access.check_read_offers()?;
     }
-    let path = file_of(data, &artifact)?;
-    Ok((artifact, path))
+    let file = file_of(data, &artifact).await?;
+    Ok((artifact, file))
 }
 
-pub(super) fn file_of(
-    data: &DataDir,
+pub(super) async fn file_of(
+    data: &Storage,
     artifact: &artifacts::Model,
-) -> Result<std::path::PathBuf, Error> {
-    data.resolve(&artifact.path)
-        .filter(|p| p.is_file())
-        .ok_or_else(|| {
-            Error::not_found(
-                "file",
-                format!("of artifact {} (missing on disk)", artifact.id),
-            )
-        })
+) -> Result<StoredFile, Error> {
+    data.open(&artifact.path).await?.ok_or_else(|| {
+        Error::not_found(
+            "file",
+            format!("of artifact {} (missing from the storage)", artifact.id),
+        )
+    })
 }

@@ -13,7 +13,7 @@ use super::outputs::{
 use crate::auth::User;
 use crate::error::{FieldRule, Refusal, invalid_field};
 use crate::memory::Decision;
-use crate::storage::DataDir;
+use crate::storage::Storage;
 use crate::{Error, audit, db, text, timestamp};
 
 /// Records the committee's decision on case `case_id`: the supplier must be
@@ -22,7 +22,7 @@ use crate::{Error, audit, db, text, timestamp};
 /// PV; the decision goes to the memory with its audit row.
 pub async fn decide(
     db: &DatabaseConnection,
-    data: &DataDir,
+    data: &Storage,
     user: &User,
     case_id: &str,
     decision: Decision,
@@ -114,7 +114,7 @@ pub async fn decide(
     audit::record(&tx, case_id, user.id, "decision_recorded", content.clone()).await?;
     write_output(data, &pv_path, &pv.bytes).await?;
     if let Err(e) = tx.commit().await {
-        data.remove(&pv_path);
+        data.remove(&pv_path).await;
         return Err(e.into());
     }
     Ok(json!({

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::error::Refusal;
-use crate::storage::DataDir;
+use crate::storage::{LocalCopies, Storage};
 
 /// The uploads of case `case_id`, newest first, once it has what a run
 /// needs: a DAO and at least one offer.
@@ -82,31 +82,22 @@ pub(super) fn meta_of(artifact: &artifacts::Model) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// Where an uploaded artifact's file is.
-pub(super) fn stored_path(
-    data: &DataDir,
+/// A local path of an uploaded artifact's file (a copy in `copies` when
+/// the files are in a bucket), for the analysis crate to read.
+pub(super) async fn local_path(
+    data: &Storage,
     artifact: &artifacts::Model,
+    copies: &LocalCopies,
 ) -> Result<std::path::PathBuf, Error> {
-    data.resolve(&artifact.path).ok_or_else(|| {
-        Error::Internal(format!(
-            "artifact {} has a path outside the data directory",
-            artifact.id
-        ))
-    })
+    data.local_path(&artifact.path, copies).await
 }
 
-pub(super) async fn read(data: &DataDir, artifact: &artifacts::Model) -> Result<Vec<u8>, Error> {
-    let path = stored_path(data, artifact)?;
-    tokio::fs::read(&path).await.map_err(|e| {
-        Error::io(
-            format!("reading {} ({})", artifact.filename, artifact.id),
-            e,
-        )
-    })
+pub(super) async fn read(data: &Storage, artifact: &artifacts::Model) -> Result<Vec<u8>, Error> {
+    data.read(&artifact.path).await
 }
 
 pub(super) async fn template(
-    data: &DataDir,
+    data: &Storage,
     artifact: Option<&artifacts::Model>,
 ) -> Result<Option<TemplateDoc>, Error> {
     match artifact {

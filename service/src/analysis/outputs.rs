@@ -11,7 +11,7 @@ use super::inputs::meta_of;
 use crate::Error;
 use crate::auth::User;
 use crate::error::Refusal;
-use crate::storage::DataDir;
+use crate::storage::Storage;
 
 /// Artifact kinds of the generated documents.
 pub const OUTPUT_CBA: &str = "output_cba";
@@ -51,18 +51,8 @@ pub(super) fn output_path(case_id: &str, filename: &str) -> String {
     )
 }
 
-pub(super) async fn write_output(data: &DataDir, stored: &str, bytes: &[u8]) -> Result<(), Error> {
-    let path = data.resolve(stored).ok_or_else(|| {
-        Error::Internal(format!("output path {stored} leaves the data directory"))
-    })?;
-    if let Some(parent) = path.parent() {
-        tokio::fs::create_dir_all(parent)
-            .await
-            .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
-    }
-    tokio::fs::write(&path, bytes)
-        .await
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+pub(super) async fn write_output(data: &Storage, stored: &str, bytes: &[u8]) -> Result<(), Error> {
+    data.put(stored, bytes.to_vec()).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -99,13 +89,12 @@ pub(super) fn byte_count(len: usize) -> i64 {
 
 /// The size a stored output takes: recorded at its creation, else (outputs
 /// made before sizes were recorded) its file's, else nothing.
-pub(super) fn stored_size(data: &DataDir, artifact: &artifacts::Model) -> i64 {
+pub(super) fn stored_size(data: &Storage, artifact: &artifacts::Model) -> i64 {
     meta_of(artifact)["size_bytes"]
         .as_i64()
         .or_else(|| {
-            data.resolve(&artifact.path)
-                .and_then(|p| std::fs::metadata(p).ok())
-                .and_then(|m| i64::try_from(m.len()).ok())
+            data.local_size(&artifact.path)
+                .and_then(|len| i64::try_from(len).ok())
         })
         .unwrap_or(0)
 }

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::Error;
 use crate::auth::User;
-use crate::storage::DataDir;
+use crate::storage::Storage;
 
 /// How long a finished job's outcome can still be asked for.
 pub const KEPT: Duration = Duration::from_secs(15 * 60);
@@ -96,7 +96,7 @@ pub struct AnalysisQueue {
 
 struct Shared {
     db: DatabaseConnection,
-    data: Arc<DataDir>,
+    data: Arc<Storage>,
     config: QueueConfig,
     state: Mutex<State>,
     observer: Option<RunObserver>,
@@ -129,14 +129,14 @@ enum Outcome {
 }
 
 impl AnalysisQueue {
-    pub fn new(db: DatabaseConnection, data: Arc<DataDir>, config: QueueConfig) -> Self {
+    pub fn new(db: DatabaseConnection, data: Arc<Storage>, config: QueueConfig) -> Self {
         Self::observed(db, data, config, None)
     }
 
     /// A queue that tells `observer` how each run ended.
     pub fn observed(
         db: DatabaseConnection,
-        data: Arc<DataDir>,
+        data: Arc<Storage>,
         config: QueueConfig,
         observer: Option<RunObserver>,
     ) -> Self {

@@ -11,21 +11,21 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::inputs::{analysis_error, case_info, meta_of, sources, stored_path, template};
+use super::inputs::{analysis_error, case_info, local_path, meta_of, sources, template};
 use super::outputs::{
     OUTPUT_CBA, OUTPUT_PV, byte_count, insert_output, output_path, outputs_over_quota,
     replaced_outputs, stored_size, write_output,
 };
 use crate::auth::User;
 use crate::error::Refusal;
-use crate::storage::DataDir;
+use crate::storage::Storage;
 use crate::{Error, audit, db, timestamp};
 
 /// Runs the analysis of case `case_id` and answers production's response
 /// (§7.1 step 11).
 pub async fn analyze(
     db: &DatabaseConnection,
-    data: &DataDir,
+    data: &Storage,
     user: &User,
     case_id: &str,
 ) -> Result<Value, Error> {
@@ -36,6 +36,8 @@ pub async fn analyze(
     let dao = newest("dao").ok_or_else(|| Error::from(Refusal::MissingDao))?;
     let offers: Vec<&artifacts::Model> = uploads.iter().filter(|a| a.kind == "offer").collect();
     let info = case_info(db, &case).await?;
+    // Removed (with the copies from a bucket) when the run ends.
+    let copies = data.local_copies()?;
     let mut offer_docs = Vec::with_capacity(offers.len());
     for offer in offers {
         let meta = meta_of(offer);
@@ -45,7 +47,7 @@ pub async fn analyze(
             supplier_name: meta["supplier_name"].as_str().map(str::to_owned),
             offer_type: meta["offer_type"].as_str().map(str::to_owned),
             uploaded_at: offer.uploaded_at.clone(),
-            content: Content::File(stored_path(data, offer)?),
+            content: Content::File(local_path(data, offer, &copies).await?),
         });
     }
     let input = RunInput {
@@ -53,7 +55,7 @@ pub async fn analyze(
         dao: SourceDoc {
             artifact_id: dao.id.clone(),
             filename: dao.filename.clone(),
-            content: Content::File(stored_path(data, dao)?),
+            content: Content::File(local_path(data, dao, &copies).await?),
         },
         offers: offer_docs,
         cba_template: template(data, newest("cba_template")).await?,
@@ -194,16 +196,16 @@ pub async fn analyze(
 
     write_output(data, &cba_path, &output.cba.bytes).await?;
     if let Err(e) = write_output(data, &pv_path, &output.pv.bytes).await {
-        data.remove(&cba_path);
+        data.remove(&cba_path).await;
         return Err(e);
     }
     if let Err(e) = tx.commit().await {
-        data.remove(&cba_path);
-        data.remove(&pv_path);
+        data.remove(&cba_path).await;
+        data.remove(&pv_path).await;
         return Err(e.into());
     }
     for old in previous_outputs {
-        data.remove(&old.path);
+        data.remove(&old.path).await;
     }
     let mut response = json!({
         "ok": true,

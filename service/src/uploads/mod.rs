@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::auth::User;
-use crate::storage::{DataDir, Received};
+use crate::storage::{Received, Storage};
 
 mod file_type;
 mod kind;
@@ -100,7 +100,7 @@ pub struct Stored {
 /// kept: no row, no file.
 pub async fn store(
     db: &DatabaseConnection,
-    data: &DataDir,
+    data: &Storage,
     user: &User,
     mut upload: Upload,
 ) -> Result<Stored, Error> {
@@ -237,9 +237,9 @@ pub async fn store(
     )
     .await?;
 
-    upload.body.persist(data, &stored_path).await?;
+    data.persist(upload.body, &stored_path).await?;
     if let Err(e) = tx.commit().await {
-        data.remove(&stored_path);
+        data.remove(&stored_path).await;
         return Err(e.into());
     }
     Ok(Stored {

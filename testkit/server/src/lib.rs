@@ -5,6 +5,7 @@
 //! a child process ([`served`]); the web client ([`web`]) and a WebDriver
 //! client ([`webdriver`]).
 
+pub mod s3;
 pub mod served;
 pub mod web;
 pub mod webdriver;
@@ -27,8 +28,13 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub data_dir: tempfile::TempDir,
     pub config: Config,
+    /// The S3 server holding the files, when they are in a bucket.
+    pub s3: Option<std::sync::Arc<s3::S3Server>>,
     running: Option<Running>,
 }
+
+/// The prefix of a test server's objects in its bucket.
+pub const S3_PREFIX: &str = "dms";
 
 /// A user and a token of theirs.
 #[derive(Clone, Debug)]
@@ -86,8 +92,28 @@ impl TestServer {
             db,
             data_dir,
             config,
+            s3: None,
             running: Some(running),
         }
+    }
+
+    /// Starts with the files in a bucket of a new s3s-fs (see [`s3`]);
+    /// `None` when s3s-fs is not installed and not required.
+    pub async fn start_s3(db: TestDb) -> Option<TestServer> {
+        TestServer::start_s3_with(db, |_| {}).await
+    }
+
+    /// [`TestServer::start_s3`] with the test configuration changed by `adjust`.
+    pub async fn start_s3_with(db: TestDb, adjust: impl FnOnce(&mut Config)) -> Option<TestServer> {
+        let s3 = std::sync::Arc::new(s3::S3Server::start()?);
+        let mut server = TestServer::start_with(db, |config| {
+            config.storage_url = Some(s3.url(S3_PREFIX));
+            config.storage_options = s3.options();
+            adjust(config);
+        })
+        .await;
+        server.s3 = Some(s3);
+        Some(server)
     }
 
     /// Stops the server (in-flight requests finish) and starts it again on
@@ -337,6 +363,44 @@ impl TestServer {
         if let Some(running) = self.running.take() {
             running.shutdown().await.expect("clean shutdown");
         }
+    }
+
+    /// A second instance of this server, as a load balancer would reach
+    /// it: the same database and storage (the same bucket, or the same
+    /// data directory as a shared volume) and configuration; with
+    /// `own_data_dir`, a data directory of its own (what a bucket needs).
+    pub async fn another_instance(&self, own_data_dir: bool) -> Instance {
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".parse().expect("address");
+        let data_dir = own_data_dir.then(|| tempfile::tempdir().expect("data dir"));
+        if let Some(dir) = &data_dir {
+            config.data_dir = dir.path().to_owned();
+        }
+        let running = dms::server::start(config, std::future::pending())
+            .await
+            .unwrap_or_else(|e| panic!("second instance did not start: {e}"));
+        Instance {
+            base: format!("http://{}", running.addr),
+            running,
+            _data_dir: data_dir,
+        }
+    }
+}
+
+/// Another instance of a [`TestServer`] (see [`TestServer::another_instance`]).
+pub struct Instance {
+    pub base: String,
+    running: Running,
+    _data_dir: Option<tempfile::TempDir>,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn state(&self) -> &dms::state::AppState {
+        &self.running.state
     }
 }
 
@@ -594,6 +658,12 @@ impl TestServer {
                         hex::encode(Sha256::digest(&bytes)),
                     );
                 }
+            }
+        }
+        if let Some(s3) = &self.s3 {
+            for key in s3.objects(S3_PREFIX) {
+                let bytes = std::fs::read(s3.bucket_dir().join(&key)).unwrap_or_default();
+                files.insert(format!("s3:{key}"), hex::encode(Sha256::digest(&bytes)));
             }
         }
         Snapshot { tables, files }

@@ -1,26 +1,17 @@
-//! The data directory: where uploaded and generated files live.
+//! The local backend: the data directory.
 //!
 //! Layout under `DMS_DATA_DIR` (absolute, resolved once at start):
 //! `uploads/<case_id>/<kind>_<uuid>.<ext>` for uploads, `outputs/<case_id>/`
-//! for generated documents, `tmp/` for bodies being received. Stored paths
-//! (`artifacts.path`) are relative to it (D-25), and names are made by the
-//! server, never taken from the client (D-14).
-//!
-//! A body is streamed to a temporary file while it is counted and hashed
-//! (never held whole in memory) and moved to its final name only inside the
-//! transaction that records it; a crash leaves at worst a file that no row
-//! names, which [`DataDir::open`] and the upload service's sweep remove.
+//! for generated documents, `tmp/` for bodies being received and copies
+//! being read. Stored paths (`artifacts.path`) are relative to it (D-25).
+//! With a bucket configured, only `tmp/` and the key file are used.
 
 use std::path::{Component, Path, PathBuf};
+use std::time::SystemTime;
 
-use futures_util::{Stream, StreamExt};
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::Error;
-
-/// How many leading bytes are kept for file-type detection.
-pub const SNIFF_LEN: usize = 2048;
 
 /// The data directory, absolute.
 #[derive(Clone, Debug)]
@@ -29,8 +20,8 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    /// Creates (if needed) and resolves `path`, and empties its `tmp/`
-    /// (bodies of requests a previous run did not finish).
+    /// Creates (if needed) and resolves `path`, and clears its `tmp/` of
+    /// what requests a crash interrupted left there.
     pub fn open(path: &Path) -> Result<Self, Error> {
         let new = !path.exists();
         std::fs::create_dir_all(path)
@@ -61,12 +52,9 @@ impl DataDir {
                 .map_err(|e| Error::io(format!("creating {}", dir.root.join(sub).display()), e))?;
         }
         let tmp = dir.tmp_dir();
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp)
-                .map_err(|e| Error::io(format!("emptying {}", tmp.display()), e))?;
-        }
         std::fs::create_dir_all(&tmp)
             .map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
+        clear_tmp(&tmp, SystemTime::now() - super::ORPHAN_AGE)?;
         Ok(dir)
     }
 
@@ -111,95 +99,40 @@ impl DataDir {
         }
     }
 
-    /// Streams `body` into a temporary file, counting and hashing it; fails
-    /// with [`Error::TooLarge`] as soon as it passes `limit` bytes.
-    pub async fn receive<S, E>(&self, mut body: S, limit: u64) -> Result<Received, ReceiveError>
-    where
-        S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
-        E: std::fmt::Display,
-    {
-        let path = self
-            .tmp_dir()
-            .join(format!("{}.part", uuid::Uuid::new_v4()));
-        let file = tokio::fs::File::create(&path)
-            .await
-            .map_err(|e| ReceiveError::Server(Error::io("creating a temporary file", e)))?;
-        let mut temp = TempFile {
-            path: Some(path),
-            file: Some(file),
-        };
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
-        let mut head = Vec::with_capacity(SNIFF_LEN);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| ReceiveError::Body(e.to_string()))?;
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(ReceiveError::TooLarge { limit });
-            }
-            if head.len() < SNIFF_LEN {
-                let take = (SNIFF_LEN - head.len()).min(chunk.len());
-                head.extend_from_slice(&chunk[..take]);
-            }
-            hasher.update(&chunk);
-            temp.write(&chunk).await?;
-        }
-        temp.finish().await?;
-        Ok(Received {
-            temp,
-            size,
-            sha256: hex::encode(hasher.finalize()),
-            head,
-        })
-    }
-
     /// Removes a stored file (best effort: used to undo a move whose
-    /// transaction did not commit).
+    /// transaction did not commit, and by the sweep).
     pub fn remove(&self, stored: &str) {
         if let Some(path) = self.resolve(stored) {
             let _ = std::fs::remove_file(path);
         }
     }
-}
 
-/// Why a body could not be received.
-#[derive(Debug, thiserror::Error)]
-pub enum ReceiveError {
-    #[error("file too large: more than {limit} bytes")]
-    TooLarge { limit: u64 },
-    #[error("the request body could not be read: {0}")]
-    Body(String),
-    #[error(transparent)]
-    Server(#[from] Error),
-}
-
-/// A body received into a temporary file, with its size, SHA-256 and first
-/// bytes. The file is removed when this is dropped, unless it was moved.
-#[derive(Debug)]
-pub struct Received {
-    temp: TempFile,
-    pub size: u64,
-    pub sha256: String,
-    pub head: Vec<u8>,
-}
-
-impl Received {
-    /// The received file, while it is still in `tmp/`.
-    pub fn path(&self) -> Option<&Path> {
-        self.temp.path.as_deref()
+    /// A new temporary file in `tmp/`, removed when dropped.
+    pub(super) async fn temp_file(&self) -> Result<TempFile, Error> {
+        let path = self
+            .tmp_dir()
+            .join(format!("{}.part", uuid::Uuid::new_v4()));
+        let file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| Error::io("creating a temporary file", e))?;
+        Ok(TempFile {
+            path: Some(path),
+            file: Some(file),
+        })
     }
 
-    /// Moves the file to `stored` (relative to `data`), creating its folder.
-    pub async fn persist(mut self, data: &DataDir, stored: &str) -> Result<(), Error> {
-        let target = data.resolve(stored).ok_or_else(|| {
-            Error::Internal(format!("stored path {stored} leaves the data directory"))
-        })?;
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
-        }
-        let Some(source) = self.temp.path.take() else {
+    /// A new empty folder in `tmp/`, removed with its content when dropped.
+    pub(super) fn temp_dir(&self) -> Result<TempDir, Error> {
+        let path = self.tmp_dir().join(uuid::Uuid::new_v4().to_string());
+        std::fs::create_dir(&path)
+            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+        Ok(TempDir { path })
+    }
+
+    /// Moves `temp` to `stored`, creating its folder.
+    pub(super) async fn persist(&self, temp: &mut TempFile, stored: &str) -> Result<(), Error> {
+        let target = self.target(stored).await?;
+        let Some(source) = temp.path.take() else {
             return Err(Error::Internal("temporary file already moved".into()));
         };
         if let Err(e) = tokio::fs::rename(&source, &target).await {
@@ -214,16 +147,107 @@ impl Received {
         }
         Ok(())
     }
+
+    /// Writes `bytes` as `stored`, creating its folder.
+    pub(super) async fn put(&self, stored: &str, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.target(stored).await?;
+        tokio::fs::write(&path, bytes)
+            .await
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    /// The absolute path of `stored`, its folder created.
+    async fn target(&self, stored: &str) -> Result<PathBuf, Error> {
+        let target = self.resolve(stored).ok_or_else(|| {
+            Error::Internal(format!("stored path {stored} leaves the data directory"))
+        })?;
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+        }
+        Ok(target)
+    }
+
+    /// The files under `area/<case>/`, as stored paths with their time of
+    /// last change.
+    pub(super) fn list(&self, area: &str) -> Vec<(String, SystemTime)> {
+        let mut found = Vec::new();
+        let Ok(cases) = std::fs::read_dir(self.root.join(area)) else {
+            return found;
+        };
+        for case_dir in cases.flatten() {
+            let case_id = case_dir.file_name().to_string_lossy().into_owned();
+            let Ok(files) = std::fs::read_dir(case_dir.path()) else {
+                continue;
+            };
+            for file in files.flatten() {
+                let Ok(modified) = file.metadata().and_then(|m| m.modified()) else {
+                    continue;
+                };
+                let name = file.file_name().to_string_lossy().into_owned();
+                found.push((format!("{area}/{case_id}/{name}"), modified));
+            }
+        }
+        found
+    }
 }
 
+/// Removes what `tmp/` holds since before `cutoff`: bodies and copies of
+/// requests that a crash interrupted. Younger entries may be another
+/// instance's uploads in flight (a data directory shared by several
+/// servers), so they stay.
+fn clear_tmp(tmp: &Path, cutoff: SystemTime) -> Result<(), Error> {
+    let entries =
+        std::fs::read_dir(tmp).map_err(|e| Error::io(format!("reading {}", tmp.display()), e))?;
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|m| m < cutoff);
+        if old {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+    Ok(())
+}
+
+/// A folder in `tmp/`, removed with its content when dropped.
 #[derive(Debug)]
-struct TempFile {
+pub(super) struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A file in `tmp/`, removed when dropped unless it was moved.
+#[derive(Debug)]
+pub(super) struct TempFile {
     path: Option<PathBuf>,
     file: Option<tokio::fs::File>,
 }
 
 impl TempFile {
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
+    pub(super) fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub(super) async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
         match self.file.as_mut() {
             Some(file) => file
                 .write_all(chunk)
@@ -235,7 +259,7 @@ impl TempFile {
 
     /// Flushes the file to disk, so that a row committed after the move
     /// never names a file that a power cut took.
-    async fn finish(&mut self) -> Result<(), Error> {
+    pub(super) async fn finish(&mut self) -> Result<(), Error> {
         if let Some(mut file) = self.file.take() {
             file.flush()
                 .await
