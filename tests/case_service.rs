@@ -758,7 +758,9 @@ impl CountingServer {
         let data = tempfile::tempdir().unwrap();
         let keys = dms::token::Keys::new(&[7; 32], std::time::Duration::from_secs(600));
         let token = keys.issue(user_id, &session).unwrap();
-        let data_dir = Arc::new(dms::storage::DataDir::open(data.path()).unwrap());
+        let data_dir = Arc::new(dms::storage::Storage::local(
+            dms::storage::DataDir::open(data.path()).unwrap(),
+        ));
         let limits = dms::http::limits::Limiters::new(
             pool.clone(),
             dms::http::limits::LimitConfig {
