@@ -66,7 +66,7 @@ sea-orm-cli generate entity \
   --entity-format dense \
   --with-serde both \
   --lib \
-  --ignore-tables seaql_migrations,alembic_version \
+  --ignore-tables seaql_migrations,alembic_version,dms_revision_checksums \
   --output-dir "$out" >/dev/null
 
 # The generator's output is rustfmt-clean today; formatting anyway keeps

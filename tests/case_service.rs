@@ -386,6 +386,7 @@ async fn insert_hostile_case(conn: &DatabaseConnection, owner: i32) {
         procedure_type: Set(Some("devis_formel".to_owned())),
         owner_id: Set(Some(owner)),
         total_upload_size: Set(Some(i64::from(i32::MAX) * 3)),
+        language: Set("en".to_owned()),
     }
     .insert(conn)
     .await

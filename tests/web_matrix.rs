@@ -3,16 +3,29 @@
 //! observer, an evaluator who did not declare, one who did, the owner and
 //! an administrator, on an open case, a sealed one and a missing one,
 //! answers as the committee's rules say; a refused form leaves every table
-//! and every stored file exactly as they were.
+//! and every stored file exactly as they were. The matrix runs once in each
+//! language of the pages: every page it renders is whole (no catalogue key
+//! or placeholder shown raw) and in the language asked for.
 
 use dms::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::web::WebClient;
+use testkit::web::{WebClient, untranslated};
 use testkit::{TestServer, TestUser, pdf_bytes};
 use testkit_db::TestDb;
 
-testkit::server_tests!(every_page_and_form_answers_as_the_committee_says);
+testkit::server_tests!(
+    every_page_and_form_answers_as_the_committee_says_in_french,
+    every_page_and_form_answers_as_the_committee_says_in_english,
+);
+
+async fn every_page_and_form_answers_as_the_committee_says_in_french(db: TestDb) {
+    every_page_and_form_answers_as_the_committee_says(db, "fr").await;
+}
+
+async fn every_page_and_form_answers_as_the_committee_says_in_english(db: TestDb) {
+    every_page_and_form_answers_as_the_committee_says(db, "en").await;
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Caller {
@@ -180,9 +193,10 @@ struct People {
     newcomer: TestUser,
 }
 
-async fn person(server: &TestServer, role: Role) -> (TestUser, WebClient) {
+async fn person(server: &TestServer, role: Role, lang: &str) -> (TestUser, WebClient) {
     let user = server.user(role).await;
     let mut web = WebClient::new(&server.base);
+    web.extra.push(("accept-language", lang.to_owned()));
     web.sign_in(&user.username, "Password123!").await;
     (user, web)
 }
@@ -262,20 +276,22 @@ async fn prepare(server: &TestServer, people: &People, page: &Page, target: Targ
     Prepared { case_id, offer }
 }
 
-async fn every_page_and_form_answers_as_the_committee_says(db: TestDb) {
+async fn every_page_and_form_answers_as_the_committee_says(db: TestDb, lang: &str) {
     let server = TestServer::start(db).await;
     let mut people = People {
-        stranger: person(&server, Role::ProcurementOfficer).await,
-        observer: person(&server, Role::Viewer).await,
-        undeclared: person(&server, Role::ProcurementOfficer).await,
-        evaluator: person(&server, Role::ProcurementOfficer).await,
-        owner: person(&server, Role::ProcurementOfficer).await,
-        admin: person(&server, Role::Admin).await,
+        stranger: person(&server, Role::ProcurementOfficer, lang).await,
+        observer: person(&server, Role::Viewer, lang).await,
+        undeclared: person(&server, Role::ProcurementOfficer, lang).await,
+        evaluator: person(&server, Role::ProcurementOfficer, lang).await,
+        owner: person(&server, Role::ProcurementOfficer, lang).await,
+        admin: person(&server, Role::Admin, lang).await,
         extra: server.user(Role::Viewer).await,
         newcomer: server.user(Role::Viewer).await,
     };
     let mut anonymous = WebClient::new(&server.base);
+    anonymous.extra.push(("accept-language", lang.to_owned()));
     anonymous.get("/connexion").await;
+    let mut pages_checked = 0;
     let tables = server.table_names().await;
     let mut failures = Vec::new();
     let mut refusals = 0;
@@ -385,6 +401,21 @@ async fn every_page_and_form_answers_as_the_committee_says(db: TestDb) {
                     ));
                     continue;
                 }
+                let is_html = answer
+                    .headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("text/html"));
+                if is_html {
+                    pages_checked += 1;
+                    let raw = untranslated(&answer.body);
+                    if !raw.is_empty() {
+                        failures.push(format!("{cell}: {raw:?}"));
+                    }
+                    if !answer.body.contains(&format!("<html lang=\"{lang}\">")) {
+                        failures.push(format!("{cell}: not in {lang}"));
+                    }
+                }
                 if caller == Caller::Anonymous && !answer.location().starts_with("/connexion") {
                     failures.push(format!("{cell}: to {}", answer.location()));
                 }
@@ -406,4 +437,8 @@ async fn every_page_and_form_answers_as_the_committee_says(db: TestDb) {
         failures.join("\n")
     );
     assert!(refusals > 100, "refusals compared: {refusals}");
+    assert!(
+        pages_checked > 50,
+        "pages checked in {lang}: {pages_checked}"
+    );
 }

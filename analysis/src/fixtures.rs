@@ -424,6 +424,7 @@ pub fn case() -> CaseInfo {
         lot: None,
         opening_date: Some("2026-11-20T09:00:00".to_string()),
         committee: Vec::new(),
+        language: crate::Language::Fr,
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a run reads: the case, its documents (in memory or in files) and
 //! its templates.
 
+use crate::labels::Language;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -22,6 +23,10 @@ pub struct CaseInfo {
     pub opening_date: Option<String>,
     /// The committee, as the PV lists it (`{{COMMITTEE}}`).
     pub committee: Vec<CommitteeMember>,
+    /// The language of the case's documents (their fixed labels); French
+    /// when absent, as every case was before it had one.
+    #[serde(default)]
+    pub language: Language,
 }
 
 /// A member of the case's committee, with the date of their declaration of
@@ -54,28 +59,27 @@ impl CaseInfo {
                     declared_at: xml_text_opt(&m.declared_at),
                 })
                 .collect(),
+            language: self.language,
         }
     }
 }
 
 impl CommitteeMember {
     /// The member as a line of the PV.
-    pub fn line(&self) -> String {
+    pub fn line(&self, lang: Language) -> String {
         let role = match self.role.as_str() {
-            "owner" => "responsable du dossier",
-            "evaluator" => "évaluateur",
-            "observer" => "observateur",
+            "owner" => lang.label("role-owner"),
+            "evaluator" => lang.label("role-evaluator"),
+            "observer" => lang.label("role-observer"),
             other => other,
         };
+        let name = self.name.as_str();
         match &self.declared_at {
-            Some(at) => format!(
-                "- {} ({role}) — déclaration d'impartialité signée le {at}",
-                self.name
+            Some(at) => lang.label_with(
+                "member-declared",
+                &[("name", name), ("role", role), ("at", at)],
             ),
-            None => format!(
-                "- {} ({role}) — déclaration d'impartialité non signée",
-                self.name
-            ),
+            None => lang.label_with("member-undeclared", &[("name", name), ("role", role)]),
         }
     }
 }

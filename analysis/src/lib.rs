@@ -34,6 +34,7 @@ mod error;
 pub mod extract;
 mod filename;
 mod input;
+pub mod labels;
 pub mod offers;
 mod opc;
 pub mod packages;
@@ -55,6 +56,7 @@ pub use decide::{
 pub use error::{AnalysisError, Overrun};
 pub use extract::{DocKind, ExtractedText, extract_text, extract_text_within};
 pub use input::{CaseInfo, CommitteeMember, Content, OfferDoc, RunInput, SourceDoc, TemplateDoc};
+pub use labels::Language;
 pub use packages::SupplierPackage;
 pub use pv::{Decision, PvInput, PvOutput, docx_paragraphs, render_pv};
 pub use run::{

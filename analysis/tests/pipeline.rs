@@ -221,7 +221,10 @@ fn standard_workbook_without_template_has_five_sheets_and_no_score() {
     assert!(out.cba.template_used.is_none());
     assert!(out.cba.filename.starts_with("CBA_DAO-2026-014_"));
     let book = read_book(&out.cba.bytes);
-    assert_eq!(sheet_names(&book), analysis::cba::STANDARD_SHEETS);
+    assert_eq!(
+        sheet_names(&book),
+        analysis::cba::standard_sheets(analysis::Language::Fr)
+    );
     assert_eq!(
         cell(&book, "Info Générales", "A1"),
         "COMPARATIVE BID ANALYSIS (CBA)"

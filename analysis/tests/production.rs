@@ -91,6 +91,9 @@ fn generated_cba_has_the_five_sheets_and_cba_in_its_name() {
     let out = run(&fixtures::run_input(false, false)).expect("run");
     assert!(out.cba.filename.contains("CBA") && out.cba.filename.ends_with(".xlsx"));
     let book = support::read_book(&out.cba.bytes);
-    assert_eq!(support::sheet_names(&book), analysis::cba::STANDARD_SHEETS);
+    assert_eq!(
+        support::sheet_names(&book),
+        analysis::cba::standard_sheets(analysis::Language::Fr)
+    );
     assert!(out.pv.filename.starts_with("PV_DEFAULT_") && out.pv.filename.ends_with(".docx"));
 }

@@ -33,6 +33,7 @@ pub struct Model {
     pub procedure_type: Option<String>,
     pub total_upload_size: Option<i64>,
     pub owner_id: Option<i32>,
+    pub language: String,
     #[sea_orm(has_many)]
     pub analyses: HasMany<super::analyses::Entity>,
     #[sea_orm(has_many)]

@@ -23,6 +23,7 @@ pub struct Model {
     pub created_at: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_login: Option<String>,
+    pub language: Option<String>,
     #[sea_orm(has_many)]
     pub artifacts: HasMany<super::artifacts::Entity>,
     #[sea_orm(has_many)]

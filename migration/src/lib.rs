@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 mod app;
 pub mod bookkeeping;
 pub mod checksum;
+pub mod cli;
 pub mod guard;
 pub mod inspect;
 pub mod lock;
@@ -20,6 +21,7 @@ mod m003_add_procurement_extensions;
 mod m004_users_rbac;
 mod m005_add_fk_indexes;
 mod m006_case_committees;
+mod m008_languages;
 mod m009_shared_state;
 pub mod password;
 pub mod revision;
@@ -42,6 +44,7 @@ pub const REVISIONS: &[Entry] = &[
     Entry::of::<m004_users_rbac::Migration>(),
     Entry::of::<m005_add_fk_indexes::Migration>(),
     Entry::of::<m006_case_committees::Migration>(),
+    Entry::of::<m008_languages::Migration>(),
     Entry::of::<m009_shared_state::Migration>(),
 ];
 

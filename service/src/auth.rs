@@ -110,6 +110,18 @@ pub async fn find_in_session(
     id: i32,
     session: &str,
 ) -> Result<Option<User>, Error> {
+    Ok(find_in_session_with_language(db, id, session)
+        .await?
+        .map(|(user, _)| user))
+}
+
+/// [`find_in_session`], with the language the account prefers for the
+/// pages (`users.language`, `None` until it picks one).
+pub async fn find_in_session_with_language(
+    db: &impl ConnectionTrait,
+    id: i32,
+    session: &str,
+) -> Result<Option<(User, Option<String>)>, Error> {
     let open = Query::select()
         .column(auth_sessions::Column::UserId)
         .from(auth_sessions::Entity)
@@ -120,7 +132,25 @@ pub async fn find_in_session(
         .find_also_related(roles::Entity)
         .one(db)
         .await?
-        .map(|(u, r)| User::from_row(u, r)))
+        .map(|(u, r)| {
+            let language = u.language.clone();
+            (User::from_row(u, r), language)
+        }))
+}
+
+/// Stores the language user `user_id` prefers for the pages (a tag the
+/// caller checked, e.g. `fr`).
+pub async fn set_language(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    language: &str,
+) -> Result<(), Error> {
+    users::Entity::update_many()
+        .col_expr(users::Column::Language, Expr::value(language))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Opens a sign-in session for user `user_id` until `expires_at`; its id

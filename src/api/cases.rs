@@ -65,6 +65,8 @@ async fn create(
             procedure_type: body.procedure_type,
             category_code: body.category_code,
             purchase_category_code: body.purchase_category_code,
+            // The API's contract has no language: its cases are French.
+            language: None,
         },
     )
     .await?;

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::i18n::text;
 use super::render;
 use super::respond::{form_user, refused, refused_with};
 use super::session::Session;
@@ -20,10 +19,11 @@ const BACK: &str = "/admin/utilisateurs";
 
 /// The refusal for anyone but an administrator.
 fn not_admin(session: &Session) -> Response {
+    let lang = session.lang;
     refused_with(
         session,
         StatusCode::FORBIDDEN,
-        text("admin.forbidden"),
+        lang.text("admin.forbidden"),
         "/dossiers",
     )
 }
@@ -38,6 +38,7 @@ pub async fn users_page(
     session: Session,
     Query(q): Query<AdminQuery>,
 ) -> Response {
+    let lang = session.lang;
     let Some(user) = session.user.clone() else {
         return session.to_sign_in();
     };
@@ -64,7 +65,7 @@ pub async fn users_page(
         .collect();
     let roles: Vec<_> = Role::ALL
         .iter()
-        .map(|r| json!({"value": r.name(), "label": text(&format!("role.{}", r.name()))}))
+        .map(|r| json!({"value": r.name(), "label": lang.text(&format!("role.{}", r.name()))}))
         .collect();
     render::page(
         &session,

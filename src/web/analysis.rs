@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use analysis::{Criterion, SupplierPackage};
 
 use super::format::{label_or, percent, short_date};
-use super::i18n::text;
+use super::i18n::Lang;
 use super::respond::{
     CsrfOnly, form_user, refused, refused_with, said, script_answer, script_refusal, see_other,
     wants_json,
@@ -27,26 +27,26 @@ use crate::memory::Decision;
 use crate::state::AppState;
 
 /// A criterion as the criteria table shows it.
-fn criterion_row(c: &Criterion) -> Value {
+fn criterion_row(lang: Lang, c: &Criterion) -> Value {
     let essential = c.is_essential();
     json!({
-        "category": label_or(&format!("criteria.category.{}", c.categorie), &c.categorie),
+        "category": label_or(lang, &format!("criteria.category.{}", c.categorie), &c.categorie),
         "name": c.critere_nom,
-        "weight": if essential { text("criteria.no_weight").to_owned() } else { percent(c.ponderation) },
+        "weight": if essential { lang.text("criteria.no_weight").to_owned() } else { percent(lang, c.ponderation) },
         "essential": essential,
     })
 }
 
 /// A supplier's package as its card shows it: the parts present or
 /// missing, the fields the committee must complete, what was extracted.
-fn package_card(p: &SupplierPackage) -> Value {
+fn package_card(lang: Lang, p: &SupplierPackage) -> Value {
     let parts = [
         ("package.part.admin", p.has_admin),
         ("package.part.technical", p.has_technical),
         ("package.part.financial", p.has_financial),
     ]
-    .map(|(key, present)| json!({"label": text(key), "present": present}));
-    let days = |d: Option<i64>| d.map(|d| format!("{d} {}", text("package.days")));
+    .map(|(key, present)| json!({"label": lang.text(key), "present": present}));
+    let days = |d: Option<i64>| d.map(|d| format!("{d} {}", lang.text("package.days")));
     let refs = (!p.technical_refs.is_empty()).then(|| p.technical_refs.join(" ; "));
     let values = [
         ("package.price", p.total_price.clone()),
@@ -54,10 +54,10 @@ fn package_card(p: &SupplierPackage) -> Value {
         ("package.validity", days(p.validity_days)),
         ("package.refs", refs),
     ]
-    .map(|(key, value)| json!({"label": text(key), "value": value}));
+    .map(|(key, value)| json!({"label": lang.text(key), "value": value}));
     json!({
         "name": p.supplier_name,
-        "status": label_or(&format!("package.status.{}", p.package_status), &p.package_status),
+        "status": label_or(lang, &format!("package.status.{}", p.package_status), &p.package_status),
         "status_class": p.package_status.to_lowercase(),
         "gaps": !(p.has_admin && p.has_technical && p.has_financial && p.missing_fields.is_empty()),
         "parts": parts,
@@ -70,7 +70,7 @@ fn package_card(p: &SupplierPackage) -> Value {
 /// The analysis section: the latest run (or `null` before the first),
 /// which documents can be downloaded, and the suppliers a decision may
 /// name (the analysed ones, never merely the uploaders).
-pub fn analysis_view(file: &CaseFile, current: Option<&CurrentAnalysis>) -> Value {
+pub fn analysis_view(lang: Lang, file: &CaseFile, current: Option<&CurrentAnalysis>) -> Value {
     let has = |kind: &str| file.artifacts.iter().any(|a| a.kind == kind);
     let downloads = json!({"cba": has(OUTPUT_CBA), "pv": has(OUTPUT_PV)});
     let Some(run) = current else {
@@ -98,9 +98,9 @@ pub fn analysis_view(file: &CaseFile, current: Option<&CurrentAnalysis>) -> Valu
     suppliers.sort_by_key(|name| name.to_lowercase());
     json!({
         "run": {
-            "at": short_date(&run.run_at),
-            "criteria": run.criteria.iter().map(criterion_row).collect::<Vec<_>>(),
-            "packages": run.packages.iter().map(package_card).collect::<Vec<_>>(),
+            "at": short_date(lang, &run.run_at),
+            "criteria": run.criteria.iter().map(|c| criterion_row(lang, c)).collect::<Vec<_>>(),
+            "packages": run.packages.iter().map(|p| package_card(lang, p)).collect::<Vec<_>>(),
             "manual_review": manual_review,
             "left_out": left_out,
         },
@@ -110,7 +110,7 @@ pub fn analysis_view(file: &CaseFile, current: Option<&CurrentAnalysis>) -> Valu
 }
 
 /// The latest decision of the case with the PV that includes it, or `null`.
-pub fn decision_view(file: &CaseFile) -> Value {
+pub fn decision_view(lang: Lang, file: &CaseFile) -> Value {
     let Some(entry) = file
         .memory_entries
         .iter()
@@ -136,7 +136,7 @@ pub fn decision_view(file: &CaseFile) -> Value {
         "supplier": field("chosen_supplier"),
         "reason": field("decision_reason"),
         "next_action": field("next_action"),
-        "at": short_date(&field("decided_at")),
+        "at": short_date(lang, &field("decided_at")),
         "pv": pv,
     })
 }
@@ -153,16 +153,17 @@ pub async fn analyse(
     headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
+    let lang = session.lang;
     let back = format!("/dossiers/{case_id}");
     let done = format!("{back}?ok=analyse#analyse");
     let waiting = format!("{back}#analyse");
     let script = wants_json(&headers);
     let user = if script {
         let Some(user) = session.user.clone() else {
-            return script_answer(StatusCode::UNAUTHORIZED, text("login.expired"), None);
+            return script_answer(StatusCode::UNAUTHORIZED, lang.text("login.expired"), None);
         };
         if !session.csrf.accepts(form.csrf.as_deref()) {
-            return script_answer(StatusCode::FORBIDDEN, text("error.csrf"), None);
+            return script_answer(StatusCode::FORBIDDEN, lang.text("error.csrf"), None);
         }
         user
     } else {
@@ -179,7 +180,7 @@ pub async fn analyse(
         }
     };
     if state.limits.analyze(user.id).await.is_err() {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, text("error.rate"));
+        return refuse(StatusCode::TOO_MANY_REQUESTS, lang.text("error.rate"));
     }
     let outcome = match state.analyses.submit(&user, &case_id).await {
         Ok(Submitted::Started { outcome, .. }) => outcome
@@ -188,20 +189,25 @@ pub async fn analyse(
         Ok(Submitted::Queued { .. }) if script => {
             return script_answer(
                 StatusCode::ACCEPTED,
-                text("analysis.queued"),
+                lang.text("analysis.queued"),
                 Some(&waiting),
             );
         }
         Ok(Submitted::Queued { .. }) => return see_other(&waiting),
         Ok(Submitted::Full { .. }) => {
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, text("analysis.queue_full"));
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                lang.text("analysis.queue_full"),
+            );
         }
         Err(e) => Err(e),
     };
     match (outcome, script) {
-        (Ok(_), true) => script_answer(StatusCode::OK, text("case.analysis_done"), Some(&done)),
+        (Ok(_), true) => {
+            script_answer(StatusCode::OK, lang.text("case.analysis_done"), Some(&done))
+        }
         (Ok(_), false) => see_other(&done),
-        (Err(e), true) => script_refusal(&e),
+        (Err(e), true) => script_refusal(lang, &e),
         (Err(e), false) => refused(&session, &e, &back),
     }
 }
@@ -209,16 +215,18 @@ pub async fn analyse(
 /// The case's analysis job for its page: waiting (with how many before
 /// it), running, or failed (why) after the page's user left; `null` when
 /// none, or when it finished well (the run shows).
-pub fn job_view(job: Option<JobState>) -> Value {
+pub fn job_view(lang: Lang, job: Option<JobState>) -> Value {
     match job {
         Some(JobState::Queued { position }) => json!({
             "state": "queued",
-            "message": text("analysis.waiting").replace("{n}", &position.to_string()),
+            "message": lang.format("analysis.waiting", &[("n", position.into())]),
         }),
-        Some(JobState::Running) => json!({"state": "running", "message": text("analysis.running")}),
+        Some(JobState::Running) => {
+            json!({"state": "running", "message": lang.text("analysis.running")})
+        }
         Some(JobState::Failed(e)) => json!({
             "state": "failed",
-            "message": format!("{} : {}", text("analysis.failed"), said(&e)),
+            "message": lang.format("analysis.failed_because", &[("reason", said(lang, &e).into())]),
         }),
         Some(JobState::Done(_)) | None => Value::Null,
     }
@@ -241,6 +249,7 @@ pub async fn decide(
     Path(case_id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
+    let lang = session.lang;
     let back = format!("/dossiers/{case_id}");
     let user = match form_user(&session, form.csrf.as_deref(), &back) {
         Ok(user) => user,
@@ -250,7 +259,7 @@ pub async fn decide(
         return refused_with(
             &session,
             StatusCode::TOO_MANY_REQUESTS,
-            text("error.rate"),
+            lang.text("error.rate"),
             &back,
         );
     }
@@ -293,6 +302,7 @@ pub async fn download(
     Path((case_id, kind)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    let lang = session.lang;
     let back = format!("/dossiers/{case_id}#analyse");
     if session.user.is_none() {
         return session.to_sign_in();
@@ -301,7 +311,7 @@ pub async fn download(
         return refused_with(
             &session,
             StatusCode::NOT_FOUND,
-            text("error.unknown_document"),
+            lang.text("error.unknown_document"),
             &back,
         );
     }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::format::{amount, label_or, megabytes, optional, short_date, status_label};
-use super::i18n::text;
+use super::i18n::Lang;
 use super::render;
 use super::respond::{form_user, refused, see_other};
 use super::session::Session;
@@ -30,7 +30,11 @@ pub struct CaseQueryParams {
 }
 
 /// The offers of a case grouped by supplier, from the files' records.
-fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model]) -> Vec<Value> {
+fn offers_by_supplier(
+    lang: Lang,
+    file: &crate::cases::CaseFile,
+    lots: &[entity::lots::Model],
+) -> Vec<Value> {
     let mut groups: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
     for a in file.artifacts.iter().filter(|a| a.kind == "offer") {
         let meta: Value = a
@@ -46,11 +50,11 @@ fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model
             .map(|l| l.lot_number.clone());
         let piece = json!({
             "id": a.id,
-            "type": if offer_type.is_empty() { String::new() } else { label_or(&format!("case.offer_type.{offer_type}"), offer_type) },
+            "type": if offer_type.is_empty() { String::new() } else { label_or(lang, &format!("case.offer_type.{offer_type}"), offer_type) },
             "filename": meta["original_filename"].as_str().unwrap_or(&a.filename),
             "lot": lot,
             "late": meta["is_late"].as_bool().unwrap_or(false),
-            "at": short_date(&a.uploaded_at),
+            "at": short_date(lang, &a.uploaded_at),
         });
         let key = crate::names::key(&supplier);
         groups
@@ -67,7 +71,7 @@ fn offers_by_supplier(file: &crate::cases::CaseFile, lots: &[entity::lots::Model
 
 /// The withdrawn documents, newest withdrawal first, with who's reason
 /// (withdrawn offers are among the artifacts only for a reader of offers).
-fn withdrawn_documents(file: &crate::cases::CaseFile) -> Vec<Value> {
+fn withdrawn_documents(lang: Lang, file: &crate::cases::CaseFile) -> Vec<Value> {
     let mut out: Vec<(String, Value)> = file
         .artifacts
         .iter()
@@ -80,10 +84,10 @@ fn withdrawn_documents(file: &crate::cases::CaseFile) -> Vec<Value> {
                 .unwrap_or(Value::Null);
             let at = meta["withdrawn_at"].as_str().unwrap_or("").to_owned();
             let view = json!({
-                "label": text(&format!("case.{}", a.kind)),
+                "label": lang.text(&format!("case.{}", a.kind)),
                 "filename": a.filename,
                 "supplier": meta["supplier_name"].as_str(),
-                "at": short_date(&at),
+                "at": short_date(lang, &at),
                 "reason": meta["withdrawal_reason"].as_str().unwrap_or(""),
             });
             (at, view)
@@ -95,14 +99,14 @@ fn withdrawn_documents(file: &crate::cases::CaseFile) -> Vec<Value> {
 
 /// The offers as a reader who may not open them sees them: by supplier,
 /// with the time each was received, nothing of their content.
-fn sealed_offers(file: &crate::cases::CaseFile) -> Vec<Value> {
+fn sealed_offers(lang: Lang, file: &crate::cases::CaseFile) -> Vec<Value> {
     let mut groups: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
     for o in &file.offers {
         groups
             .entry(crate::names::key(&o.offer.supplier_name))
             .or_insert_with(|| (o.offer.supplier_name.clone(), Vec::new()))
             .1
-            .push(json!({"type": text("case.sealed_piece"), "filename": "", "lot": null, "late": false, "at": short_date(&o.offer.submitted_at)}));
+            .push(json!({"type": lang.text("case.sealed_piece"), "filename": "", "lot": null, "late": false, "at": short_date(lang, &o.offer.submitted_at)}));
     }
     groups
         .into_values()
@@ -112,6 +116,7 @@ fn sealed_offers(file: &crate::cases::CaseFile) -> Vec<Value> {
 
 /// The "Comité" section: who is on it, whether they declared, the opening.
 fn committee_view(
+    lang: Lang,
     user: &User,
     access: &crate::committee::Access,
     committee: &[crate::committee::Member],
@@ -126,9 +131,9 @@ fn committee_view(
                 "user_id": m.user_id,
                 "name": m.full_name.clone().unwrap_or_else(|| m.username.clone()),
                 "username": m.username,
-                "role": text(&format!("committee.role.{}", m.role)),
+                "role": lang.text(&format!("committee.role.{}", m.role)),
                 "is_owner": m.role == "owner",
-                "declared": m.declared_at.as_deref().map(short_date),
+                "declared": m.declared_at.as_deref().map(|d| short_date(lang, d)),
                 "me": m.user_id == user.id,
             })
         })
@@ -136,7 +141,7 @@ fn committee_view(
     json!({
         "members": members,
         "manage": access.manages(),
-        "standing": text(&format!("committee.standing.{}", match access.standing {
+        "standing": lang.text(&format!("committee.standing.{}", match access.standing {
             Standing::Admin => "admin",
             Standing::Owner => "owner",
             Standing::Evaluator => "evaluator",
@@ -150,36 +155,36 @@ fn committee_view(
         "sealed_procedure": access.sealed_procedure,
         "can_open": access.manages() && !access.opened,
         "opening": opening.map(|o| json!({
-            "at": short_date(&o.opened_at),
+            "at": short_date(lang, &o.opened_at),
             "present": o.present.iter().filter_map(|p| p["username"].as_str()).collect::<Vec<_>>().join(", "),
         })),
-        "me_declared": me.and_then(|m| m.declared_at.as_deref()).map(short_date),
+        "me_declared": me.and_then(|m| m.declared_at.as_deref()).map(|d| short_date(lang, d)),
     })
 }
 
 /// A memory entry as the timeline shows it.
-fn timeline_entry(e: &crate::memory::Entry) -> Value {
+fn timeline_entry(lang: Lang, e: &crate::memory::Entry) -> Value {
     let fields: Vec<Value> = match &e.content {
         Value::Object(map) => map
             .iter()
             .map(|(k, v)| {
                 let value = match v {
-                    Value::String(s) if k.ends_with("_at") => short_date(s),
+                    Value::String(s) if k.ends_with("_at") => short_date(lang, s),
                     Value::String(s) => s.clone(),
                     Value::Bool(true) => "oui".into(),
                     Value::Bool(false) => "non".into(),
                     other => other.to_string(),
                 };
-                json!({"label": label_or(&format!("memory.{k}"), k), "value": value})
+                json!({"label": label_or(lang, &format!("memory.{k}"), k), "value": value})
             })
             .collect(),
         Value::Null => Vec::new(),
         other => vec![json!({"label": "", "value": other.to_string()})],
     };
     json!({
-        "type": label_or(&format!("memory.{}", e.entry_type), &e.entry_type),
+        "type": label_or(lang, &format!("memory.{}", e.entry_type), &e.entry_type),
         "kind": e.entry_type,
-        "at": short_date(&e.created_at),
+        "at": short_date(lang, &e.created_at),
         "fields": fields,
     })
 }
@@ -193,7 +198,7 @@ pub async fn case_page(
     let Some(user) = session.user.clone() else {
         return session.to_sign_in();
     };
-    match case_data(&state, &user, &case_id, q).await {
+    match case_data(&state, session.lang, &user, &case_id, q).await {
         Ok(data) => render::page(&session, StatusCode::OK, "case.html", data),
         Err(e) => refused(&session, &e, "/dossiers"),
     }
@@ -201,6 +206,7 @@ pub async fn case_page(
 
 async fn case_data(
     state: &AppState,
+    lang: Lang,
     user: &User,
     case_id: &str,
     q: CaseQueryParams,
@@ -227,11 +233,9 @@ async fn case_data(
             .map(crate::memory::Entry::from)
             .collect(),
     };
-    let dao = file
-        .artifacts
-        .iter()
-        .find(|a| a.kind == "dao")
-        .map(|a| json!({"id": a.id, "filename": a.filename, "at": short_date(&a.uploaded_at)}));
+    let dao = file.artifacts.iter().find(|a| a.kind == "dao").map(
+        |a| json!({"id": a.id, "filename": a.filename, "at": short_date(lang, &a.uploaded_at)}),
+    );
     let templates: Vec<Value> = file
         .artifacts
         .iter()
@@ -239,17 +243,17 @@ async fn case_data(
         .map(|a| {
             json!({
                 "id": a.id,
-                "label": text(&format!("case.{}", a.kind)),
+                "label": lang.text(&format!("case.{}", a.kind)),
                 "filename": a.filename,
-                "at": short_date(&a.uploaded_at),
+                "at": short_date(lang, &a.uploaded_at),
             })
         })
         .collect();
-    let withdrawn = withdrawn_documents(&file);
+    let withdrawn = withdrawn_documents(lang, &file);
     let suppliers = if access.may_read_offers() {
-        offers_by_supplier(&file, &file.lots)
+        offers_by_supplier(lang, &file, &file.lots)
     } else {
-        sealed_offers(&file)
+        sealed_offers(lang, &file)
     };
     let supplier_names: Vec<&Value> = suppliers
         .iter()
@@ -258,15 +262,15 @@ async fn case_data(
         .collect();
     let flash = match q.ok.as_deref() {
         Some("cree") => None, // shown with the reference below
-        Some("lot") => Some(text("case.lot_saved")),
-        Some("decision") => Some(text("case.decision_saved")),
-        Some("analyse") => Some(text("case.analysis_done")),
-        Some("fichier") => Some(text("upload.done")),
-        Some("retrait") => Some(text("upload.withdrawn")),
-        Some("membre") => Some(text("committee.added")),
-        Some("retire") => Some(text("committee.removed")),
-        Some("declaration") => Some(text("committee.declared")),
-        Some("ouverture") => Some(text("committee.opened")),
+        Some("lot") => Some(lang.text("case.lot_saved")),
+        Some("decision") => Some(lang.text("case.decision_saved")),
+        Some("analyse") => Some(lang.text("case.analysis_done")),
+        Some("fichier") => Some(lang.text("upload.done")),
+        Some("retrait") => Some(lang.text("upload.withdrawn")),
+        Some("membre") => Some(lang.text("committee.added")),
+        Some("retire") => Some(lang.text("committee.removed")),
+        Some("declaration") => Some(lang.text("committee.declared")),
+        Some("ouverture") => Some(lang.text("committee.opened")),
         _ => None,
     };
     Ok(json!({
@@ -275,33 +279,34 @@ async fn case_data(
         "reference": file.reference.as_ref().map(|r| &r.ref_number),
         "created_now": q.ok.as_deref() == Some("cree"),
         "flash": flash,
-        "status": status_label(&case.status),
+        "status": status_label(lang, &case.status),
+        "language": label_or(lang, &format!("lang.name.{}", case.language), &case.language),
         "case_type": case.case_type,
-        "value": case.estimated_value.map(|v| format!("{} USD", amount(v))),
+        "value": case.estimated_value.map(|v| format!("{} USD", amount(lang, v))),
         "procedure": procedure.map(|p| json!({"type": p.procedure_type, "min_suppliers": p.min_suppliers, "description": p.description_fr})),
-        "closing": case.closing_date.as_deref().map(short_date),
-        "created": short_date(&case.created_at),
+        "closing": case.closing_date.as_deref().map(|d| short_date(lang, d)),
+        "created": short_date(lang, &case.created_at),
         "mine": case.owner_id == Some(user.id),
         "can_write": can_write,
         "can_evaluate": access.may_read_offers(),
-        "committee": committee_view(user, &access, &committee, opening.as_ref()),
+        "committee": committee_view(lang, user, &access, &committee, opening.as_ref()),
         "lots": file.lots.iter().map(|l| json!({"id": l.id, "number": l.lot_number, "description": l.description})).collect::<Vec<_>>(),
         "dao": dao,
         "templates": templates,
         "withdrawn": withdrawn,
         "suppliers": suppliers,
         "supplier_names": supplier_names,
-        "offer_types": crate::uploads::OFFER_TYPES.map(|t| json!({"value": t, "label": text(&format!("case.offer_type.{t}"))})),
-        "used": megabytes(case.total_upload_size.unwrap_or(0)),
-        "analysis": super::analysis::analysis_view(&file, current.as_ref()),
+        "offer_types": crate::uploads::OFFER_TYPES.map(|t| json!({"value": t, "label": lang.text(&format!("case.offer_type.{t}"))})),
+        "used": megabytes(lang, case.total_upload_size.unwrap_or(0)),
+        "analysis": super::analysis::analysis_view(lang, &file, current.as_ref()),
         // The analysis waiting or running, for those who may run it.
         "job": if access.may_read_offers() {
-            super::analysis::job_view(state.analyses.of_case(case_id))
+            super::analysis::job_view(lang, state.analyses.of_case(case_id))
         } else {
             Value::Null
         },
-        "decision": super::analysis::decision_view(&file),
-        "memory": memory.iter().map(timeline_entry).collect::<Vec<_>>(),
+        "decision": super::analysis::decision_view(lang, &file),
+        "memory": memory.iter().map(|e| timeline_entry(lang, e)).collect::<Vec<_>>(),
         "search": search,
     }))
 }

@@ -13,17 +13,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::format::{amount, optional, short_date, status_label, url_encode};
-use super::i18n::text;
+use super::i18n::Lang;
 use super::render;
 use super::respond::{form_user, refused, refused_with, said, see_other, status_of};
 use super::session::Session;
 use crate::Error;
 use crate::case_index::{CaseQuery, search_cases};
 use crate::cases::NewCase;
+use crate::cases::{CASE_TYPES, DOCUMENT_LANGUAGES};
 use crate::state::AppState;
-
-/// The case types, in the order the form offers them.
-const CASE_TYPES: [&str; 3] = ["DAO", "RFQ", "RFP"];
 
 /// Cases per page of the list.
 const PER_PAGE: u64 = 20;
@@ -43,6 +41,7 @@ pub async fn case_list(
     session: Session,
     Query(q): Query<ListQuery>,
 ) -> Response {
+    let lang = session.lang;
     let Some(user) = session.user.clone() else {
         return session.to_sign_in();
     };
@@ -77,9 +76,9 @@ pub async fn case_list(
                 "reference": r.ref_number,
                 "title": r.case.title,
                 "case_type": r.case.case_type,
-                "status": status_label(&r.case.status),
-                "created": short_date(&r.case.created_at),
-                "closing": r.case.closing_date.as_deref().map(short_date),
+                "status": status_label(lang, &r.case.status),
+                "created": short_date(lang, &r.case.created_at),
+                "closing": r.case.closing_date.as_deref().map(|d| short_date(lang, d)),
                 "mine": r.case.owner_id == Some(user.id),
             })
         })
@@ -117,7 +116,7 @@ pub async fn case_list(
             "statut": q.statut.unwrap_or_default(),
             "case_type": q.case_type.unwrap_or_default(),
             "mine": mine,
-            "statuses": (crate::cases::STATUSES.map(|s| json!({"value": s, "label": status_label(s)}))),
+            "statuses": (crate::cases::STATUSES.map(|s| json!({"value": s, "label": status_label(lang, s)}))),
             "types": CASE_TYPES,
         }),
     )
@@ -130,6 +129,7 @@ async fn new_case_form(
     error: Option<String>,
     values: Value,
 ) -> Response {
+    let lang = session.lang;
     let options = match crate::case_index::form_options(&state.db).await {
         Ok(o) => o,
         Err(e) => return refused(session, &e, "/dossiers"),
@@ -140,10 +140,13 @@ async fn new_case_form(
         .map(|t| {
             json!({
                 "procedure": t.procedure_type,
-                "from": amount(t.min_amount_usd),
-                "to": t.max_amount_usd.map(amount),
+                "from": amount(lang, t.min_amount_usd),
+                "to": t.max_amount_usd.map(|v| amount(lang, v)),
                 "min_suppliers": t.min_suppliers,
-                "description": t.description_fr,
+                "description": match lang {
+                    Lang::Fr => &t.description_fr,
+                    Lang::En => &t.description_en,
+                },
             })
         })
         .collect();
@@ -154,7 +157,10 @@ async fn new_case_form(
         json!({
             "error": error,
             "values": values,
-            "types": CASE_TYPES.map(|t| json!({"value": t, "label": text(&format!("new.type.{t}"))})),
+            "types": CASE_TYPES.map(|t| json!({"value": t, "label": lang.text(&format!("new.type.{t}"))})),
+            // The documents' language is the page's unless chosen otherwise.
+            "languages": DOCUMENT_LANGUAGES.map(|l| json!({"value": l, "label": lang.text(&format!("lang.name.{l}"))})),
+            "default_language": DOCUMENT_LANGUAGES[0],
             "categories": options.categories.iter().map(|c| json!({"code": c.code, "label": c.name_fr})).collect::<Vec<_>>(),
             "purchase_categories": options.purchase_categories.iter().map(|c| json!({"code": c.code, "label": c.label})).collect::<Vec<_>>(),
             "thresholds": thresholds,
@@ -163,6 +169,7 @@ async fn new_case_form(
 }
 
 pub async fn new_case(State(state): State<AppState>, session: Session) -> Response {
+    let lang = session.lang;
     let Some(user) = session.user.clone() else {
         return session.to_sign_in();
     };
@@ -170,7 +177,7 @@ pub async fn new_case(State(state): State<AppState>, session: Session) -> Respon
         return refused_with(
             &session,
             StatusCode::FORBIDDEN,
-            text("new.forbidden"),
+            lang.text("new.forbidden"),
             "/dossiers",
         );
     }
@@ -191,6 +198,8 @@ pub struct CaseForm {
     category_code: String,
     #[serde(default)]
     purchase_category_code: String,
+    #[serde(default)]
+    language: String,
     #[serde(default, skip_serializing)]
     csrf: Option<String>,
 }
@@ -235,6 +244,7 @@ pub async fn create_case(
     session: Session,
     Form(form): Form<CaseForm>,
 ) -> Response {
+    let lang = session.lang;
     let user = match form_user(&session, form.csrf.as_deref(), "/dossiers/nouveau") {
         Ok(user) => user,
         Err(refusal) => return *refusal,
@@ -242,7 +252,7 @@ pub async fn create_case(
     let values = json!(form);
     let again = |e: Error| {
         let status = status_of(&e);
-        let message = said(&e);
+        let message = said(lang, &e);
         let (state, session, values) = (state.clone(), session.clone(), values.clone());
         async move { new_case_form(&state, &session, status, Some(message), values).await }
     };
@@ -254,7 +264,7 @@ pub async fn create_case(
         return refused_with(
             &session,
             StatusCode::TOO_MANY_REQUESTS,
-            text("error.rate"),
+            lang.text("error.rate"),
             "/dossiers/nouveau",
         );
     }
@@ -270,6 +280,7 @@ pub async fn create_case(
             procedure_type: None,
             category_code: optional(&form.category_code),
             purchase_category_code: optional(&form.purchase_category_code),
+            language: optional(&form.language),
         },
     )
     .await

@@ -1,11 +1,12 @@
-//! The web interface: pages rendered on the server, in French, for the
-//! procurement officers, the committee and the administrator, served by
-//! `dms serve` at `/` beside the API and over the same services.
+//! The web interface: pages rendered on the server, in French or English,
+//! for the procurement officers, the committee and the administrator,
+//! served by `dms serve` at `/` beside the API and over the same services.
 //!
 //! - `session`: the session cookie (the API's token) and CSRF protection;
 //! - `render` and `templates/`: the pages, compiled into the binary;
-//! - `i18n`: every text the pages show, in one table; `format`: values
-//!   (dates, amounts) written the French way;
+//! - `i18n`: every text the pages show, from one Fluent catalogue per
+//!   language (`locales/`); `format`: values (dates, amounts) written the
+//!   way of the page's language; `language`: the header's switch;
 //! - `respond`: redirects, refusal pages, answers to the pages' scripts;
 //! - the handlers, one module a job: `sign_in`, `cases` (list, creation),
 //!   `case_page` (the case, its lots, its memory), `upload`, `analysis`
@@ -21,6 +22,7 @@ mod cases;
 mod committee;
 mod format;
 pub mod i18n;
+mod language;
 pub mod render;
 mod respond;
 pub mod session;
@@ -48,6 +50,7 @@ pub fn routes() -> Router<AppState> {
             post(sign_in::change_seeded_password),
         )
         .route("/deconnexion", post(sign_in::logout))
+        .route("/langue", post(language::switch))
         .route("/dossiers", get(cases::case_list).post(cases::create_case))
         .route("/dossiers/nouveau", get(cases::new_case))
         .route("/dossiers/{case_id}", get(case_page::case_page))

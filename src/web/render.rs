@@ -6,10 +6,10 @@ use std::sync::LazyLock;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use minijinja::{Environment, Error as TemplateError, ErrorKind, Value, context};
+use minijinja::{Environment, Error as TemplateError, ErrorKind, State, Value, context};
 use serde_json::json;
 
-use super::i18n;
+use super::i18n::Lang;
 use super::session::Session;
 
 /// Every template, by name (the file name under `src/web/templates/`).
@@ -32,14 +32,23 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
             tracing::error!(template = name, error = %e, "template does not compile");
         }
     }
-    env.add_function("t", |key: &str| -> Result<String, TemplateError> {
-        i18n::lookup(key).map(str::to_owned).ok_or_else(|| {
-            TemplateError::new(
-                ErrorKind::UndefinedError,
-                format!("no text for key {key:?}"),
-            )
-        })
-    });
+    // `t("key")` in the page's language (the context's `lang`): a key
+    // without a text fails the page rather than show the key.
+    env.add_function(
+        "t",
+        |state: &State, key: &str| -> Result<String, TemplateError> {
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().and_then(Lang::from_tag))
+                .unwrap_or_default();
+            lang.lookup(key).map(str::to_owned).ok_or_else(|| {
+                TemplateError::new(
+                    ErrorKind::UndefinedError,
+                    format!("no text for key {key:?}"),
+                )
+            })
+        },
+    );
     env
 });
 
@@ -48,7 +57,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
-/// Renders `template` with `data` (as `page`), the user and the CSRF token.
+/// Renders `template` with `data` (as `page`), the user, the CSRF token,
+/// the language and the page's own address (for the language switch).
 pub fn page(
     session: &Session,
     status: StatusCode,
@@ -68,6 +78,9 @@ pub fn page(
     let ctx = context! {
         user => Value::from_serialize(&user),
         csrf => session.csrf.token.clone(),
+        lang => session.lang.tag(),
+        langs => Lang::ALL.map(Lang::tag),
+        here => session.path.clone(),
         page => Value::from_serialize(&data),
     };
     match render(template, ctx) {
@@ -116,24 +129,27 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
 mod tests {
     use super::*;
 
-    /// Every `t("key")` of every template has a text, and every template
-    /// compiles (a missing key would fail the page only when rendered).
+    /// Every `t("key")` of every template has a text in every language,
+    /// and every template compiles (a missing key would fail the page only
+    /// when rendered).
     #[test]
     fn templates_compile_and_name_only_known_texts() {
         for (name, source) in TEMPLATES {
             assert!(ENV.get_template(name).is_ok(), "{name} does not compile");
-            for quote in ['"', '\''] {
-                let open = format!("t({quote}");
-                for (i, _) in source.match_indices(&open) {
-                    let rest = &source[i + open.len()..];
-                    let key = &rest[..rest.find(quote).unwrap_or(0)];
-                    // `t("role." ~ user.role)`: a prefix some keys share.
-                    let known = if key.ends_with('.') {
-                        i18n::keys().any(|k| k.starts_with(key))
-                    } else {
-                        i18n::lookup(key).is_some()
-                    };
-                    assert!(known, "{name}: no text for {key:?}");
+            for lang in Lang::ALL {
+                for quote in ['"', '\''] {
+                    let open = format!("t({quote}");
+                    for (i, _) in source.match_indices(&open) {
+                        let rest = &source[i + open.len()..];
+                        let key = &rest[..rest.find(quote).unwrap_or(0)];
+                        // `t("role." ~ user.role)`: a prefix some keys share.
+                        let known = if key.ends_with('.') {
+                            lang.keys().any(|k| k.starts_with(key))
+                        } else {
+                            lang.lookup(key).is_some()
+                        };
+                        assert!(known, "{name} ({lang:?}): no text for {key:?}");
+                    }
                 }
             }
         }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::i18n::{explain, text};
+use super::i18n::{Lang, explain};
 use super::render;
 use super::session::Session;
 use crate::Error;
@@ -38,28 +38,28 @@ fn log_fault(e: &Error) {
     }
 }
 
-/// What the user is told of `e`: the refusal in French, or for a server
+/// What the user is told of `e` in `lang`: the refusal, or for a server
 /// fault, only that it happened and the request's id (logged, see above).
-pub fn said(e: &Error) -> String {
+pub fn said(lang: Lang, e: &Error) -> String {
     log_fault(e);
     if status_of(e) == StatusCode::INTERNAL_SERVER_ERROR {
         format!(
             "{} {}",
-            text("error.server"),
+            lang.text("error.server"),
             crate::http::request::current_id().unwrap_or_default()
         )
     } else {
-        explain(e)
+        explain(lang, e)
     }
 }
 
 /// The error page for `e`, shown without a session (the session could
-/// not be read).
+/// not be read, so neither could the account's language: French).
 pub fn failure(e: &Error) -> Response {
     log_fault(e);
     let html = format!(
         "<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>DMS</title><p>{}</p>",
-        text("error.unavailable")
+        Lang::Fr.text("error.unavailable")
     );
     render::html_response(status_of(e), html)
 }
@@ -72,7 +72,7 @@ impl axum::response::IntoResponse for super::session::SessionUnavailable {
 
 /// The page saying that an action was refused, why, and where to go back.
 pub fn refused(session: &Session, e: &Error, back: &str) -> Response {
-    refused_with(session, status_of(e), &said(e), back)
+    refused_with(session, status_of(e), &said(session.lang, e), back)
 }
 
 /// The refusal page with a message already in words.
@@ -87,7 +87,12 @@ pub fn refused_with(session: &Session, status: StatusCode, message: &str, back: 
 
 /// The refusal of a form whose CSRF token is missing or wrong.
 pub fn csrf_refused(session: &Session, back: &str) -> Response {
-    refused_with(session, StatusCode::FORBIDDEN, text("error.csrf"), back)
+    refused_with(
+        session,
+        StatusCode::FORBIDDEN,
+        session.lang.text("error.csrf"),
+        back,
+    )
 }
 
 /// The user posting a form, or the answer refusing it: the sign-in page
@@ -121,7 +126,7 @@ pub fn script_answer(status: StatusCode, message: &str, next: Option<&str>) -> R
     (status, Json(body)).into_response()
 }
 
-/// A service's refusal, said to a page's script.
-pub fn script_refusal(e: &Error) -> Response {
-    script_answer(status_of(e), &said(e), None)
+/// A service's refusal, said to a page's script in `lang`.
+pub fn script_refusal(lang: Lang, e: &Error) -> Response {
+    script_answer(status_of(e), &said(lang, e), None)
 }

@@ -14,6 +14,10 @@
 //! (the sign-in form), it is a random value in the `dms_csrf` cookie,
 //! repeated in a hidden field (double submit). A page on another site can
 //! neither read the cookies nor guess the value.
+//!
+//! The session also says in which language the pages speak: the account's
+//! preference, else the `dms_lang` cookie the header's switch sets for a
+//! visitor not signed in, else the browser's `Accept-Language`, else French.
 
 use std::net::IpAddr;
 
@@ -22,11 +26,16 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::i18n::Lang;
 use crate::auth::User;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "dms_session";
 pub const CSRF_COOKIE: &str = "dms_csrf";
+/// The language a visitor not signed in chose with the header's switch.
+pub const LANG_COOKIE: &str = "dms_lang";
+/// How long the language cookie is kept: a year, in seconds.
+const LANG_COOKIE_AGE: u64 = 365 * 86_400;
 /// The form field (and, for scripts, the header) that repeats the token.
 pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -64,6 +73,38 @@ pub fn set_cookie(base: &str, value: &str, max_age: Option<u64>, https: bool) ->
     }
     // Names and values are ours (hex, JWT): always valid header text.
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// The `Set-Cookie` of the language chosen with the switch. `SameSite=Lax`:
+/// the language is no secret, and a link from elsewhere should open the
+/// pages in it.
+pub fn lang_cookie(lang: Lang, https: bool) -> HeaderValue {
+    let name = cookie_name(LANG_COOKIE, https);
+    let mut text = format!(
+        "{name}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={LANG_COOKIE_AGE}",
+        lang.tag()
+    );
+    if https {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// The language of a request from what it carries: the account's
+/// preference, the switch's cookie, `Accept-Language`, French.
+fn request_lang(headers: &HeaderMap, https: bool, account: Option<&str>) -> Lang {
+    account
+        .and_then(Lang::from_tag)
+        .or_else(|| {
+            cookie(headers, &cookie_name(LANG_COOKIE, https)).and_then(|t| Lang::from_tag(&t))
+        })
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+        })
+        .unwrap_or_default()
 }
 
 /// Compares two secrets in time that does not depend on where they differ.
@@ -131,6 +172,11 @@ pub struct Session {
     pub expired: bool,
     /// The peer's address (for the login rate limit).
     pub client_ip: IpAddr,
+    /// The language the pages speak to this request.
+    pub lang: Lang,
+    /// The page asked for (path and query): where the language switch
+    /// comes back to.
+    pub path: String,
 }
 
 impl Session {
@@ -177,6 +223,10 @@ impl FromRequestParts<AppState> for Session {
         let https = crate::http::client::is_https(parts, &state.trusted_proxies);
         let client_ip = crate::http::client::client_ip(parts, &state.trusted_proxies);
         let mut csrf = Csrf::from_headers(&parts.headers, https);
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
         let token =
             cookie(&parts.headers, &cookie_name(SESSION_COOKIE, https)).filter(|t| !t.is_empty());
         let Some(token) = token else {
@@ -187,16 +237,24 @@ impl FromRequestParts<AppState> for Session {
                 https,
                 expired: false,
                 client_ip,
+                lang: request_lang(&parts.headers, https, None),
+                path,
             });
         };
         let verified = state.keys.verify(&token);
-        let user = match &verified {
-            Some(v) => crate::auth::find_in_session(&state.db, v.user_id, &v.session)
+        let found = match &verified {
+            Some(v) => crate::auth::find_in_session_with_language(&state.db, v.user_id, &v.session)
                 .await
                 .map_err(SessionUnavailable)?
-                .filter(|u| u.is_active),
+                .filter(|(u, _)| u.is_active),
             None => None,
         };
+        let lang = request_lang(
+            &parts.headers,
+            https,
+            found.as_ref().and_then(|(_, l)| l.as_deref()),
+        );
+        let user = found.map(|(u, _)| u);
         let session_id = verified.filter(|_| user.is_some()).map(|v| v.session);
         if let Some(id) = &session_id {
             csrf = Csrf::bound_to(id);
@@ -211,6 +269,8 @@ impl FromRequestParts<AppState> for Session {
             csrf,
             https,
             client_ip,
+            lang,
+            path,
         })
     }
 }
@@ -228,6 +288,23 @@ mod tests {
         );
         assert_eq!(cookie(&headers, "dms_csrf").as_deref(), Some("xyz"));
         assert_eq!(cookie(&headers, "dms_session"), None);
+    }
+
+    #[test]
+    fn the_language_is_the_account_s_then_the_cookie_s_then_the_browser_s() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(request_lang(&headers, false, None), Lang::Fr);
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("en-US,en;q=0.8"),
+        );
+        assert_eq!(request_lang(&headers, false, None), Lang::En);
+        headers.insert(header::COOKIE, HeaderValue::from_static("dms_lang=fr"));
+        assert_eq!(request_lang(&headers, false, None), Lang::Fr);
+        // Over HTTPS only the `__Host-` cookie counts.
+        assert_eq!(request_lang(&headers, true, None), Lang::En);
+        assert_eq!(request_lang(&headers, false, Some("en")), Lang::En);
+        assert_eq!(request_lang(&headers, false, Some("xx")), Lang::Fr);
     }
 
     #[test]

@@ -8,7 +8,6 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::i18n::text;
 use super::render;
 use super::respond::{CsrfOnly, csrf_refused, refused, see_other};
 use super::session::{SESSION_COOKIE, Session, set_cookie};
@@ -29,13 +28,14 @@ pub struct LoginQuery {
 }
 
 pub async fn login_page(session: Session, Query(q): Query<LoginQuery>) -> Response {
+    let lang = session.lang;
     if session.user.is_some() {
         return see_other("/dossiers");
     }
     let notice = if q.expiree.is_some() {
-        Some(text("login.expired"))
+        Some(lang.text("login.expired"))
     } else if q.sortie.is_some() {
-        Some(text("login.signed_out"))
+        Some(lang.text("login.signed_out"))
     } else {
         None
     };
@@ -89,6 +89,7 @@ pub async fn login(
 
 /// The answer to a refused sign-in, in words.
 fn sign_in_refused(session: &Session, e: &Error, username: &str) -> Response {
+    let lang = session.lang;
     let failed = |status: StatusCode, message: &str| {
         render::page(
             session,
@@ -98,9 +99,9 @@ fn sign_in_refused(session: &Session, e: &Error, username: &str) -> Response {
         )
     };
     match e {
-        Error::RateLimited { .. } => failed(StatusCode::TOO_MANY_REQUESTS, text("error.rate")),
+        Error::RateLimited { .. } => failed(StatusCode::TOO_MANY_REQUESTS, lang.text("error.rate")),
         Error::Refused(crate::error::Refusal::BadCredentials) => {
-            failed(StatusCode::UNAUTHORIZED, text("login.failed"))
+            failed(StatusCode::UNAUTHORIZED, lang.text("login.failed"))
         }
         _ => refused(
             session,
@@ -159,6 +160,7 @@ pub async fn change_seeded_password(
     session: Session,
     Form(form): Form<PasswordForm>,
 ) -> Response {
+    let lang = session.lang;
     if !session.csrf.accepts(form.csrf.as_deref()) {
         return csrf_refused(&session, "/connexion");
     }
@@ -171,13 +173,13 @@ pub async fn change_seeded_password(
         )
     };
     if form.new_password != form.confirm {
-        return again(text("password.mismatch"));
+        return again(lang.text("password.mismatch"));
     }
     if form.new_password == crate::auth::SEEDED_ADMIN.1 {
-        return again(text("password.same"));
+        return again(lang.text("password.same"));
     }
     if form.new_password.chars().count() < 8 {
-        return again(text("password.short"));
+        return again(lang.text("password.short"));
     }
     if let Err(e) = crate::http::sign_in::check_password(
         &state,

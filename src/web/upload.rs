@@ -15,7 +15,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::i18n::text;
 use super::respond::{refused, refused_with, script_answer, script_refusal, wants_json};
 use super::session::{CSRF_FIELD, Session};
 use crate::Error;
@@ -57,11 +56,12 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
+    let lang = session.lang;
     let json = wants_json(&headers);
     let back = format!("/dossiers/{case_id}#documents");
     let Some(user) = session.user.clone() else {
         if json {
-            return script_answer(StatusCode::UNAUTHORIZED, text("login.expired"), None);
+            return script_answer(StatusCode::UNAUTHORIZED, lang.text("login.expired"), None);
         }
         return Redirect::to("/connexion?expiree=1").into_response();
     };
@@ -69,19 +69,22 @@ pub async fn upload(
     match (result, json) {
         (Ok(filename), true) => script_answer(
             StatusCode::OK,
-            &format!("{} {filename}", text("case.uploaded")),
+            &format!("{} {filename}", lang.text("case.uploaded")),
             None,
         ),
         (Ok(_), false) => {
             Redirect::to(&format!("/dossiers/{case_id}?ok=fichier#documents")).into_response()
         }
         (Err(Refusal::Csrf), true) => {
-            script_answer(StatusCode::FORBIDDEN, text("error.csrf"), None)
+            script_answer(StatusCode::FORBIDDEN, lang.text("error.csrf"), None)
         }
-        (Err(Refusal::Csrf), false) => {
-            refused_with(&session, StatusCode::FORBIDDEN, text("error.csrf"), &back)
-        }
-        (Err(Refusal::Service(e)), true) => script_refusal(&e),
+        (Err(Refusal::Csrf), false) => refused_with(
+            &session,
+            StatusCode::FORBIDDEN,
+            lang.text("error.csrf"),
+            &back,
+        ),
+        (Err(Refusal::Service(e)), true) => script_refusal(lang, &e),
         (Err(Refusal::Service(e)), false) => refused(&session, &e, &back),
     }
 }

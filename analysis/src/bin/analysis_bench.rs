@@ -131,6 +131,7 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
             lot: None,
             opening_date: None,
             committee: Vec::new(),
+            language: analysis::Language::Fr,
         },
         dao: SourceDoc {
             artifact_id: "dao".into(),

@@ -7,13 +7,16 @@ use std::io::Cursor;
 use umya_spreadsheet::{Comment, Spreadsheet, Worksheet};
 
 use crate::error::AnalysisError;
+use crate::labels::Language;
 use crate::offers::HEURISTIC_PRICE_SOURCE;
 use crate::packages::SupplierPackage;
 
 /// Fill of every cell a human must check.
 pub const REVIEW_FILL: &str = "FFFFC000";
-/// Written where a value is missing.
-pub const MANUAL_REVIEW: &str = "REVUE MANUELLE";
+/// Written where a value is missing, in `lang`.
+pub fn manual_review(lang: Language) -> &'static str {
+    lang.label("manual-review")
+}
 
 pub(super) fn col_letter(mut col: u32) -> String {
     let mut s = Vec::new();
@@ -61,33 +64,45 @@ pub(super) fn flag(sheet: &mut Worksheet, col: u32, row: u32, value: &str, why: 
 /// Writes an extracted value with its source in a comment; a guessed source
 /// is also flagged orange.
 pub(super) fn sourced(
+    lang: Language,
     sheet: &mut Worksheet,
     col: u32,
     row: u32,
     value: &str,
     source: Option<&str>,
 ) {
-    let source = source.unwrap_or("source inconnue");
+    let source = source.unwrap_or(lang.label("source-unknown"));
     if source == HEURISTIC_PRICE_SOURCE {
         flag(
             sheet,
             col,
             row,
             value,
-            &format!("Valeur devinée, à vérifier. Source: {source}"),
+            &lang.label_with("source-guessed", &[("source", source)]),
         );
     } else {
         sheet.get_cell_mut((col, row)).set_value_string(value);
-        set_comment(sheet, col, row, &format!("Source: {source}"));
+        set_comment(
+            sheet,
+            col,
+            row,
+            &lang.label_with("source", &[("source", source)]),
+        );
     }
 }
 
-pub(super) fn missing_note(p: &SupplierPackage, what: &str) -> String {
-    let mut note = format!("{what} absent des documents de {}.", p.supplier_name);
+/// The comment of a missing value: `what` (a label id) is absent from the
+/// supplier's documents, and which of its parts are missing.
+pub(super) fn missing_note(lang: Language, p: &SupplierPackage, what: &str) -> String {
+    let mut note = lang.label_with(
+        "missing-note",
+        &[("what", lang.label(what)), ("supplier", &p.supplier_name)],
+    );
     if !p.missing_parts.is_empty() {
-        note.push_str(&format!(
-            " Pièces manquantes: {}.",
-            p.missing_parts.join(", ")
+        note.push(' ');
+        note.push_str(&lang.label_with(
+            "missing-parts-note",
+            &[("parts", &p.missing_parts.join(", "))],
         ));
     }
     note

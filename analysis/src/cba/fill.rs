@@ -11,7 +11,7 @@ use umya_spreadsheet::{Spreadsheet, Worksheet};
 
 use super::CbaInput;
 use super::cells::{
-    MANUAL_REVIEW, col_letter, flag, missing_note, set_comment, sourced, write_book,
+    col_letter, flag, manual_review, missing_note, set_comment, sourced, write_book,
 };
 use super::template::{CbaTemplateSchema, LABEL_COL, active_index, text_at};
 use crate::error::AnalysisError;
@@ -48,6 +48,7 @@ pub(super) fn fill_template(
     schema: &CbaTemplateSchema,
     input: &CbaInput<'_>,
 ) -> Result<(Vec<u8>, Vec<LeftOut>), AnalysisError> {
+    let lang = input.case.language;
     let index = active_index(&book);
     let mut left_out = Vec::new();
     let Some(sheet) = book.get_sheet_mut(&index) else {
@@ -78,13 +79,8 @@ pub(super) fn fill_template(
             }
             sheet
                 .get_cell_mut((next, header_row))
-                .set_value_string(format!("Soumissionnaire {}", i + 1));
-            set_comment(
-                sheet,
-                next,
-                header_row,
-                "Colonne ajoutée par DMS: le modèle avait moins de colonnes que de soumissionnaires.",
-            );
+                .set_value_string(lang.label_with("bidder-column", &[("n", &(i + 1).to_string())]));
+            set_comment(sheet, next, header_row, lang.label("column-added"));
             cols.push(next);
             placed.push((next, p));
             next += 1;
@@ -106,8 +102,8 @@ pub(super) fn fill_template(
                 sheet,
                 col,
                 name_row,
-                MANUAL_REVIEW,
-                "Nom du soumissionnaire introuvable dans les documents: à saisir.",
+                manual_review(lang),
+                lang.label("bidder-unknown-in-documents"),
             );
         } else {
             sheet
@@ -125,49 +121,56 @@ pub(super) fn fill_template(
         for &(col, p) in &placed {
             if PRICE_LABEL.is_match(&label) {
                 match (&p.total_price, p.has_financial) {
-                    (Some(price), true) => {
-                        sourced(sheet, col, row, price, p.total_price_source.as_deref())
-                    }
+                    (Some(price), true) => sourced(
+                        lang,
+                        sheet,
+                        col,
+                        row,
+                        price,
+                        p.total_price_source.as_deref(),
+                    ),
                     _ => flag(
                         sheet,
                         col,
                         row,
-                        MANUAL_REVIEW,
-                        &missing_note(p, "Prix total"),
+                        manual_review(lang),
+                        &missing_note(lang, p, "field-price"),
                     ),
                 }
             } else if LEAD_LABEL.is_match(&label) {
                 match p.lead_time_days.filter(|d| *d > 0) {
                     Some(d) => sourced(
+                        lang,
                         sheet,
                         col,
                         row,
-                        &format!("{d} jours"),
+                        &lang.label_with("days", &[("days", &d.to_string())]),
                         p.lead_time_source.as_deref(),
                     ),
                     None => flag(
                         sheet,
                         col,
                         row,
-                        MANUAL_REVIEW,
-                        &missing_note(p, "Délai de livraison"),
+                        manual_review(lang),
+                        &missing_note(lang, p, "field-lead-time"),
                     ),
                 }
             } else if VALIDITY_LABEL.is_match(&label) {
                 match p.validity_days.filter(|d| *d > 0) {
                     Some(d) => sourced(
+                        lang,
                         sheet,
                         col,
                         row,
-                        &format!("{d} jours"),
+                        &lang.label_with("days", &[("days", &d.to_string())]),
                         p.validity_source.as_deref(),
                     ),
                     None => flag(
                         sheet,
                         col,
                         row,
-                        MANUAL_REVIEW,
-                        &missing_note(p, "Validité de l'offre"),
+                        manual_review(lang),
+                        &missing_note(lang, p, "field-validity"),
                     ),
                 }
             } else if REFS_LABEL.is_match(&label) {
@@ -176,8 +179,8 @@ pub(super) fn fill_template(
                         sheet,
                         col,
                         row,
-                        MANUAL_REVIEW,
-                        &missing_note(p, "Références techniques"),
+                        manual_review(lang),
+                        &missing_note(lang, p, "field-refs"),
                     );
                 } else {
                     let refs: Vec<&str> = p
@@ -187,6 +190,7 @@ pub(super) fn fill_template(
                         .map(String::as_str)
                         .collect();
                     sourced(
+                        lang,
                         sheet,
                         col,
                         row,
@@ -206,11 +210,17 @@ pub(super) fn fill_template(
         let rows: Vec<(String, String)> = vec![
             (
                 "Decision Memory System".into(),
-                "CBA adaptatif (aucun score, aucun classement)".into(),
+                lang.label("system-cba").into(),
             ),
-            ("Case ID".into(), input.case.id.clone()),
-            ("Generated".into(), input.generated_at.to_string()),
-            ("Template".into(), schema.template_name.clone()),
+            (lang.label("info-case-id").into(), input.case.id.clone()),
+            (
+                lang.label("system-generated").into(),
+                input.generated_at.to_string(),
+            ),
+            (
+                lang.label("system-template").into(),
+                schema.template_name.clone(),
+            ),
         ];
         for (i, (k, v)) in rows.iter().enumerate() {
             info.get_cell_mut((1, i as u32 + 1))
@@ -219,7 +229,8 @@ pub(super) fn fill_template(
                 .set_value_string(v.as_str());
         }
         for (row, l) in (rows.len() as u32 + 2..).zip(&left_out) {
-            info.get_cell_mut((1, row)).set_value_string("Non inclus");
+            info.get_cell_mut((1, row))
+                .set_value_string(lang.label("system-left-out"));
             info.get_cell_mut((2, row))
                 .set_value_string(format!("{}: {}", l.supplier_name, l.reason));
         }

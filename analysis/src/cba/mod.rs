@@ -18,10 +18,10 @@ use crate::input::{CaseInfo, TemplateDoc};
 use crate::packages::SupplierPackage;
 use crate::text::xml_text;
 
-pub use cells::{MANUAL_REVIEW, REVIEW_FILL};
+pub use cells::{REVIEW_FILL, manual_review};
 use fill::fill_template;
 pub use fill::{LeftOut, SYSTEM_SHEET};
-pub use standard::STANDARD_SHEETS;
+pub use standard::standard_sheets;
 use standard::standard_workbook;
 use template::read_template;
 pub use template::{CbaTemplateSchema, TemplateCriterionRow, analyse_template};

@@ -6,21 +6,25 @@ use umya_spreadsheet::{Border, Worksheet};
 
 use super::CbaInput;
 use super::cells::{
-    MANUAL_REVIEW, REVIEW_FILL, col_letter, flag, missing_note, set_comment, write_book,
+    REVIEW_FILL, col_letter, flag, manual_review, missing_note, set_comment, write_book,
 };
 use crate::criteria::Criterion;
 use crate::error::AnalysisError;
+use crate::labels::Language;
 use crate::offers::{HEURISTIC_PRICE_SOURCE, parse_amount};
 use crate::packages::SupplierPackage;
 
-/// The five sheets of the standard workbook, in order.
-pub const STANDARD_SHEETS: [&str; 5] = [
-    "Info Générales",
-    "Registre Dépôt",
-    "Analyse Technique",
-    "Analyse Financière",
-    "Synthèse",
-];
+/// The five sheets of the standard workbook, in order, in `lang`.
+pub fn standard_sheets(lang: Language) -> [&'static str; 5] {
+    [
+        "sheet-info",
+        "sheet-register",
+        "sheet-technical",
+        "sheet-financial",
+        "sheet-summary",
+    ]
+    .map(|id| lang.label(id))
+}
 
 fn header_style(sheet: &mut Worksheet, col: u32, row: u32) {
     let style = sheet.get_style_mut((col, row));
@@ -60,29 +64,29 @@ fn header_row(sheet: &mut Worksheet, row: u32, headers: &[&str]) {
     }
 }
 
-fn docs_received(p: &SupplierPackage) -> String {
+fn docs_received(lang: Language, p: &SupplierPackage) -> String {
     let mut parts = Vec::new();
     if p.has_technical {
-        parts.push("Technique");
+        parts.push(lang.label("part-technical"));
     }
     if p.has_financial {
-        parts.push("Financière");
+        parts.push(lang.label("part-financial"));
     }
     if p.has_admin {
-        parts.push("Administrative");
+        parts.push(lang.label("part-admin"));
     }
     if parts.is_empty() {
-        "Aucune pièce identifiée".to_string()
+        lang.label("no-part").to_string()
     } else {
         parts.join(", ")
     }
 }
 
-fn gaps(p: &SupplierPackage) -> String {
+fn gaps(lang: Language, p: &SupplierPackage) -> String {
     let items: Vec<String> = p
         .missing_parts
         .iter()
-        .map(|m| format!("pièce {m}"))
+        .map(|m| lang.label_with("missing-part", &[("part", m)]))
         .chain(p.missing_fields.iter().cloned())
         .collect();
     if items.is_empty() {
@@ -107,18 +111,20 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
         what: "CBA workbook",
         reason: e.to_string(),
     };
+    let lang = input.case.language;
+    let l = |id: &str| lang.label(id);
+    let sheets = standard_sheets(lang);
     let mut book = umya_spreadsheet::new_file_empty_worksheet();
-    for name in STANDARD_SHEETS {
+    for name in sheets {
         book.new_sheet(name).map_err(fail)?;
     }
     let packages = input.packages;
 
     // Info Générales
     let s = book
-        .get_sheet_by_name_mut(STANDARD_SHEETS[0])
+        .get_sheet_by_name_mut(sheets[0])
         .ok_or_else(|| fail("sheet"))?;
-    s.get_cell_mut((1, 1))
-        .set_value_string("COMPARATIVE BID ANALYSIS (CBA)");
+    s.get_cell_mut((1, 1)).set_value_string(l("cba-title"));
     s.add_merge_cells("A1:D1");
     s.get_style_mut((1, 1))
         .get_font_mut()
@@ -130,23 +136,23 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
         .clone()
         .unwrap_or_else(|| input.generated_at.to_string());
     let info = [
-        ("Titre du marché", input.case.title.clone()),
+        (l("info-title"), input.case.title.clone()),
         (
-            "Référence DAO/RFQ",
+            l("info-reference"),
             input.case.reference.clone().unwrap_or_default(),
         ),
-        ("Type de procédure", input.case.case_type.clone()),
+        (l("info-procedure"), input.case.case_type.clone()),
         (
-            "Lot",
+            l("info-lot"),
             input
                 .case
                 .lot
                 .clone()
-                .unwrap_or_else(|| "Lot unique".to_string()),
+                .unwrap_or_else(|| l("info-single-lot").to_string()),
         ),
-        ("Date d'ouverture", display_date(&opening)),
-        ("Nombre de soumissions", packages.len().to_string()),
-        ("Case ID", input.case.id.clone()),
+        (l("info-opening"), display_date(&opening)),
+        (l("info-submissions"), packages.len().to_string()),
+        (l("info-case-id"), input.case.id.clone()),
     ];
     for (i, (k, v)) in info.iter().enumerate() {
         let row = i as u32 + 3;
@@ -155,7 +161,15 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
         set(s, 2, row, v);
     }
     let committee = info.len() as u32 + 4;
-    header_row(s, committee, &["Membre du comité", "Fonction", "Signature"]);
+    header_row(
+        s,
+        committee,
+        &[
+            l("committee-member"),
+            l("committee-function"),
+            l("committee-signature"),
+        ],
+    );
     for r in 1..=3 {
         for c in 1..=3 {
             set(s, c, committee + r, "");
@@ -169,19 +183,19 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
     let mut by_deposit: Vec<&SupplierPackage> = packages.iter().collect();
     by_deposit.sort_by(|a, b| a.first_uploaded_at.cmp(&b.first_uploaded_at));
     let s = book
-        .get_sheet_by_name_mut(STANDARD_SHEETS[1])
+        .get_sheet_by_name_mut(sheets[1])
         .ok_or_else(|| fail("sheet"))?;
     header_row(
         s,
         1,
         &[
-            "N°",
-            "Soumissionnaire",
-            "Date Dépôt",
-            "Heure Dépôt",
-            "Mode Dépôt",
-            "Docs Reçus",
-            "Observation",
+            l("register-number"),
+            l("bidder"),
+            l("register-date"),
+            l("register-time"),
+            l("register-mode"),
+            l("register-documents"),
+            l("register-remarks"),
         ],
     );
     for (i, p) in by_deposit.iter().enumerate() {
@@ -191,17 +205,11 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
         set(s, 2, row, &p.supplier_name);
         set(s, 3, row, &display_date(&p.first_uploaded_at));
         set(s, 4, row, p.first_uploaded_at.get(11..16).unwrap_or(""));
-        set(s, 5, row, "Plateforme DMS");
-        set(s, 6, row, &docs_received(p));
-        set(s, 7, row, &gaps(p));
+        set(s, 5, row, l("register-platform"));
+        set(s, 6, row, &docs_received(lang, p));
+        set(s, 7, row, &gaps(lang, p));
         if p.is_unknown() {
-            flag(
-                s,
-                2,
-                row,
-                MANUAL_REVIEW,
-                "Nom du soumissionnaire introuvable: à saisir.",
-            );
+            flag(s, 2, row, manual_review(lang), l("bidder-unknown"));
         }
     }
 
@@ -213,19 +221,23 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
         .filter(|c| !c.is_essential() && c.categorie != "commercial")
         .collect();
     let s = book
-        .get_sheet_by_name_mut(STANDARD_SHEETS[2])
+        .get_sheet_by_name_mut(sheets[2])
         .ok_or_else(|| fail("sheet"))?;
-    let mut headers: Vec<String> = vec!["Soumissionnaire".into()];
+    let mut headers: Vec<String> = vec![l("bidder").into()];
     headers.extend(tech.iter().map(|c| c.critere_nom.clone()));
-    headers.extend([
-        "Total (saisi par le comité)".to_string(),
-        "Références extraites".to_string(),
-        "Visite Fournisseur".to_string(),
-        "Évaluation Échantillon".to_string(),
-    ]);
+    headers.extend(
+        [
+            "technical-total",
+            "technical-refs",
+            "technical-visit",
+            "technical-sample",
+        ]
+        .map(|id| l(id).to_string()),
+    );
     let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
     header_row(s, 1, &refs);
-    s.get_cell_mut((1, 2)).set_value_string("Barème");
+    s.get_cell_mut((1, 2))
+        .set_value_string(l("technical-scale"));
     for (i, c) in tech.iter().enumerate() {
         let pts = c
             .poids_brut
@@ -254,8 +266,8 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
                 s,
                 total_col + 1,
                 row,
-                MANUAL_REVIEW,
-                &missing_note(p, "Références techniques"),
+                manual_review(lang),
+                &missing_note(lang, p, "field-refs"),
             );
         } else {
             set(s, total_col + 1, row, &p.technical_refs.join("; "));
@@ -268,20 +280,20 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
 
     // Analyse Financière: what was extracted, the VAT left to the committee.
     let s = book
-        .get_sheet_by_name_mut(STANDARD_SHEETS[3])
+        .get_sheet_by_name_mut(sheets[3])
         .ok_or_else(|| fail("sheet"))?;
     header_row(
         s,
         1,
         &[
-            "Soumissionnaire",
-            "Montant HT",
-            "Devise",
-            "TVA %",
-            "Montant TTC",
-            "Délai (jours)",
-            "Validité (jours)",
-            "Source du prix",
+            l("bidder"),
+            l("financial-amount"),
+            l("financial-currency"),
+            l("financial-vat"),
+            l("financial-amount-vat"),
+            l("financial-lead-time"),
+            l("financial-validity"),
+            l("financial-price-source"),
         ],
     );
     for (i, p) in packages.iter().enumerate() {
@@ -301,9 +313,12 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
                     s,
                     2,
                     row,
-                    &format!(
-                        "Lu: {} — Source: {source}",
-                        p.total_price.clone().unwrap_or_default()
+                    &lang.label_with(
+                        "price-read",
+                        &[
+                            ("price", p.total_price.as_deref().unwrap_or_default()),
+                            ("source", source),
+                        ],
                     ),
                 );
                 if source == HEURISTIC_PRICE_SOURCE {
@@ -312,7 +327,13 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
                 s.get_cell_mut((5, row))
                     .set_formula(format!("IF(D{row}=\"\",\"\",B{row}*(1+D{row}/100))"));
             }
-            _ => flag(s, 2, row, MANUAL_REVIEW, &missing_note(p, "Prix total")),
+            _ => flag(
+                s,
+                2,
+                row,
+                manual_review(lang),
+                &missing_note(lang, p, "field-price"),
+            ),
         }
         thin_borders(s, 5, row);
         set(s, 3, row, &p.currency);
@@ -326,8 +347,8 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
                 s,
                 6,
                 row,
-                MANUAL_REVIEW,
-                &missing_note(p, "Délai de livraison"),
+                manual_review(lang),
+                &missing_note(lang, p, "field-lead-time"),
             ),
         }
         match p.validity_days {
@@ -339,8 +360,8 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
                 s,
                 7,
                 row,
-                MANUAL_REVIEW,
-                &missing_note(p, "Validité de l'offre"),
+                manual_review(lang),
+                &missing_note(lang, p, "field-validity"),
             ),
         }
         set(s, 8, row, p.total_price_source.as_deref().unwrap_or("—"));
@@ -348,36 +369,35 @@ pub(super) fn standard_workbook(input: &CbaInput<'_>) -> Result<Vec<u8>, Analysi
 
     // Synthèse: the state of each file, no score and no rank.
     let s = book
-        .get_sheet_by_name_mut(STANDARD_SHEETS[4])
+        .get_sheet_by_name_mut(sheets[4])
         .ok_or_else(|| fail("sheet"))?;
     header_row(
         s,
         1,
         &[
-            "Soumissionnaire",
-            "Statut du dossier",
-            "Pièces reçues",
-            "Éléments manquants",
-            "Prix total lu",
-            "Décision du comité",
+            l("bidder"),
+            l("summary-status"),
+            l("summary-parts"),
+            l("summary-missing"),
+            l("summary-price"),
+            l("summary-decision"),
         ],
     );
     for (i, p) in packages.iter().enumerate() {
         let row = i as u32 + 2;
         set(s, 1, row, &p.supplier_name);
         set(s, 2, row, &p.package_status);
-        set(s, 3, row, &docs_received(p));
-        set(s, 4, row, &gaps(p));
-        set(s, 5, row, p.total_price.as_deref().unwrap_or("N/A"));
+        set(s, 3, row, &docs_received(lang, p));
+        set(s, 4, row, &gaps(lang, p));
+        set(s, 5, row, p.total_price.as_deref().unwrap_or(l("na")));
         set(s, 6, row, "");
         if p.package_status != "COMPLETE" {
             s.get_style_mut((2, row)).set_background_color(REVIEW_FILL);
         }
     }
     let note_row = packages.len() as u32 + 3;
-    s.get_cell_mut((1, note_row)).set_value_string(
-        "Le système extrait et signale les manques; il ne note pas, ne classe pas et ne recommande pas. La décision appartient au comité.",
-    );
+    s.get_cell_mut((1, note_row))
+        .set_value_string(l("summary-note"));
     book.set_active_sheet(0);
     write_book(&book)
 }

@@ -22,7 +22,7 @@ use crate::packages::SupplierPackage;
 use crate::text::xml_text;
 
 pub use read::docx_paragraphs;
-pub use sections::{UNDECIDED, supplier_line};
+pub use sections::{supplier_line, undecided};
 use standard::default_layout;
 use template::fill_template;
 

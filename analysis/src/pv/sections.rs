@@ -5,43 +5,47 @@
 use super::{Decision, PvInput};
 use crate::criteria::Criterion;
 use crate::docx_write::{DocxBuilder, Run};
-use crate::input::CommitteeMember;
+use crate::labels::Language;
 use crate::packages::SupplierPackage;
 
-/// Text written for `{{CHOSEN_SUPPLIER}}` before any decision.
-pub const UNDECIDED: &str = "NON DÉCIDÉ (validation humaine requise)";
+/// Text written for `{{CHOSEN_SUPPLIER}}` before any decision, in `lang`.
+pub fn undecided(lang: Language) -> &'static str {
+    lang.label("undecided")
+}
 
 /// One line per supplier, as production writes them, with the gaps added.
-pub fn supplier_line(p: &SupplierPackage) -> String {
-    let na = |v: Option<String>| v.unwrap_or_else(|| "N/A".to_string());
+pub fn supplier_line(lang: Language, p: &SupplierPackage) -> String {
+    let na = |v: Option<String>| v.unwrap_or_else(|| lang.label("na").to_string());
     let status = if p.missing_fields.is_empty() {
-        "✓ Complet"
+        lang.label("supplier-complete")
     } else {
-        "⚠️ Données incomplètes"
+        lang.label("supplier-incomplete")
     };
-    let mut line = format!(
-        "- {} | Prix: {} | Délai: {}j | Validité: {}j | Status: {}",
-        p.supplier_name,
-        na(p.total_price.clone()),
-        na(p.lead_time_days.map(|d| d.to_string())),
-        na(p.validity_days.map(|d| d.to_string())),
-        status
+    let mut line = lang.label_with(
+        "supplier-line",
+        &[
+            ("supplier", &p.supplier_name),
+            ("price", &na(p.total_price.clone())),
+            ("lead", &na(p.lead_time_days.map(|d| d.to_string()))),
+            ("validity", &na(p.validity_days.map(|d| d.to_string()))),
+            ("status", status),
+        ],
     );
     let gaps: Vec<String> = p
         .missing_parts
         .iter()
-        .map(|part| format!("pièce {part}"))
+        .map(|part| lang.label_with("missing-part", &[("part", part)]))
         .chain(p.missing_fields.iter().cloned())
         .collect();
     if !gaps.is_empty() {
-        line.push_str(&format!(" | Manquant: {}", gaps.join(", ")));
+        line.push_str(&lang.label_with("supplier-missing", &[("missing", &gaps.join(", "))]));
     }
     line
 }
 
-fn criterion_line(c: &Criterion) -> String {
+fn criterion_line(lang: Language, c: &Criterion) -> String {
     let weight = if c.ponderation == 0.0 {
-        "Éliminatoire".to_string()
+        lang.label("eliminatory").to_string()
     } else {
         format!("{}%", (c.ponderation * 100.0).round() as i64)
     };
@@ -49,7 +53,12 @@ fn criterion_line(c: &Criterion) -> String {
 }
 
 pub(super) fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
-    let lines: Vec<String> = input.packages.iter().map(supplier_line).collect();
+    let lang = input.case.language;
+    let lines: Vec<String> = input
+        .packages
+        .iter()
+        .map(|p| supplier_line(lang, p))
+        .collect();
     let d = input.decision;
     vec![
         ("{{CASE_ID}}", input.case.id.clone()),
@@ -60,7 +69,10 @@ pub(super) fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
         ("{{OFFERS_COUNT}}", input.packages.len().to_string()),
         (
             "{{CHOSEN_SUPPLIER}}",
-            d.map_or_else(|| UNDECIDED.to_string(), |d| d.chosen_supplier.clone()),
+            d.map_or_else(
+                || undecided(lang).to_string(),
+                |d| d.chosen_supplier.clone(),
+            ),
         ),
         (
             "{{DECISION_REASON}}",
@@ -76,7 +88,7 @@ pub(super) fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
                 .case
                 .committee
                 .iter()
-                .map(CommitteeMember::line)
+                .map(|m| m.line(lang))
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),
@@ -85,31 +97,32 @@ pub(super) fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
 
 /// The summary section (criteria and offers) as body XML.
 pub(super) fn summary_xml(input: &PvInput<'_>) -> String {
+    let lang = input.case.language;
     let mut b = DocxBuilder::new();
     b.page_break()
-        .heading(2, "RÉSUMÉ AUTO-EXTRAIT (à valider)")
-        .heading(3, "Critères DAO");
+        .heading(2, lang.label("pv-summary"))
+        .heading(3, lang.label("pv-criteria"));
     for c in input.criteria {
-        b.bullet(&criterion_line(c));
+        b.bullet(&criterion_line(lang, c));
     }
-    b.heading(3, "Offres reçues");
+    b.heading(3, lang.label("pv-offers"));
     for p in input.packages {
-        b.bullet(&supplier_line(p));
+        b.bullet(&supplier_line(lang, p));
     }
     b.body_xml()
 }
 
-pub(super) fn decision_xml(d: &Decision) -> String {
+pub(super) fn decision_xml(lang: Language, d: &Decision) -> String {
+    let line = |id: &str, value: &str| lang.label_with(id, &[("value", value)]);
     let mut b = DocxBuilder::new();
     b.page_break()
-        .heading(2, "DÉCISION HUMAINE (FINALE)")
-        .para(&format!("Fournisseur retenu: {}", d.chosen_supplier))
-        .para(&format!("Justification: {}", d.decision_reason))
-        .para(&format!("Action suivante: {}", d.next_action))
-        .para(&format!("Horodatage: {}", d.decided_at))
+        .heading(2, lang.label("pv-decision"))
+        .para(&line("pv-chosen", &d.chosen_supplier))
+        .para(&line("pv-reason", &d.decision_reason))
+        .para(&line("pv-next", &d.next_action))
+        .para(&line("pv-decided-at", &d.decided_at))
         .runs(&[Run {
-            text: "⚠️ Décision prise par le comité. Le système n'a fait aucune recommandation automatique."
-                .to_string(),
+            text: lang.label("pv-human").to_string(),
             italic: true,
             ..Run::default()
         }]);

@@ -160,7 +160,7 @@ fn rewrite_document(
                     if let Some(d) = input.decision
                         && (with_summary || !has_chosen_placeholder)
                     {
-                        extra.push_str(&decision_xml(d));
+                        extra.push_str(&decision_xml(input.case.language, d));
                     }
                     let out = writer.get_mut();
                     let at = sect_pr_at.unwrap_or(out.len()).min(out.len());

@@ -62,6 +62,7 @@ pub(super) async fn case_info(
         case_type: case.case_type.clone(),
         lot: case.lot.clone(),
         opening_date: case.closing_date.clone(),
+        language: analysis::Language::from_tag(&case.language),
         committee: crate::committee::committee_of(db, case)
             .await?
             .into_iter()

@@ -31,6 +31,10 @@ pub const PROCEDURE_TYPES: [&str; 4] = [
     "appel_offres_ouvert",
 ];
 
+/// The languages a case's generated documents (CBA, PV) can be written in;
+/// the first is the default.
+pub const DOCUMENT_LANGUAGES: [&str; 2] = ["fr", "en"];
+
 /// What a client sends to create a case.
 #[derive(Clone, Debug, Default)]
 pub struct NewCase {
@@ -42,6 +46,8 @@ pub struct NewCase {
     pub procedure_type: Option<String>,
     pub category_code: Option<String>,
     pub purchase_category_code: Option<String>,
+    /// The language of its documents (`fr` when none).
+    pub language: Option<String>,
 }
 
 /// The procedure the seeded thresholds call for at an estimated value.
@@ -112,6 +118,7 @@ struct Checked {
     procedure_type: Option<String>,
     category_id: Option<String>,
     purchase_category_id: Option<String>,
+    language: String,
 }
 
 async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Error> {
@@ -189,7 +196,17 @@ async fn validate(db: &impl ConnectionTrait, new: NewCase) -> Result<Checked, Er
         ),
         None => None,
     };
+    let language = match new.language.as_deref().map(str::trim) {
+        None | Some("") => DOCUMENT_LANGUAGES[0],
+        Some(tag) => DOCUMENT_LANGUAGES
+            .into_iter()
+            .find(|l| *l == tag)
+            .ok_or_else(|| {
+                invalid_field("language", FieldRule::OneOf(DOCUMENT_LANGUAGES.to_vec()))
+            })?,
+    };
     Ok(Checked {
+        language: language.to_owned(),
         case_type,
         title,
         lot: new.lot,
@@ -266,6 +283,7 @@ async fn try_create(
         procedure_type: Set(new.procedure_type.clone()),
         owner_id: Set(Some(owner.id)),
         total_upload_size: Set(Some(0)),
+        language: Set(new.language.clone()),
     }
     .insert(&tx)
     .await?;

@@ -9,7 +9,9 @@ mod list;
 mod lots;
 mod view;
 
-pub use create::{Created, NewCase, ProcedureAdvice, create_case, procedure_for};
+pub use create::{
+    CASE_TYPES, Created, DOCUMENT_LANGUAGES, NewCase, ProcedureAdvice, create_case, procedure_for,
+};
 pub use file::{
     CaseFile, CaseFileFor, LOAD_CASE_FILE_QUERIES, OfferFile, case_file_statement, load_case_file,
     load_case_file_as, load_case_file_for,

@@ -113,6 +113,20 @@ impl WebClient {
         self.finish(req).await
     }
 
+    /// The body of a file the pages send (a download), as bytes; the
+    /// status must be 200.
+    pub async fn get_bytes(&mut self, path: &str) -> Vec<u8> {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.bytes().await.expect("body").to_vec()
+    }
+
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let req = self.http.post(format!("{}{path}", self.base)).form(fields);
         self.finish(req).await
@@ -191,4 +205,24 @@ impl WebClient {
             reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
         )
     }
+}
+
+/// What in a page's HTML shows a text that was not translated: a catalogue
+/// key where its text should be (`>case.lots<`, `"case.lots"`), a Fluent
+/// placeholder left unfilled (`{ $n }`), a template expression left raw.
+pub fn untranslated(body: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for marker in ["{ $", "{$", "{{", "}}", "{%"] {
+        if body.contains(marker) {
+            found.push(format!("placeholder {marker:?}"));
+        }
+    }
+    for key in dms::web::i18n::Lang::Fr.keys() {
+        for shown in [format!(">{key}<"), format!("\"{key}\""), format!("> {key}")] {
+            if body.contains(&shown) {
+                found.push(format!("key {key}"));
+            }
+        }
+    }
+    found
 }
