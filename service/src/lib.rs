@@ -9,6 +9,7 @@
 //! services assume about the schema.
 
 pub mod analysis;
+pub mod artifact_meta;
 pub mod audit;
 pub mod auth;
 pub mod case_index;
