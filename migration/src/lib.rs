@@ -20,6 +20,7 @@ mod m003_add_procurement_extensions;
 mod m004_users_rbac;
 mod m005_add_fk_indexes;
 mod m006_case_committees;
+mod m007_ledger;
 pub mod password;
 pub mod revision;
 pub mod runner;
@@ -41,6 +42,7 @@ pub const REVISIONS: &[Entry] = &[
     Entry::of::<m004_users_rbac::Migration>(),
     Entry::of::<m005_add_fk_indexes::Migration>(),
     Entry::of::<m006_case_committees::Migration>(),
+    Entry::of::<m007_ledger::Migration>(),
 ];
 
 /// The id of the newest revision.

@@ -17,6 +17,7 @@ pub mod cases;
 pub mod committee;
 pub mod db;
 pub mod error;
+pub mod ledger;
 pub mod memory;
 pub mod names;
 pub mod paging;

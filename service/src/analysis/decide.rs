@@ -13,6 +13,7 @@ use super::outputs::{
 use crate::artifact_meta::ArtifactMeta;
 use crate::auth::User;
 use crate::error::{FieldRule, Refusal, invalid_field};
+use crate::ledger::canonical::sha256_hex;
 use crate::memory::Decision;
 use crate::storage::DataDir;
 use crate::{Error, audit, db, text, timestamp};
@@ -105,6 +106,7 @@ pub async fn decide(
         decision_included: Some(true),
         decision_id: Some(entry.id.clone()),
         size_bytes: Some(byte_count(pv.bytes.len())),
+        hash: Some(sha256_hex(&pv.bytes)),
         ..ArtifactMeta::default()
     };
     let pv_artifact = insert_output(

@@ -19,6 +19,7 @@ use super::outputs::{
 use crate::artifact_meta::ArtifactMeta;
 use crate::auth::User;
 use crate::error::Refusal;
+use crate::ledger::canonical::sha256_hex;
 use crate::storage::DataDir;
 use crate::{Error, audit, db, timestamp};
 
@@ -163,6 +164,7 @@ pub async fn analyze(
         template_used: output.cba.template_used.clone(),
         left_out: Some(json!(output.cba.left_out)),
         size_bytes: Some(byte_count(output.cba.bytes.len())),
+        hash: Some(sha256_hex(&output.cba.bytes)),
         ..ArtifactMeta::default()
     };
     let cba_artifact = insert_output(
@@ -180,6 +182,7 @@ pub async fn analyze(
         template_used: Some(output.pv.template_used.clone()),
         decision_included: Some(false),
         size_bytes: Some(byte_count(output.pv.bytes.len())),
+        hash: Some(sha256_hex(&output.pv.bytes)),
         ..ArtifactMeta::default()
     };
     let pv_artifact = insert_output(
