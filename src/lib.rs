@@ -5,8 +5,9 @@
 //! (`dms-service`, re-exported here), which knows nothing of HTTP.
 
 pub use dms_service::{
-    Error, analysis, audit, auth, backup, case_index, cases, committee, db, error, memory, names,
-    paging, password, rate_limits, readiness, storage, text, timestamp, token, uploads, users_admin,
+    Error, analysis, artifact_meta, audit, auth, backup, case_index, cases, committee, db, error,
+    ledger, memory, names, paging, password, rate_limits, readiness, storage, text, timestamp, token,
+    uploads, users_admin,
 };
 
 pub mod api;

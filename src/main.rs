@@ -1,6 +1,7 @@
 //! The `dms` binary: `serve` runs the HTTP API; `user create` and `user
 //! set-password` manage accounts; `backup` and `restore` copy the data
-//! out and back. Thin: parse, then call the library.
+//! out and back; `storage migrate` moves the files into a bucket; `verify`
+//! checks the ledger. Thin: parse, then call the library.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -65,6 +66,9 @@ enum Command {
     /// Manage where the files are stored.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Verify the ledger: every chain's hashes, the rows and stored files
+    /// against what it recorded. Exit 0 intact, 1 findings, 2 errors.
+    Verify(VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -105,6 +109,22 @@ struct RestoreArgs {
     /// Replace a database or data directory that is not empty.
     #[arg(long)]
     force: bool,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// Where uploaded and generated files live.
+    #[arg(long, env = "DMS_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Verify one case (its id or reference) and the global chain.
+    #[arg(long)]
+    case: Option<String>,
+    /// With --case: the fingerprint printed on a signed PV.
+    #[arg(long, requires = "case")]
+    expect: Option<String>,
+    /// text (one line per finding) or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    format: String,
 }
 
 #[derive(clap::Args)]
@@ -228,6 +248,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Verify(args) = cli.command {
+        let url = database_url(cli.database_url);
+        return match runtime.block_on(verify(url, args)) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -237,17 +268,21 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    let url = cli
-        .database_url
+fn database_url(given: Option<String>) -> String {
+    given
         .filter(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| migration::DEFAULT_DATABASE_URL.to_owned());
+        .unwrap_or_else(|| migration::DEFAULT_DATABASE_URL.to_owned())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let url = database_url(cli.database_url);
     match cli.command {
         Command::Serve(args) => serve(url, args).await,
         Command::User(command) => user(url, command).await,
         Command::Backup(args) => backup(url, args).await,
         Command::Restore(args) => restore(url, args).await,
         Command::Storage(command) => storage(command).await,
+        Command::Verify(_) => Err("verify runs from main".into()),
     }
 }
 
@@ -316,6 +351,55 @@ async fn restore(url: String, args: RestoreArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// `dms verify`: whether the ledger and the database agree; prints one
+/// line per finding (or the report as JSON), progress on a terminal.
+async fn verify(url: String, args: VerifyArgs) -> Result<bool, String> {
+    dms::db::ensure_schema(&url, MigratePolicy::Refuse)
+        .await
+        .map_err(|e| e.to_string())?;
+    let db = dms::db::connect(&url, Duration::from_secs(10))
+        .await
+        .map_err(|e| e.to_string())?;
+    let data = dms::storage::DataDir::open(&args.data_dir).map_err(|e| e.to_string())?;
+    let options = dms::ledger::Options {
+        case: args.case,
+        expect: args.expect,
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let progress = |n: u64| {
+        if terminal {
+            eprint!("\rverifying: {n} ledger entries");
+        }
+    };
+    let report = dms::ledger::verify(&db, &data, &options, &progress)
+        .await
+        .map_err(|e| e.to_string())?;
+    if terminal {
+        eprintln!();
+    }
+    if args.format == "json" {
+        let json = serde_json::json!({"intact": report.intact(), "report": report});
+        println!("{json}");
+    } else {
+        for finding in &report.findings {
+            println!("{finding}");
+        }
+        println!(
+            "{}: {} ledger entries in {} chains, {} files, {} findings",
+            if report.intact() {
+                "intact"
+            } else {
+                "NOT intact"
+            },
+            report.entries,
+            report.chains,
+            report.files,
+            report.findings.len()
+        );
+    }
+    Ok(report.intact())
 }
 
 async fn serve(url: String, args: ServeArgs) -> Result<(), String> {

@@ -121,6 +121,8 @@ all_entities!(
     dao_criteria,
     documents,
     extractions,
+    ledger_entries,
+    ledger_heads,
     lots,
     memory_entries,
     offer_extractions,

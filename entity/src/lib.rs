@@ -14,6 +14,8 @@ pub mod cba_template_schemas;
 pub mod dao_criteria;
 pub mod documents;
 pub mod extractions;
+pub mod ledger_entries;
+pub mod ledger_heads;
 pub mod lots;
 pub mod memory_entries;
 pub mod offer_extractions;

@@ -12,6 +12,8 @@ pub use super::cba_template_schemas::Entity as CbaTemplateSchemas;
 pub use super::dao_criteria::Entity as DaoCriteria;
 pub use super::documents::Entity as Documents;
 pub use super::extractions::Entity as Extractions;
+pub use super::ledger_entries::Entity as LedgerEntries;
+pub use super::ledger_heads::Entity as LedgerHeads;
 pub use super::lots::Entity as Lots;
 pub use super::memory_entries::Entity as MemoryEntries;
 pub use super::offer_extractions::Entity as OfferExtractions;

@@ -21,6 +21,7 @@ mod m003_add_procurement_extensions;
 mod m004_users_rbac;
 mod m005_add_fk_indexes;
 mod m006_case_committees;
+mod m007_ledger;
 mod m008_languages;
 mod m009_shared_state;
 pub mod password;
@@ -44,6 +45,7 @@ pub const REVISIONS: &[Entry] = &[
     Entry::of::<m004_users_rbac::Migration>(),
     Entry::of::<m005_add_fk_indexes::Migration>(),
     Entry::of::<m006_case_committees::Migration>(),
+    Entry::of::<m007_ledger::Migration>(),
     Entry::of::<m008_languages::Migration>(),
     Entry::of::<m009_shared_state::Migration>(),
 ];

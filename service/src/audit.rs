@@ -26,5 +26,8 @@ pub async fn record(
     }
     .insert(db)
     .await?;
+    // Every write on a case is audited in its transaction: the ledger
+    // records it there, with the case's state after it.
+    crate::ledger::record_case(db, Some(user_id), case_id, action, new_value).await?;
     Ok(())
 }

@@ -366,6 +366,13 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser) -> Result<User, 
     .await
     .map_err(Error::from)
     .map_err(taken)?;
+    crate::ledger::record_global(
+        &tx,
+        None,
+        "account_created",
+        serde_json::json!({"user_id": user.id, "username": user.username, "role": user.role_name}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -464,6 +471,13 @@ pub async fn set_password(
     .update(&tx)
     .await?;
     close_sessions(&tx, row.id).await?;
+    crate::ledger::record_global(
+        &tx,
+        None,
+        "password_set",
+        serde_json::json!({"user_id": row.id}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

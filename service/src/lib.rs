@@ -9,6 +9,7 @@
 //! services assume about the schema.
 
 pub mod analysis;
+pub mod artifact_meta;
 pub mod audit;
 pub mod auth;
 pub mod backup;
@@ -17,6 +18,7 @@ pub mod cases;
 pub mod committee;
 pub mod db;
 pub mod error;
+pub mod ledger;
 pub mod memory;
 pub mod names;
 pub mod paging;

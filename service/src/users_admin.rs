@@ -67,6 +67,7 @@ pub async fn update_user(
         // A deactivated account's tokens end with it.
         crate::auth::close_sessions(&tx, user_id).await?;
     }
+    crate::ledger::record_global(&tx, Some(actor.id), "account_changed", serde_json::json!({"user_id": user_id, "role": change.role.map(Role::name), "is_active": change.is_active})).await?;
     tx.commit().await?;
     tracing::info!(
         actor = actor.id,

@@ -21,6 +21,7 @@ use super::respond::{
 use super::session::Session;
 use crate::analysis::queue::{JobState, Submitted};
 use crate::analysis::{CurrentAnalysis, OUTPUT_CBA, OUTPUT_PV};
+use crate::artifact_meta::ArtifactMeta;
 use crate::cases::CaseFile;
 use crate::http::files::send_file;
 use crate::memory::Decision;
@@ -125,12 +126,7 @@ pub fn decision_view(lang: Lang, file: &CaseFile) -> Value {
         .artifacts
         .iter()
         .filter(|a| a.kind == OUTPUT_PV)
-        .find(|a| {
-            a.meta_json
-                .as_deref()
-                .and_then(|m| serde_json::from_str::<Value>(m).ok())
-                .is_some_and(|m| m["decision_id"] == entry.id.as_str())
-        })
+        .find(|a| ArtifactMeta::or_empty(a).decision_id.as_deref() == Some(entry.id.as_str()))
         .map(|a| format!("/dossiers/{}/documents/{}", file.case.id, a.id));
     json!({
         "supplier": field("chosen_supplier"),

@@ -19,6 +19,7 @@ use super::render;
 use super::respond::{form_user, refused, see_other};
 use super::session::Session;
 use crate::Error;
+use crate::artifact_meta::ArtifactMeta;
 use crate::auth::User;
 use crate::cases::NewLot;
 use crate::state::AppState;
@@ -37,23 +38,20 @@ fn offers_by_supplier(
 ) -> Vec<Value> {
     let mut groups: BTreeMap<String, (String, Vec<Value>)> = BTreeMap::new();
     for a in file.artifacts.iter().filter(|a| a.kind == "offer") {
-        let meta: Value = a
-            .meta_json
+        let meta = ArtifactMeta::or_empty(a);
+        let supplier = meta.supplier_name.clone().unwrap_or_default();
+        let offer_type = meta.offer_type.as_deref().unwrap_or("");
+        let lot = meta
+            .lot_id
             .as_deref()
-            .and_then(|m| serde_json::from_str(m).ok())
-            .unwrap_or(Value::Null);
-        let supplier = meta["supplier_name"].as_str().unwrap_or("").to_owned();
-        let offer_type = meta["offer_type"].as_str().unwrap_or("");
-        let lot = meta["lot_id"]
-            .as_str()
             .and_then(|id| lots.iter().find(|l| l.id == id))
             .map(|l| l.lot_number.clone());
         let piece = json!({
             "id": a.id,
             "type": if offer_type.is_empty() { String::new() } else { label_or(lang, &format!("case.offer_type.{offer_type}"), offer_type) },
-            "filename": meta["original_filename"].as_str().unwrap_or(&a.filename),
+            "filename": meta.original_filename.as_deref().unwrap_or(&a.filename),
             "lot": lot,
-            "late": meta["is_late"].as_bool().unwrap_or(false),
+            "late": meta.is_late.unwrap_or(false),
             "at": short_date(lang, &a.uploaded_at),
         });
         let key = crate::names::key(&supplier);
@@ -77,18 +75,14 @@ fn withdrawn_documents(lang: Lang, file: &crate::cases::CaseFile) -> Vec<Value> 
         .iter()
         .filter(|a| a.kind.starts_with(crate::uploads::WITHDRAWN_PREFIX))
         .map(|a| {
-            let meta: Value = a
-                .meta_json
-                .as_deref()
-                .and_then(|m| serde_json::from_str(m).ok())
-                .unwrap_or(Value::Null);
-            let at = meta["withdrawn_at"].as_str().unwrap_or("").to_owned();
+            let meta = ArtifactMeta::or_empty(a);
+            let at = meta.withdrawn_at.clone().unwrap_or_default();
             let view = json!({
                 "label": lang.text(&format!("case.{}", a.kind)),
                 "filename": a.filename,
-                "supplier": meta["supplier_name"].as_str(),
+                "supplier": meta.supplier_name,
                 "at": short_date(lang, &at),
-                "reason": meta["withdrawal_reason"].as_str().unwrap_or(""),
+                "reason": meta.withdrawal_reason.as_deref().unwrap_or(""),
             });
             (at, view)
         })

@@ -10,14 +10,16 @@ use super::inputs::{analysis_error, case_info, newest_artifact, template};
 use super::outputs::{
     OUTPUT_PV, byte_count, insert_output, output_path, outputs_over_quota, write_output,
 };
+use crate::artifact_meta::ArtifactMeta;
 use crate::auth::User;
 use crate::error::{FieldRule, Refusal, invalid_field};
+use crate::ledger::canonical::sha256_hex;
 use crate::memory::Decision;
 use crate::storage::Storage;
 use crate::{Error, audit, db, text, timestamp};
 
 /// Records the committee's decision on case `case_id`: the supplier must be
-/// one of the analysed packages (D-34); the PV is regenerated from the same
+/// one of the packages of the run current when the decision is written (D-34); the PV is regenerated from the same
 /// aggregated packages as the analysis (D-24) and kept beside every earlier
 /// PV; the decision goes to the memory with its audit row.
 pub async fn decide(
@@ -32,7 +34,16 @@ pub async fn decide(
     text::check(&text::NEXT_ACTION, &decision.next_action)?;
     let (case, access) = crate::committee::visible(db, user, case_id).await?;
     access.check_read_offers()?;
-    let (packages, criteria) = analysed(db, case_id).await?;
+    let info = case_info(db, &case).await?;
+    let pv_template = newest_artifact(db, case_id, "pv_template").await?;
+    let template = template(data, pv_template.as_ref()).await?;
+    // The supplier is checked against the packages of the run current
+    // under the case's lock, and the decision written in the same
+    // transaction: a run finishing meanwhile cannot leave a decision
+    // naming a supplier it no longer has.
+    let tx = db::begin_write(db).await?;
+    crate::cases::lock(&tx, case_id).await?;
+    let (packages, criteria) = analysed(&tx, case_id).await?;
     let chosen = analysis::check_decision(
         &packages,
         &decision.chosen_supplier,
@@ -51,9 +62,6 @@ pub async fn decide(
         next_action: decision.next_action.trim().to_owned(),
         decided_at: decided_at.clone(),
     };
-    let info = case_info(db, &case).await?;
-    let pv_template = newest_artifact(db, case_id, "pv_template").await?;
-    let template = template(data, pv_template.as_ref()).await?;
     let pv = {
         let decision = decision.clone();
         let generated_at = decided_at.clone();
@@ -80,7 +88,6 @@ pub async fn decide(
         "human_final": true,
     });
     let pv_path = output_path(case_id, &pv.filename);
-    let tx = db::begin_write(db).await?;
     // The PV of every decision is kept: it counts against the quota.
     crate::uploads::reserve_quota(&tx, case_id, byte_count(pv.bytes.len()))
         .await
@@ -94,12 +101,14 @@ pub async fn decide(
     }
     .insert(&tx)
     .await?;
-    let meta = json!({
-        "template_used": pv.template_used,
-        "decision_included": true,
-        "decision_id": entry.id,
-        "size_bytes": pv.bytes.len(),
-    });
+    let meta = ArtifactMeta {
+        template_used: Some(pv.template_used.clone()),
+        decision_included: Some(true),
+        decision_id: Some(entry.id.clone()),
+        size_bytes: Some(byte_count(pv.bytes.len())),
+        hash: Some(sha256_hex(&pv.bytes)),
+        ..ArtifactMeta::default()
+    };
     let pv_artifact = insert_output(
         &tx,
         case_id,
@@ -107,7 +116,7 @@ pub async fn decide(
         OUTPUT_PV,
         &pv.filename,
         &pv_path,
-        meta,
+        &meta,
         &decided_at,
     )
     .await?;

@@ -5,7 +5,6 @@
 use analysis::{CaseInfo, TemplateDoc};
 use entity::{artifacts, procurement_references};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::Value;
 
 use crate::Error;
 use crate::error::Refusal;
@@ -73,14 +72,6 @@ pub(super) async fn case_info(
             })
             .collect(),
     })
-}
-
-pub(super) fn meta_of(artifact: &artifacts::Model) -> Value {
-    artifact
-        .meta_json
-        .as_deref()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or(Value::Null)
 }
 
 /// A local path of an uploaded artifact's file (a copy in `copies` when

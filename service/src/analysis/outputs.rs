@@ -5,10 +5,9 @@ use entity::artifacts;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
 };
-use serde_json::Value;
 
-use super::inputs::meta_of;
 use crate::Error;
+use crate::artifact_meta::ArtifactMeta;
 use crate::auth::User;
 use crate::error::Refusal;
 use crate::storage::Storage;
@@ -18,7 +17,9 @@ pub const OUTPUT_CBA: &str = "output_cba";
 
 pub const OUTPUT_PV: &str = "output_pv";
 
-/// Outputs a new run replaces: CBAs, and PVs without a decision.
+/// Outputs a new run replaces: CBAs, and PVs whose metadata says they hold
+/// no decision. A PV whose metadata is missing or unreadable may hold one:
+/// it is kept, and the log says so.
 pub(super) async fn replaced_outputs(
     db: &impl ConnectionTrait,
     case_id: &str,
@@ -29,8 +30,18 @@ pub(super) async fn replaced_outputs(
         .all(db)
         .await?
         .into_iter()
-        .filter(|a| a.kind == OUTPUT_CBA || meta_of(a)["decision_included"] != Value::Bool(true))
+        .filter(|a| a.kind == OUTPUT_CBA || replaceable_pv(a))
         .collect())
+}
+
+fn replaceable_pv(pv: &artifacts::Model) -> bool {
+    match ArtifactMeta::of(pv) {
+        Ok(meta) => meta.replaceable_pv(),
+        Err(e) => {
+            tracing::warn!(case_id = %pv.case_id, "{e}: the PV is kept");
+            false
+        }
+    }
 }
 
 /// A generated file's stored path: its suggested name behind a unique prefix.
@@ -63,7 +74,7 @@ pub(super) async fn insert_output(
     kind: &str,
     filename: &str,
     stored: &str,
-    meta: Value,
+    meta: &ArtifactMeta,
     now: &str,
 ) -> Result<String, Error> {
     let id = uuid::Uuid::new_v4().to_string();
@@ -74,7 +85,7 @@ pub(super) async fn insert_output(
         filename: Set(filename.to_owned()),
         path: Set(stored.to_owned()),
         uploaded_at: Set(now.to_owned()),
-        meta_json: Set(Some(meta.to_string())),
+        meta_json: Set(Some(meta.to_json())),
         created_at: Set(Some(now.to_owned())),
         created_by: Set(Some(user.id)),
     }
@@ -90,8 +101,8 @@ pub(super) fn byte_count(len: usize) -> i64 {
 /// The size a stored output takes: recorded at its creation, else (outputs
 /// made before sizes were recorded) its file's, else nothing.
 pub(super) fn stored_size(data: &Storage, artifact: &artifacts::Model) -> i64 {
-    meta_of(artifact)["size_bytes"]
-        .as_i64()
+    ArtifactMeta::or_empty(artifact)
+        .size_bytes
         .or_else(|| {
             data.local_size(&artifact.path)
                 .and_then(|len| i64::try_from(len).ok())

@@ -11,13 +11,15 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::inputs::{analysis_error, case_info, local_path, meta_of, sources, template};
+use super::inputs::{analysis_error, case_info, local_path, sources, template};
 use super::outputs::{
     OUTPUT_CBA, OUTPUT_PV, byte_count, insert_output, output_path, outputs_over_quota,
     replaced_outputs, stored_size, write_output,
 };
+use crate::artifact_meta::ArtifactMeta;
 use crate::auth::User;
 use crate::error::Refusal;
+use crate::ledger::canonical::sha256_hex;
 use crate::storage::Storage;
 use crate::{Error, audit, db, timestamp};
 
@@ -40,12 +42,12 @@ pub async fn analyze(
     let copies = data.local_copies()?;
     let mut offer_docs = Vec::with_capacity(offers.len());
     for offer in offers {
-        let meta = meta_of(offer);
+        let meta = ArtifactMeta::or_empty(offer);
         offer_docs.push(OfferDoc {
             artifact_id: offer.id.clone(),
             filename: offer.filename.clone(),
-            supplier_name: meta["supplier_name"].as_str().map(str::to_owned),
-            offer_type: meta["offer_type"].as_str().map(str::to_owned),
+            supplier_name: meta.supplier_name,
+            offer_type: meta.offer_type,
             uploaded_at: offer.uploaded_at.clone(),
             content: Content::File(local_path(data, offer, &copies).await?),
         });
@@ -160,11 +162,13 @@ pub async fn analyze(
     }
     .insert(&tx)
     .await?;
-    let cba_meta = json!({
-        "template_used": output.cba.template_used,
-        "left_out": output.cba.left_out,
-        "size_bytes": output.cba.bytes.len(),
-    });
+    let cba_meta = ArtifactMeta {
+        template_used: output.cba.template_used.clone(),
+        left_out: Some(json!(output.cba.left_out)),
+        size_bytes: Some(byte_count(output.cba.bytes.len())),
+        hash: Some(sha256_hex(&output.cba.bytes)),
+        ..ArtifactMeta::default()
+    };
     let cba_artifact = insert_output(
         &tx,
         case_id,
@@ -172,15 +176,17 @@ pub async fn analyze(
         OUTPUT_CBA,
         &output.cba.filename,
         &cba_path,
-        cba_meta,
+        &cba_meta,
         &now,
     )
     .await?;
-    let pv_meta = json!({
-        "template_used": output.pv.template_used,
-        "decision_included": false,
-        "size_bytes": output.pv.bytes.len(),
-    });
+    let pv_meta = ArtifactMeta {
+        template_used: Some(output.pv.template_used.clone()),
+        decision_included: Some(false),
+        size_bytes: Some(byte_count(output.pv.bytes.len())),
+        hash: Some(sha256_hex(&output.pv.bytes)),
+        ..ArtifactMeta::default()
+    };
     let pv_artifact = insert_output(
         &tx,
         case_id,
@@ -188,7 +194,7 @@ pub async fn analyze(
         OUTPUT_PV,
         &output.pv.filename,
         &pv_path,
-        pv_meta,
+        &pv_meta,
         &now,
     )
     .await?;

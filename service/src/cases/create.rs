@@ -330,6 +330,13 @@ async fn try_create(
         serde_json::json!({"case_type": case.case_type, "title": case.title, "ref_number": reference.ref_number}),
     )
     .await?;
+    crate::ledger::record_global(
+        &tx,
+        Some(owner.id),
+        "case_created",
+        serde_json::json!({"case_id": case_id}),
+    )
+    .await?;
     tx.commit().await?;
     Ok((case, reference))
 }
