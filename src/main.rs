@@ -116,6 +116,9 @@ struct VerifyArgs {
     /// Where uploaded and generated files live.
     #[arg(long, env = "DMS_DATA_DIR", default_value = "data")]
     data_dir: PathBuf,
+    /// The bucket the files are in, when they are (s3://bucket/prefix).
+    #[arg(long, env = "DMS_STORAGE_URL")]
+    storage_url: Option<String>,
     /// Verify one case (its id or reference) and the global chain.
     #[arg(long)]
     case: Option<String>,
@@ -362,7 +365,14 @@ async fn verify(url: String, args: VerifyArgs) -> Result<bool, String> {
     let db = dms::db::connect(&url, Duration::from_secs(10))
         .await
         .map_err(|e| e.to_string())?;
-    let data = dms::storage::DataDir::open(&args.data_dir).map_err(|e| e.to_string())?;
+    let local = dms::storage::DataDir::open(&args.data_dir).map_err(|e| e.to_string())?;
+    let data = match args.storage_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => dms::storage::Storage::in_bucket(
+            local,
+            dms::storage::Bucket::open(url, &[]).map_err(|e| e.to_string())?,
+        ),
+        None => dms::storage::Storage::local(local),
+    };
     let options = dms::ledger::Options {
         case: args.case,
         expect: args.expect,

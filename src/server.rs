@@ -130,9 +130,6 @@ pub async fn start(
     crate::db::ensure_schema(&config.database_url, config.migrate).await?;
     let db = crate::db::connect(&config.database_url, config.db_acquire_timeout).await?;
     let data = DataDir::open(&config.data_dir)?;
-    // The first start after revision 007 adopts the cases that predate
-    // the ledger (once: later, a case without a chain is a finding).
-    crate::ledger::adopt(&db, &data).await?;
     let (keys, source) = Keys::load(
         config.jwt_secret.as_deref(),
         data.root(),
@@ -155,6 +152,9 @@ pub async fn start(
         }
         None => Storage::local(data),
     };
+    // The first start after revision 007 adopts the cases that predate
+    // the ledger (once: later, a case without a chain is a finding).
+    crate::ledger::adopt(&db, &data).await?;
     let swept = crate::uploads::sweep_orphans(&db, &data).await?;
     if swept > 0 {
         tracing::warn!(files = swept, "removed files left by interrupted requests");

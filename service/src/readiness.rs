@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 
-use crate::storage::DataDir;
+use crate::storage::Storage;
 
 /// How long each check may take before it counts as down.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,23 +23,13 @@ pub async fn database_ready(db: &DatabaseConnection) -> Result<(), String> {
     }
 }
 
-/// The file storage takes a write: a small probe file is written to the
-/// data directory and removed. The one place readiness asks the storage
-/// (another backend answers here too).
-pub async fn storage_ready(data: &DataDir) -> Result<(), String> {
-    let probe = data.root().join(format!(".ready-{}", uuid::Uuid::new_v4()));
-    let write = async {
-        tokio::fs::write(&probe, b"ready").await?;
-        tokio::fs::remove_file(&probe).await
-    };
-    match tokio::time::timeout(CHECK_TIMEOUT, write).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => {
-            let _ = tokio::fs::remove_file(&probe).await;
-            Err(format!("the data directory is not writable: {e}"))
-        }
+/// The file storage takes a write (a probe written and removed, in the
+/// data directory or the bucket). The one place readiness asks the storage.
+pub async fn storage_ready(storage: &Storage) -> Result<(), String> {
+    match tokio::time::timeout(CHECK_TIMEOUT, storage.probe()).await {
+        Ok(result) => result,
         Err(_) => Err(format!(
-            "the data directory did not take a write within {} s",
+            "the file storage did not take a write within {} s",
             CHECK_TIMEOUT.as_secs()
         )),
     }

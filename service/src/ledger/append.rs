@@ -177,7 +177,7 @@ pub async fn heads(db: &impl ConnectionTrait) -> Result<Vec<Head>, Error> {
 /// recording its rows and files as found (`missing` when not there).
 pub(super) async fn genesis(
     tx: &impl ConnectionTrait,
-    data: &crate::storage::DataDir,
+    data: &crate::storage::Storage,
     case_id: &str,
 ) -> Result<Head, Error> {
     let state = state::state(tx, Some(data), case_id, None).await?;

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::canonical::{encode, sha256_hex};
 use crate::Error;
 use crate::artifact_meta::ArtifactMeta;
-use crate::storage::DataDir;
+use crate::storage::Storage;
 
 /// The value recorded for a file that was not there.
 pub const MISSING: &str = "missing";
@@ -73,7 +73,7 @@ pub async fn rows(db: &impl ConnectionTrait, case_id: &str) -> Result<CaseRows, 
 /// value `previous` gave it, a file never recorded is read from `data`.
 pub async fn state(
     db: &impl ConnectionTrait,
-    data: Option<&DataDir>,
+    data: Option<&Storage>,
     case_id: &str,
     previous: Option<&Map<String, Value>>,
 ) -> Result<Map<String, Value>, Error> {
@@ -98,12 +98,19 @@ pub async fn state(
 }
 
 /// The SHA-256 of `artifact`'s stored file now, or [`MISSING`].
-pub async fn file_hash(data: &DataDir, artifact: &artifacts::Model) -> String {
-    let Some(path) = data.resolve(&artifact.path) else {
+pub async fn file_hash(data: &Storage, artifact: &artifacts::Model) -> String {
+    use futures_util::StreamExt;
+    use sha2::{Digest, Sha256};
+    let Ok(Some(mut file)) = data.open(&artifact.path).await else {
         return MISSING.to_owned();
     };
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => sha256_hex(&bytes),
-        Err(_) => MISSING.to_owned(),
+    // Streamed: a stored file is never held whole to be hashed.
+    let mut hasher = Sha256::new();
+    while let Some(chunk) = file.content.next().await {
+        match chunk {
+            Ok(bytes) => hasher.update(&bytes),
+            Err(_) => return MISSING.to_owned(),
+        }
     }
+    hex::encode(hasher.finalize())
 }

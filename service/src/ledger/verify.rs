@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::append::{GLOBAL, Head, case_chain, genesis, heads, record_global};
 use super::canonical::{self, ZERO};
 use super::state::{self, MISSING};
-use crate::storage::DataDir;
+use crate::storage::Storage;
 use crate::{Error, db};
 
 /// What to verify.
@@ -74,7 +74,7 @@ const ADOPTION: &str = "adoption";
 /// genesis entry for every case without a chain, then the `adoption`
 /// entry. Later, a case without a chain is a finding, never adopted.
 /// Returns how many cases were adopted.
-pub async fn adopt(db: &DatabaseConnection, data: &DataDir) -> Result<usize, Error> {
+pub async fn adopt(db: &DatabaseConnection, data: &Storage) -> Result<usize, Error> {
     let done = |db: &DatabaseConnection| {
         let db = db.clone();
         async move {
@@ -134,7 +134,7 @@ struct ChainWalk {
 /// `progress` is told how many entries were walked, now and then.
 pub async fn verify(
     db: &DatabaseConnection,
-    data: &DataDir,
+    data: &Storage,
     options: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Report, Error> {
@@ -323,7 +323,7 @@ fn recorded_case(entry: &ledger_entries::Model) -> Option<String> {
 /// The rows and files of case `case_id` now against `recorded`.
 async fn compare(
     db: &impl ConnectionTrait,
-    data: &DataDir,
+    data: &Storage,
     case_id: &str,
     case: Option<String>,
     recorded: &Map<String, Value>,

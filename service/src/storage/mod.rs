@@ -234,6 +234,30 @@ impl Storage {
         }
     }
 
+    /// Writes and removes a small probe (readiness): a file in the data
+    /// directory, or an object under the bucket's `tmp/` (which the sweep
+    /// also clears should the removal fail).
+    pub async fn probe(&self) -> Result<(), String> {
+        let name = format!(".ready-{}", uuid::Uuid::new_v4());
+        match &self.bucket {
+            Some(bucket) => {
+                let relative = format!("tmp/{name}");
+                bucket
+                    .put(&relative, b"ready".to_vec())
+                    .await
+                    .map_err(|e| format!("the bucket does not take a write: {e}"))?;
+                bucket.remove(&relative).await;
+                Ok(())
+            }
+            None => {
+                let probe = self.data.root().join(name);
+                let written = tokio::fs::write(&probe, b"ready").await;
+                let _ = tokio::fs::remove_file(&probe).await;
+                written.map_err(|e| format!("the data directory is not writable: {e}"))
+            }
+        }
+    }
+
     /// A place for local copies of stored files (what the analysis reads
     /// by path), removed with them when dropped.
     pub fn local_copies(&self) -> Result<LocalCopies, Error> {
