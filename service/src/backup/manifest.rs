@@ -41,7 +41,7 @@ pub struct Manifest {
     /// Stored files the database names that could not be copied.
     pub missing: Vec<MissingFile>,
     /// The ledger's chain heads as of the snapshot (see
-    /// [`super::ledger_heads`]); `null` before the ledger exists.
+    /// [`super::ledger_heads`]): each chain, its last position and hash.
     pub ledger_heads: Option<serde_json::Value>,
 }
 

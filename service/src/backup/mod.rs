@@ -24,7 +24,11 @@ pub use take::{Backup, BackupOptions, backup};
 
 /// The ledger's chain heads in `db` (the snapshot itself on SQLite), as
 /// the manifest records them: the one place a backup asks the ledger.
-/// There is no ledger yet, so there are no heads (`null` in the manifest).
-pub async fn ledger_heads<C: ConnectionTrait>(_db: &C) -> Result<Option<serde_json::Value>, Error> {
-    Ok(None)
+pub async fn ledger_heads<C: ConnectionTrait>(db: &C) -> Result<Option<serde_json::Value>, Error> {
+    let heads = crate::ledger::heads(db)
+        .await
+        .map_err(|e| Error::Database(format!("reading the ledger's heads: {e}")))?;
+    serde_json::to_value(heads)
+        .map(Some)
+        .map_err(|e| Error::Database(format!("writing the ledger's heads: {e}")))
 }
