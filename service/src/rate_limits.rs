@@ -211,6 +211,54 @@ pub async fn forget_past<C: ConnectionTrait>(db: &C, now_ms: i64) -> Result<u64,
     Ok(done.rows_affected())
 }
 
+/// The same algorithm in this process's memory, for the embedded SQLite
+/// database: it serves one process, and a write per hit there would queue
+/// behind every other write on SQLite's single writer lock (a long
+/// decision would hold sign-ins back). Several servers need a server
+/// database (README "Running several servers"), where the table counts.
+#[derive(Debug, Default)]
+pub struct InMemory {
+    tats: std::sync::Mutex<std::collections::HashMap<(String, String), i64>>,
+}
+
+impl InMemory {
+    fn tats(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<(String, String), i64>> {
+        self.tats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// As [`hit`], in memory.
+    pub fn hit(&self, limit: &str, key: &str, per_minute: u32, now_ms: i64) -> Hit {
+        let rate = Rate::per_minute(per_minute);
+        let mut tats = self.tats();
+        let slot = (limit.to_owned(), key.to_owned());
+        let start = tats.get(&slot).copied().unwrap_or(now_ms).max(now_ms);
+        if start <= rate.last_admitted(now_ms) {
+            tats.insert(slot, start + rate.cell);
+            Hit::Admitted
+        } else {
+            Hit::Refused {
+                retry_after_ms: rate.wait(start, now_ms),
+            }
+        }
+    }
+
+    /// As [`exhausted`], in memory.
+    pub fn exhausted(&self, limit: &str, key: &str, per_minute: u32, now_ms: i64) -> bool {
+        let rate = Rate::per_minute(per_minute);
+        self.tats()
+            .get(&(limit.to_owned(), key.to_owned()))
+            .is_some_and(|&tat| rate.wait(tat, now_ms) > 0)
+    }
+
+    /// As [`forget_past`], in memory.
+    pub fn forget_past(&self, now_ms: i64) -> u64 {
+        let mut tats = self.tats();
+        let before = tats.len();
+        tats.retain(|_, tat| *tat >= now_ms);
+        (before - tats.len()) as u64
+    }
+}
+
 /// Milliseconds since the Unix epoch, by this server's clock.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -229,6 +277,25 @@ mod tests {
         assert_eq!(rate.wait(now + 54_000, now), 0);
         // After ten: the next waits one cell.
         assert_eq!(rate.wait(now + 60_000, now), 6_000);
+    }
+
+    #[test]
+    fn in_memory_admits_a_burst_of_n_then_refuses_for_one_cell() {
+        let counter = InMemory::default();
+        let now = 1_000_000;
+        for _ in 0..10 {
+            assert_eq!(counter.hit("l", "k", 10, now), Hit::Admitted);
+        }
+        assert_eq!(
+            counter.hit("l", "k", 10, now),
+            Hit::Refused {
+                retry_after_ms: 6_000
+            }
+        );
+        assert!(counter.exhausted("l", "k", 10, now));
+        assert_eq!(counter.hit("l", "other", 10, now), Hit::Admitted);
+        assert_eq!(counter.hit("l", "k", 10, now + 6_000), Hit::Admitted);
+        assert_eq!(counter.forget_past(now + 120_000), 2);
     }
 
     #[test]

@@ -79,16 +79,30 @@ mod name {
 #[derive(Clone)]
 pub struct Limiters {
     db: DatabaseConnection,
+    /// On the embedded SQLite database: the counts in memory (see
+    /// [`rate_limits::InMemory`]).
+    memory: Option<Arc<rate_limits::InMemory>>,
     usual: Arc<Mutex<HashMap<String, HashSet<IpAddr>>>>,
     config: LimitConfig,
 }
 
 impl Limiters {
     pub fn new(db: DatabaseConnection, config: LimitConfig) -> Self {
+        let memory = (db.get_database_backend() == sea_orm::DbBackend::Sqlite).then(Arc::default);
         Limiters {
             db,
+            memory,
             usual: Arc::default(),
             config,
+        }
+    }
+
+    /// Counts one hit, in memory or in the database.
+    async fn hit(&self, limit: &str, key: &str, per_minute: u32) -> Result<Hit, Error> {
+        let now = rate_limits::now_ms();
+        match &self.memory {
+            Some(memory) => Ok(memory.hit(limit, key, per_minute, now)),
+            None => rate_limits::hit(&self.db, limit, key, per_minute, now).await,
         }
     }
 
@@ -100,7 +114,7 @@ impl Limiters {
         per_minute: u32,
         what: &'static str,
     ) -> Result<(), Error> {
-        match rate_limits::hit(&self.db, limit, key, per_minute, rate_limits::now_ms()).await? {
+        match self.hit(limit, key, per_minute).await? {
             Hit::Admitted => Ok(()),
             Hit::Refused { retry_after_ms } => Err(Error::RateLimited {
                 what,
@@ -139,14 +153,15 @@ impl Limiters {
         if usual {
             return Ok(Duration::ZERO);
         }
-        let over = rate_limits::exhausted(
-            &self.db,
+        let (failures, per_minute, now) = (
             name::LOGIN_FAILURES,
-            &account,
             self.config.login_per_username,
             rate_limits::now_ms(),
-        )
-        .await?;
+        );
+        let over = match &self.memory {
+            Some(memory) => memory.exhausted(failures, &account, per_minute, now),
+            None => rate_limits::exhausted(&self.db, failures, &account, per_minute, now).await?,
+        };
         Ok(if over { SLOW_SIGN_IN } else { Duration::ZERO })
     }
 
@@ -169,12 +184,10 @@ impl Limiters {
         }
         // The account's failures from every client together: what decides
         // the slowing of unusual clients, never a refusal.
-        rate_limits::hit(
-            &self.db,
+        self.hit(
             name::LOGIN_FAILURES,
             &account,
             self.config.login_per_username,
-            rate_limits::now_ms(),
         )
         .await
         .map(|_| ())
@@ -233,6 +246,10 @@ impl Limiters {
     /// Deletes the keys whose time has passed (called periodically, so that
     /// many usernames tried once do not grow the table for ever).
     pub async fn forget_idle(&self) -> Result<u64, Error> {
-        rate_limits::forget_past(&self.db, rate_limits::now_ms()).await
+        let now = rate_limits::now_ms();
+        match &self.memory {
+            Some(memory) => Ok(memory.forget_past(now)),
+            None => rate_limits::forget_past(&self.db, now).await,
+        }
     }
 }
