@@ -1,7 +1,8 @@
-//! The `dms` binary: `serve` runs the HTTP API; `user create` and `user
-//! set-password` manage accounts; `backup` and `restore` copy the data
-//! out and back; `storage migrate` moves the files into a bucket; `verify`
-//! checks the ledger. Thin: parse, then call the library.
+//! The `dms` binary: `serve` runs the server (the API and the pages);
+//! `user create` and `user set-password` manage accounts; `backup` and
+//! `restore` copy the data out and back; `storage migrate` moves the files
+//! into a bucket; `verify` checks the ledger. Thin: parse, then call the
+//! library.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;

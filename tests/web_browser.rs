@@ -1,12 +1,16 @@
 //! The web interface in a real browser: Debian's headless Chromium driven
 //! over WebDriver against the real server on a fresh SQLite database.
-//! Each test saves a screenshot under `target/web-screenshots/`.
+//! Each test saves a screenshot under `target/web-screenshots/`. The
+//! officer's whole flow runs once in French and once in English (switched
+//! from the header's FR | EN control), its texts read from the catalogue.
 //!
 //! Without /usr/bin/chromium and /usr/bin/chromedriver these tests are
 //! skipped, except under `DMS_TEST_REQUIRE_ALL=1` (CI), where they fail.
 
 use dms::auth::Role;
+use dms::web::i18n::Lang;
 use serde_json::json;
+use testkit::web::untranslated;
 use testkit::webdriver::{Browser, ENTER, TAB, browser_available};
 use testkit::{TestServer, pdf_bytes};
 use testkit_db::{Backend, TestDb};
@@ -98,17 +102,65 @@ async fn package_card(browser: &Browser, supplier: &str) -> (String, u64) {
     )
 }
 
+/// Switches the pages to `lang` with the header's FR | EN control and
+/// waits for the page to come back in it.
+async fn switch_to(browser: &Browser, lang: Lang) {
+    browser
+        .click(&format!("form.lang-switch button[value='{}']", lang.tag()))
+        .await;
+    browser
+        .wait(&format!("html[lang='{}'] form.who", lang.tag()))
+        .await;
+}
+
+/// The page shown is in `lang`, with no raw catalogue key and no unfilled
+/// placeholder (`{ $name }`, a template's `{{`), in its markup or in its
+/// visible text. (A bare `{` may show: the memory lists stored JSON.)
+async fn assert_whole(browser: &Browser, lang: Lang, what: &str) {
+    let page = browser
+        .eval(
+            "return {lang: document.documentElement.lang,
+                     html: document.documentElement.outerHTML,
+                     text: document.body.innerText};",
+            vec![],
+        )
+        .await;
+    assert_eq!(page["lang"], lang.tag(), "{what}: the page's language");
+    let html = page["html"].as_str().unwrap_or_default();
+    let raw = untranslated(html);
+    assert!(raw.is_empty(), "{what}: {raw:?}");
+    let text = page["text"].as_str().unwrap_or_default();
+    let raw = untranslated(text);
+    assert!(raw.is_empty(), "{what}: {raw:?} shows in {text}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn officer_takes_a_case_from_creation_to_decision() {
+async fn officer_takes_a_case_from_creation_to_decision_in_french() {
+    officer_flow(Lang::Fr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officer_takes_a_case_from_creation_to_decision_in_english() {
+    officer_flow(Lang::En).await;
+}
+
+/// The officer's flow in `lang`, chosen in the header's FR | EN control
+/// (headless Chromium asks for English pages: the French run switches too).
+async fn officer_flow(lang: Lang) {
     let Some((_one, server)) = begin().await else {
         return;
     };
+    let t = |key: &str| lang.text(key);
     let officer = server.user(Role::ProcurementOfficer).await;
     let files = tempfile::tempdir().expect("dir");
     let browser = Browser::start(1100, 900).await;
 
     sign_in(&browser, &server, &officer.username, "Password123!").await;
+    switch_to(&browser, lang).await;
+    assert_whole(&browser, lang, "case list").await;
     browser.click("a[href='/dossiers/nouveau']").await;
+    browser.wait("#title").await;
+    assert_whole(&browser, lang, "new case form").await;
     browser.select("#case_type", "DAO").await;
     browser
         .type_into("#title", "Fourniture de kits scolaires à Mopti")
@@ -117,10 +169,11 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     browser
         .click("form[action='/dossiers'] button[type=submit]")
         .await;
-    let created = browser.wait_text("#created", "Dossier créé").await;
+    let created = browser.wait_text("#created", t("case.created")).await;
     let year = chrono::Utc::now().format("%Y").to_string();
     assert!(created.contains(&format!("DAO-{year}-0001")), "{created}");
     assert!(!browser.text("#procedure").await.is_empty());
+    assert_whole(&browser, lang, "new case page").await;
 
     browser.type_into("#lot_number", "Lot 1").await;
     browser.type_into("#lot_description", "Kits élèves").await;
@@ -190,11 +243,14 @@ async fn officer_takes_a_case_from_creation_to_decision() {
         busy["said"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("Analyse en cours"),
+            .starts_with(t("analysis.running")),
         "{busy}"
     );
-    browser.wait_text("#flash", "Analyse terminée").await;
-    browser.wait_text("#analysis-run", "Dernière analyse").await;
+    browser.wait_text("#flash", t("case.analysis_done")).await;
+    browser
+        .wait_text("#analysis-run", t("analysis.run_at"))
+        .await;
+    assert_whole(&browser, lang, "analysed case page").await;
     let criteria = browser.text("#criteria").await;
     assert!(
         criteria.contains("Capacité technique et expérience"),
@@ -203,17 +259,15 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     assert!(browser.count("#criteria tbody tr").await >= 3);
     assert_eq!(browser.count("#packages > li").await, 3);
     let (gamma, marked) = package_card(&browser, "GAMMA TRADING").await;
-    assert!(gamma.contains("Offre technique : MANQUANTE"), "{gamma}");
+    let missing = |part: &str| format!("{} : {}", t(part), t("package.missing"));
     assert!(
-        gamma.contains("Données manquantes") && gamma.contains("Prix total"),
+        gamma.contains(&missing("package.part.technical")),
         "{gamma}"
     );
+    assert!(gamma.contains(t("package.missing_fields")), "{gamma}");
     assert!(marked >= 2, "GAMMA's gaps are marked: {marked}");
     let (beta, _) = package_card(&browser, "BETA SERVICES").await;
-    assert!(
-        beta.contains("Pièces administratives : MANQUANTE"),
-        "{beta}"
-    );
+    assert!(beta.contains(&missing("package.part.admin")), "{beta}");
     let (alpha, marked) = package_card(&browser, "ALPHA SARL").await;
     assert_eq!(marked, 0, "ALPHA is complete: {alpha}");
 
@@ -274,6 +328,7 @@ async fn officer_takes_a_case_from_creation_to_decision() {
     browser.wait("#no-hit").await;
     browser.click("#memoire form a").await;
     browser.wait("#timeline").await;
+    assert_whole(&browser, lang, "decided case page").await;
 
     // The page stays light (before documents) and renders without script.
     let size = browser
@@ -282,7 +337,9 @@ async fn officer_takes_a_case_from_creation_to_decision() {
         .as_u64()
         .unwrap_or(u64::MAX);
     assert!(size < 100 * 1024, "case page is {size} bytes");
-    browser.full_screenshot("officer_case_page", 1100).await;
+    browser
+        .full_screenshot(&format!("officer_case_page_{}", lang.tag()), 1100)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

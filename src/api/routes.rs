@@ -1,6 +1,10 @@
-//! The route table: every route with who may call it. The OpenAPI
-//! document, the `/docs` page, the README's table and the role-matrix test
-//! all read it, so it cannot drift from what is documented.
+//! The JSON API's route table: every `/api/...` route (`/api/health` and
+//! `/api/ready` too) and the API's documentation (`/docs`, `/openapi.json`),
+//! with who may call each. The OpenAPI document, the `/docs`
+//! page, the README's table and the role-matrix test all read it, so it
+//! cannot drift from what is documented. The pages and their assets
+//! ([`crate::web`]) and `/metrics` ([`crate::app`]) are mounted beside it,
+//! not listed here.
 
 use axum::Router;
 use axum::routing::MethodRouter;

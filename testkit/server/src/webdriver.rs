@@ -103,6 +103,9 @@ impl Browser {
                     format!("--user-data-dir={}", profile.path().display()),
                     format!("--window-size={width},{height}"),
                 ],
+                // Headless Chromium ignores `--lang` for `Accept-Language`:
+                // the users' French is asked for here.
+                "prefs": {"intl.accept_languages": "fr-FR,fr"},
             },
         }}});
         let res: Value = http
