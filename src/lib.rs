@@ -6,8 +6,8 @@
 
 pub use dms_service::{
     Error, analysis, artifact_meta, audit, auth, backup, case_index, cases, committee, db, error,
-    ledger, memory, names, paging, password, rate_limits, readiness, storage, text, timestamp, token,
-    uploads, users_admin,
+    ledger, memory, names, paging, password, rate_limits, readiness, storage, text, timestamp,
+    token, uploads, users_admin,
 };
 
 pub mod api;
