@@ -23,6 +23,7 @@ testkit::server_tests!(
     a_deleted_last_ledger_entry_is_named,
     two_swapped_entries_are_named,
     a_deleted_case_is_named,
+    a_signed_pv_fingerprint_verifies_until_the_case_changes,
 );
 
 /// An analysed case with a decision; returns its id.
@@ -292,6 +293,72 @@ async fn a_deleted_case_is_named(db: TestDb) {
     assert!(
         report.findings.iter().all(|f| !f.record.contains(&kept)),
         "the other case is intact: {:#?}",
+        report.findings
+    );
+}
+
+/// The ledger fingerprint printed on the case's newest PV.
+async fn printed_fingerprint(server: &TestServer, token: &str, case_id: &str) -> String {
+    let response = server
+        .get(Some(token), &format!("/api/download/{case_id}/output_pv"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().await.expect("the PV downloads");
+    let paragraphs = analysis::docx_paragraphs("pv.docx", &bytes).expect("the PV reads");
+    let line = paragraphs
+        .iter()
+        .find_map(|p| p.split("Empreinte du registre : ").nth(1))
+        .unwrap_or_else(|| panic!("no ledger fingerprint in the PV: {paragraphs:#?}"));
+    let fingerprint: String = line.chars().take(19).collect();
+    assert!(
+        fingerprint.len() == 19 && fingerprint.split('-').all(|g| g.len() == 4),
+        "{line}"
+    );
+    fingerprint
+}
+
+async fn verify_expecting(server: &TestServer, case_id: &str, fingerprint: &str) -> Report {
+    dms::ledger::verify(
+        &server.state().db,
+        &server.state().data,
+        &Options {
+            case: Some(case_id.to_owned()),
+            expect: Some(fingerprint.to_owned()),
+        },
+        &|_| {},
+    )
+    .await
+    .expect("verify runs")
+}
+
+async fn a_signed_pv_fingerprint_verifies_until_the_case_changes(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let officer = server.user(Role::ProcurementOfficer).await;
+    let id = server
+        .analysed_case(&officer, &["ALPHA SARL", "BETA SARL"])
+        .await;
+    let decide = || {
+        server.post_json(
+            Some(&officer.token),
+            "/api/decide",
+            json!({"case_id": id, "chosen_supplier": "ALPHA SARL",
+                   "decision_reason": "Moins disante", "next_action": "Notifier"}),
+        )
+    };
+    expect_json(decide().await, StatusCode::OK).await;
+    let fingerprint = printed_fingerprint(&server, &officer.token, &id).await;
+    let report = verify_expecting(&server, &id, &fingerprint).await;
+    assert!(report.intact(), "{:#?}", report.findings);
+
+    expect_json(decide().await, StatusCode::OK).await;
+    let report = verify_expecting(&server, &id, &fingerprint).await;
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.record.contains("decision_recorded")
+                && f.what.contains("after the signed fingerprint")),
+        "{:#?}",
         report.findings
     );
 }

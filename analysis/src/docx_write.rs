@@ -25,13 +25,15 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
-/// One run: text with optional bold/italic/colour.
+/// One run: text with optional bold/italic/colour/small print.
 #[derive(Debug, Clone, Default)]
 pub struct Run {
     pub text: String,
     pub bold: bool,
     pub italic: bool,
     pub color: Option<String>,
+    /// 7 pt instead of the document's size (the full ledger hash).
+    pub small: bool,
 }
 
 impl Run {
@@ -52,6 +54,9 @@ impl Run {
         }
         if let Some(c) = &self.color {
             props.push_str(&format!("<w:color w:val=\"{}\"/>", esc(c)));
+        }
+        if self.small {
+            props.push_str("<w:sz w:val=\"14\"/>");
         }
         let rpr = if props.is_empty() {
             String::new()

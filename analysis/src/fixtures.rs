@@ -402,6 +402,14 @@ pub fn pv_template_docx() -> Vec<u8> {
     b.para("Motif : {{DECISION_REASON}}");
     b.para("Suite : {{NEXT_ACTION}}");
     b.table(&[row(&["Généré le", "{{GENERATED_AT}}"])]);
+    b.runs(&[
+        Run::plain("Empreinte du registre : {{LEDGER_FINGERPRINT}} "),
+        Run {
+            text: "{{LEDGER_HASH}}".to_string(),
+            small: true,
+            ..Run::default()
+        },
+    ]);
     b.blank();
     b.finish().unwrap_or_default()
 }
@@ -425,6 +433,7 @@ pub fn case() -> CaseInfo {
         opening_date: Some("2026-11-20T09:00:00".to_string()),
         committee: Vec::new(),
         language: crate::Language::Fr,
+        ledger: None,
     }
 }
 

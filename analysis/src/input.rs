@@ -27,6 +27,19 @@ pub struct CaseInfo {
     /// when absent, as every case was before it had one.
     #[serde(default)]
     pub language: Language,
+    /// The case's ledger head when the PV is written (`{{LEDGER_…}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerAnchor>,
+}
+
+/// The head of the case's ledger chain, as a PV prints it: what
+/// `dms verify --expect` takes back years later.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerAnchor {
+    /// `3F9A-1C2B-…`: the hash's first 16 hex digits, uppercase.
+    pub fingerprint: String,
+    /// The full hash (hex).
+    pub hash: String,
 }
 
 /// A member of the case's committee, with the date of their declaration of
@@ -60,6 +73,10 @@ impl CaseInfo {
                 })
                 .collect(),
             language: self.language,
+            ledger: self.ledger.as_ref().map(|l| LedgerAnchor {
+                fingerprint: xml_text(&l.fingerprint),
+                hash: xml_text(&l.hash),
+            }),
         }
     }
 }

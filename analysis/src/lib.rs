@@ -55,7 +55,9 @@ pub use decide::{
 };
 pub use error::{AnalysisError, Overrun};
 pub use extract::{DocKind, ExtractedText, extract_text, extract_text_within};
-pub use input::{CaseInfo, CommitteeMember, Content, OfferDoc, RunInput, SourceDoc, TemplateDoc};
+pub use input::{
+    CaseInfo, CommitteeMember, Content, LedgerAnchor, OfferDoc, RunInput, SourceDoc, TemplateDoc,
+};
 pub use labels::Language;
 pub use packages::SupplierPackage;
 pub use pv::{Decision, PvInput, PvOutput, docx_paragraphs, render_pv};

@@ -89,6 +89,7 @@ pv-reason = Justification: { $value }
 pv-next = Next action: { $value }
 pv-decided-at = Timestamp: { $value }
 pv-human = ⚠️ Decision taken by the committee. The system made no automatic recommendation.
+pv-ledger = Ledger fingerprint: { $value }
 pv-title = Minutes — Decision Memory System
 pv-case = Case: { $value }
 pv-case-id = Case ID: { $value }

@@ -89,6 +89,7 @@ pv-reason = Justification: { $value }
 pv-next = Action suivante: { $value }
 pv-decided-at = Horodatage: { $value }
 pv-human = ⚠️ Décision prise par le comité. Le système n'a fait aucune recommandation automatique.
+pv-ledger = Empreinte du registre : { $value }
 pv-title = Procès-Verbal — Decision Memory System
 pv-case = Case: { $value }
 pv-case-id = Case ID: { $value }

@@ -132,6 +132,7 @@ fn analyse(dir: &Path) -> Result<String, Box<dyn std::error::Error>> {
             opening_date: None,
             committee: Vec::new(),
             language: analysis::Language::Fr,
+            ledger: None,
         },
         dao: SourceDoc {
             artifact_id: "dao".into(),

@@ -3,6 +3,7 @@
 //! extracted and the committee's decision.
 
 use super::{Decision, PvInput};
+use crate::LedgerAnchor;
 use crate::criteria::Criterion;
 use crate::docx_write::{DocxBuilder, Run};
 use crate::labels::Language;
@@ -60,6 +61,7 @@ pub(super) fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
         .map(|p| supplier_line(lang, p))
         .collect();
     let d = input.decision;
+    let ledger = input.case.ledger.as_ref();
     vec![
         ("{{CASE_ID}}", input.case.id.clone()),
         ("{{CASE_TITLE}}", input.case.title.clone()),
@@ -81,6 +83,14 @@ pub(super) fn placeholders(input: &PvInput<'_>) -> Vec<(&'static str, String)> {
         (
             "{{NEXT_ACTION}}",
             d.map(|d| d.next_action.clone()).unwrap_or_default(),
+        ),
+        (
+            "{{LEDGER_FINGERPRINT}}",
+            ledger.map(|l| l.fingerprint.clone()).unwrap_or_default(),
+        ),
+        (
+            "{{LEDGER_HASH}}",
+            ledger.map(|l| l.hash.clone()).unwrap_or_default(),
         ),
         (
             "{{COMMITTEE}}",
@@ -126,5 +136,21 @@ pub(super) fn decision_xml(lang: Language, d: &Decision) -> String {
             italic: true,
             ..Run::default()
         }]);
+    b.body_xml()
+}
+
+/// The ledger anchor as a final paragraph: the fingerprint, then the full
+/// hash in small print. Every PV carries it, with or without placeholders.
+pub(super) fn ledger_xml(lang: Language, anchor: &LedgerAnchor) -> String {
+    let mut b = DocxBuilder::new();
+    b.runs(&[
+        Run::plain(lang.label_with("pv-ledger", &[("value", &anchor.fingerprint)])),
+        Run::plain("\n"),
+        Run {
+            text: anchor.hash.clone(),
+            small: true,
+            ..Run::default()
+        },
+    ]);
     b.body_xml()
 }

@@ -2,7 +2,7 @@
 //! was given.
 
 use super::PvInput;
-use super::sections::{decision_xml, summary_xml};
+use super::sections::{decision_xml, ledger_xml, summary_xml};
 use crate::docx_write::DocxBuilder;
 use crate::error::AnalysisError;
 
@@ -23,6 +23,9 @@ pub(super) fn default_layout(input: &PvInput<'_>) -> Result<Vec<u8>, AnalysisErr
     b.raw(&summary_xml(input));
     if let Some(d) = input.decision {
         b.raw(&decision_xml(lang, d));
+    }
+    if let Some(anchor) = &input.case.ledger {
+        b.raw(&ledger_xml(lang, anchor));
     }
     b.finish()
 }

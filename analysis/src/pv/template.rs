@@ -9,7 +9,7 @@ use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
 use super::PvInput;
-use super::sections::{decision_xml, placeholders, summary_xml};
+use super::sections::{decision_xml, ledger_xml, placeholders, summary_xml};
 use crate::budget::Budget;
 use crate::error::AnalysisError;
 use crate::input::TemplateDoc;
@@ -86,6 +86,7 @@ fn rewrite_document(
     let mut depth_in_body: Option<usize> = None;
     let mut sect_pr_at: Option<usize> = None;
     let mut has_chosen_placeholder = false;
+    let mut has_ledger_placeholder = false;
     let mut depth = 0usize;
     loop {
         let event = reader.read_event_into(&mut buf)?.into_owned();
@@ -141,6 +142,7 @@ fn rewrite_document(
                         let (events, _) = para.take().unwrap_or_default();
                         let text = paragraph_text(&events);
                         has_chosen_placeholder |= text.contains("{{CHOSEN_SUPPLIER}}");
+                        has_ledger_placeholder |= text.contains("{{LEDGER_FINGERPRINT}}");
                         if depth_in_body.is_some_and(|d| depth == d) {
                             body_level_paragraphs += 1;
                             last_body_paragraph_blank = text.trim().is_empty();
@@ -161,6 +163,11 @@ fn rewrite_document(
                         && (with_summary || !has_chosen_placeholder)
                     {
                         extra.push_str(&decision_xml(input.case.language, d));
+                    }
+                    if let Some(anchor) = &input.case.ledger
+                        && !has_ledger_placeholder
+                    {
+                        extra.push_str(&ledger_xml(input.case.language, anchor));
                     }
                     let out = writer.get_mut();
                     let at = sect_pr_at.unwrap_or(out.len()).min(out.len());

@@ -34,7 +34,7 @@ pub async fn decide(
     text::check(&text::NEXT_ACTION, &decision.next_action)?;
     let (case, access) = crate::committee::visible(db, user, case_id).await?;
     access.check_read_offers()?;
-    let info = case_info(db, &case).await?;
+    let mut info = case_info(db, &case).await?;
     let pv_template = newest_artifact(db, case_id, "pv_template").await?;
     let template = template(data, pv_template.as_ref()).await?;
     // The supplier is checked against the packages of the run current
@@ -44,6 +44,7 @@ pub async fn decide(
     let tx = db::begin_write(db).await?;
     crate::cases::lock(&tx, case_id).await?;
     let (packages, criteria) = analysed(&tx, case_id).await?;
+    info.ledger = crate::ledger::case_anchor(&tx, case_id).await?;
     let chosen = analysis::check_decision(
         &packages,
         &decision.chosen_supplier,

@@ -62,6 +62,8 @@ pub(super) async fn case_info(
         lot: case.lot.clone(),
         opening_date: case.closing_date.clone(),
         language: analysis::Language::from_tag(&case.language),
+        // Set under the case's lock, just before the PV is written.
+        ledger: None,
         committee: crate::committee::committee_of(db, case)
             .await?
             .into_iter()

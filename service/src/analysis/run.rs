@@ -2,7 +2,9 @@
 //! extraction off the async runtime, and record the run in one transaction
 //! that replaces the previous one (D-23).
 
-use analysis::{Content, OfferDoc, RunInput, SourceDoc};
+use analysis::{
+    CaseInfo, Content, OfferDoc, PvOutput, RunInput, RunOutput, SourceDoc, TemplateDoc,
+};
 use entity::{
     analyses, artifacts, cba_template_schemas, dao_criteria, memory_entries, offer_extractions,
 };
@@ -37,7 +39,10 @@ pub async fn analyze(
     let newest = |kind: &str| uploads.iter().find(|a| a.kind == kind);
     let dao = newest("dao").ok_or_else(|| Error::from(Refusal::MissingDao))?;
     let offers: Vec<&artifacts::Model> = uploads.iter().filter(|a| a.kind == "offer").collect();
-    let info = case_info(db, &case).await?;
+    let mut info = case_info(db, &case).await?;
+    // The PV carries the chain's head; checked again under the lock below.
+    info.ledger = crate::ledger::case_anchor(db, case_id).await?;
+    let anchored = info.clone();
     // Removed (with the copies from a bucket) when the run ends.
     let copies = data.local_copies()?;
     let mut offer_docs = Vec::with_capacity(offers.len());
@@ -64,7 +69,9 @@ pub async fn analyze(
         pv_template: template(data, newest("pv_template")).await?,
         generated_at: timestamp::now(),
     };
-    let output = tokio::task::spawn_blocking(move || analysis::run(&input))
+    let pv_template = input.pv_template.clone();
+    let generated_at = input.generated_at.clone();
+    let mut output = tokio::task::spawn_blocking(move || analysis::run(&input))
         .await
         .map_err(|e| Error::Internal(format!("analysis worker: {e}")))?
         .map_err(analysis_error)?;
@@ -74,6 +81,21 @@ pub async fn analyze(
     let pv_path = output_path(case_id, &output.pv.filename);
     let tx = db::begin_write(db).await?;
     crate::cases::lock(&tx, case_id).await?;
+    // A write landed between the head read and the lock: the PV is written
+    // again with the head as it is now, so it names what it follows.
+    let head = crate::ledger::case_anchor(&tx, case_id).await?;
+    if head != anchored.ledger {
+        output.pv = rerender_pv(
+            CaseInfo {
+                ledger: head,
+                ..anchored
+            },
+            &output,
+            pv_template,
+            generated_at,
+        )
+        .await?;
+    }
     // The previous run's rows and outputs go; a decided PV stays.
     let previous_outputs = replaced_outputs(&tx, case_id).await?;
     // The outputs count against the case's quota; the ones replaced give
@@ -235,4 +257,28 @@ pub async fn analyze(
         "suppliers": output.packages,
     });
     Ok(response)
+}
+
+/// The run's PV rendered again for `case` (a newer ledger head).
+async fn rerender_pv(
+    case: CaseInfo,
+    output: &RunOutput,
+    template: Option<TemplateDoc>,
+    generated_at: String,
+) -> Result<PvOutput, Error> {
+    let criteria = output.criteria.clone();
+    let packages = output.packages.clone();
+    tokio::task::spawn_blocking(move || {
+        analysis::render_pv(&analysis::PvInput {
+            case: &case,
+            criteria: &criteria,
+            packages: &packages,
+            decision: None,
+            template: template.as_ref(),
+            generated_at: &generated_at,
+        })
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("PV worker: {e}")))?
+    .map_err(analysis_error)
 }

@@ -158,6 +158,20 @@ pub async fn case_head(db: &impl ConnectionTrait, case_id: &str) -> Result<Optio
         }))
 }
 
+/// The head of case `case_id`'s chain as a PV prints it. Read under the
+/// case's lock, so no write slips between it and the PV that carries it.
+pub async fn case_anchor(
+    db: &impl ConnectionTrait,
+    case_id: &str,
+) -> Result<Option<analysis::LedgerAnchor>, Error> {
+    Ok(case_head(db, case_id)
+        .await?
+        .map(|h| analysis::LedgerAnchor {
+            fingerprint: h.fingerprint(),
+            hash: h.hash,
+        }))
+}
+
 /// Every chain's head (per case and global), as the heads table holds them.
 pub async fn heads(db: &impl ConnectionTrait) -> Result<Vec<Head>, Error> {
     Ok(ledger_heads::Entity::find()

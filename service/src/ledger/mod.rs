@@ -11,5 +11,7 @@ pub mod canonical;
 mod state;
 mod verify;
 
-pub use append::{GLOBAL, Head, case_chain, case_head, heads, record_case, record_global};
+pub use append::{
+    GLOBAL, Head, case_anchor, case_chain, case_head, heads, record_case, record_global,
+};
 pub use verify::{Finding, Options, Report, adopt, verify};

@@ -386,7 +386,13 @@ fn expected(
                 .into(),
         }),
         Some(i) => {
-            for e in &chain[i + 1..] {
+            // The entry of the run or decision that wrote the PV follows
+            // the head the PV printed: it is part of what was signed.
+            let signed = chain
+                .get(i + 1)
+                .is_some_and(|e| matches!(e.kind.as_str(), "analysis_run" | "decision_recorded"));
+            let after = if signed { i + 2 } else { i + 1 };
+            for e in chain.iter().skip(after) {
                 report.findings.push(Finding {
                     case: case.clone(),
                     record: format!("ledger entry {} ({})", e.seq, e.kind),
