@@ -784,7 +784,7 @@ async fn postgres_check_sees_identity_kind_and_column_order() {
         differences
             .iter()
             .any(|d| d.starts_with("column order cases: expected (")
-                && d.ends_with("procedure_type, owner_id, total_upload_size)")),
+                && d.ends_with("procedure_type, owner_id, language, total_upload_size)")),
         "{differences:?}"
     );
 

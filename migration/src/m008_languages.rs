@@ -48,7 +48,7 @@ const DROPS: Drops = Drops {
     tables: &[],
     columns: &[
         ("users", "language", None),
-        ("cases", "language", Some("fr")),
+        ("cases", "language", Some("'fr'")),
     ],
 };
 
