@@ -259,6 +259,61 @@ impl InMemory {
     }
 }
 
+/// Where a server counts its limits: the shared table (server databases),
+/// or its own memory (the embedded SQLite database, see [`InMemory`]).
+#[derive(Clone, Debug)]
+pub enum Counter {
+    Table(sea_orm::DatabaseConnection),
+    Memory(std::sync::Arc<InMemory>),
+}
+
+impl Counter {
+    /// The counter for a server on `db`.
+    pub fn for_database(db: sea_orm::DatabaseConnection) -> Counter {
+        if db.get_database_backend() == DbBackend::Sqlite {
+            Counter::Memory(std::sync::Arc::default())
+        } else {
+            Counter::Table(db)
+        }
+    }
+
+    /// See [`hit`].
+    pub async fn hit(
+        &self,
+        limit: &str,
+        key: &str,
+        per_minute: u32,
+        now_ms: i64,
+    ) -> Result<Hit, Error> {
+        match self {
+            Counter::Table(db) => hit(db, limit, key, per_minute, now_ms).await,
+            Counter::Memory(memory) => Ok(memory.hit(limit, key, per_minute, now_ms)),
+        }
+    }
+
+    /// See [`exhausted`].
+    pub async fn exhausted(
+        &self,
+        limit: &str,
+        key: &str,
+        per_minute: u32,
+        now_ms: i64,
+    ) -> Result<bool, Error> {
+        match self {
+            Counter::Table(db) => exhausted(db, limit, key, per_minute, now_ms).await,
+            Counter::Memory(memory) => Ok(memory.exhausted(limit, key, per_minute, now_ms)),
+        }
+    }
+
+    /// See [`forget_past`].
+    pub async fn forget_past(&self, now_ms: i64) -> Result<u64, Error> {
+        match self {
+            Counter::Table(db) => forget_past(db, now_ms).await,
+            Counter::Memory(memory) => Ok(memory.forget_past(now_ms)),
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch, by this server's clock.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

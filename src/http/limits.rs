@@ -78,32 +78,25 @@ mod name {
 /// signed in from (this server's memory).
 #[derive(Clone)]
 pub struct Limiters {
-    db: DatabaseConnection,
-    /// On the embedded SQLite database: the counts in memory (see
-    /// [`rate_limits::InMemory`]).
-    memory: Option<Arc<rate_limits::InMemory>>,
+    counter: rate_limits::Counter,
     usual: Arc<Mutex<HashMap<String, HashSet<IpAddr>>>>,
     config: LimitConfig,
 }
 
 impl Limiters {
     pub fn new(db: DatabaseConnection, config: LimitConfig) -> Self {
-        let memory = (db.get_database_backend() == sea_orm::DbBackend::Sqlite).then(Arc::default);
         Limiters {
-            db,
-            memory,
+            counter: rate_limits::Counter::for_database(db),
             usual: Arc::default(),
             config,
         }
     }
 
-    /// Counts one hit, in memory or in the database.
+    /// Counts one hit now.
     async fn hit(&self, limit: &str, key: &str, per_minute: u32) -> Result<Hit, Error> {
-        let now = rate_limits::now_ms();
-        match &self.memory {
-            Some(memory) => Ok(memory.hit(limit, key, per_minute, now)),
-            None => rate_limits::hit(&self.db, limit, key, per_minute, now).await,
-        }
+        (self.counter)
+            .hit(limit, key, per_minute, rate_limits::now_ms())
+            .await
     }
 
     /// Counts one hit of `key` against `limit`: 429 past `per_minute`.
@@ -158,10 +151,9 @@ impl Limiters {
             self.config.login_per_username,
             rate_limits::now_ms(),
         );
-        let over = match &self.memory {
-            Some(memory) => memory.exhausted(failures, &account, per_minute, now),
-            None => rate_limits::exhausted(&self.db, failures, &account, per_minute, now).await?,
-        };
+        let over = (self.counter)
+            .exhausted(failures, &account, per_minute, now)
+            .await?;
         Ok(if over { SLOW_SIGN_IN } else { Duration::ZERO })
     }
 
@@ -246,10 +238,6 @@ impl Limiters {
     /// Deletes the keys whose time has passed (called periodically, so that
     /// many usernames tried once do not grow the table for ever).
     pub async fn forget_idle(&self) -> Result<u64, Error> {
-        let now = rate_limits::now_ms();
-        match &self.memory {
-            Some(memory) => Ok(memory.forget_past(now)),
-            None => rate_limits::forget_past(&self.db, now).await,
-        }
+        self.counter.forget_past(rate_limits::now_ms()).await
     }
 }
